@@ -1,0 +1,65 @@
+# keiryoku: the two commands a newcomer needs are `make run` and `make test`.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+VENV := .venv
+STACK := target/debug/local-stack
+
+.PHONY: run test setup build unit e2e lint events bench sizes sam-build clean
+
+## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
+run: setup build
+	$(STACK) up
+
+## test: unit tests of every crate, then the end-to-end tests against a fresh local stack
+test: setup build unit e2e
+
+## setup: Python venv (moto, cfn-lint) and the dev identity provider's npm packages
+setup: $(VENV)/.installed infra/idp/node_modules/.installed
+
+$(VENV)/.installed: infra/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	touch $@
+
+infra/idp/node_modules/.installed: infra/idp/package.json infra/idp/package-lock.json
+	npm ci --prefix infra/idp --no-audit --no-fund --loglevel=error
+	touch $@
+
+## build: every function binary, the local stack and the test binaries (debug)
+build:
+	$(CARGO) build --workspace --bins --tests
+
+unit:
+	$(CARGO) test --workspace --exclude keiryoku-e2e
+
+e2e:
+	$(STACK) exec -- $(CARGO) test -p keiryoku-e2e
+
+## lint: formatting, clippy with warnings as errors, cfn-lint of template.yaml
+lint: setup
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml
+
+## events: regenerate events/ (one API Gateway v2 sample per route of template.yaml)
+events: build
+	$(STACK) events
+
+## bench: release build, then start-up time of each function next to a hello-world lambda_http binary
+bench:
+	$(CARGO) build --release --bins
+	KEIRYOKU_BIN_DIR=target/release target/release/local-stack bench-startup 30
+
+## sizes: release binary size of each function
+sizes:
+	$(CARGO) build --release --bins
+	@ls -l target/release/{auth,applications,platform,bench-hello} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
+
+## sam-build: what `sam build` does for each function (needs cargo-lambda and zig: pip install cargo-lambda ziglang)
+sam-build:
+	sam build --template template.yaml
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) infra/idp/node_modules .local

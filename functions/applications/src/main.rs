@@ -1,0 +1,15 @@
+use keiryoku_fn_applications::{ApplicationsState, app};
+use keiryoku_http::{Site, env_var};
+use keiryoku_store::{Applications, AwsClients, Sessions};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let aws = AwsClients::from_env().await;
+    let table = env_var("TABLE_NAME")?;
+    let state = ApplicationsState {
+        site: Site::from_env()?,
+        sessions: Sessions::new(aws.dynamodb.clone(), &table),
+        applications: Applications::new(aws.dynamodb.clone(), &table),
+    };
+    keiryoku_http::run(app(state)).await
+}

@@ -1,0 +1,274 @@
+//! The auth function: GビズID login (`/auth/login`, `/auth/callback`), logout and `/me`.
+//!
+//! Login follows integrations.md §1.7: `state`, `nonce` and the PKCE verifier are kept server-side
+//! for ten minutes and bound to the browser by a cookie; the ID token is verified (RS256 pinned,
+//! iss, aud, exp, nonce) and every business attribute comes from UserInfo. We then issue our own
+//! session; GビズID's tokens are not kept.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::http::{StatusCode, header};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use keiryoku_auth::{AccountType, GbizUserInfo, OidcClient, pkce_challenge, random_token};
+use keiryoku_http::{
+    ApiError, CSRF_COOKIE, CurrentSession, LOGIN_COOKIE, QueryParams, SESSION_COOKIE, Site,
+    read_cookie,
+};
+use keiryoku_store::{LoginState, LoginStates, SessionRecord, Sessions, StoreError};
+use serde::Deserialize;
+use serde_json::json;
+
+/// How long a started login may take before the callback is refused.
+const LOGIN_TTL_SECONDS: i64 = 600;
+
+/// Everything the handlers need, built once per cold start.
+#[derive(Clone)]
+pub struct AuthState {
+    pub site: Site,
+    pub sessions: Sessions,
+    pub logins: LoginStates,
+    pub oidc: Arc<OidcClient>,
+    pub session_ttl_seconds: i64,
+    /// Where the browser goes after a successful login.
+    pub home_path: String,
+}
+
+impl FromRef<AuthState> for Sessions {
+    fn from_ref(state: &AuthState) -> Sessions {
+        state.sessions.clone()
+    }
+}
+
+pub fn app(state: AuthState) -> Router {
+    let site = state.site.clone();
+    site.protect(
+        Router::new()
+            .route("/auth/login", get(login))
+            .route("/auth/callback", get(callback))
+            .route("/auth/logout", post(logout))
+            .route("/me", get(me))
+            .with_state(state),
+    )
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginParams {
+    /// GビズID account id to prefill (in dev: the seeded account to log in as).
+    login_hint: Option<String>,
+}
+
+/// Starts a login: remembers state, nonce and PKCE verifier, and redirects to the provider.
+async fn login(
+    State(state): State<AuthState>,
+    QueryParams(params): QueryParams<LoginParams>,
+) -> Result<Response, ApiError> {
+    let hint = params.login_hint.filter(|h| !h.is_empty());
+    if hint
+        .as_ref()
+        .is_some_and(|h| h.len() > 254 || h.chars().any(char::is_control))
+    {
+        return Err(ApiError::BadRequest(
+            "login_hint の値が正しくありません。".into(),
+        ));
+    }
+    let pending = LoginState {
+        state: random_token(),
+        nonce: random_token(),
+        pkce_verifier: random_token(),
+        expires_at: now() + LOGIN_TTL_SECONDS,
+    };
+    let url = state
+        .oidc
+        .authorization_url(
+            &pending.state,
+            &pending.nonce,
+            &pkce_challenge(&pending.pkce_verifier),
+            hint.as_deref(),
+        )
+        .await?;
+    state.logins.put(&pending).await?;
+    let cookie = state
+        .site
+        .cookie(LOGIN_COOKIE, &pending.state, LOGIN_TTL_SECONDS, true);
+    Ok((
+        StatusCode::FOUND,
+        AppendHeaders([
+            (header::LOCATION, url.to_string()),
+            (header::SET_COOKIE, cookie),
+        ]),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Completes a login: checks the state, exchanges the code, verifies the ID token, reads UserInfo,
+/// refuses エントリー accounts, and issues our session.
+async fn callback(
+    State(state): State<AuthState>,
+    headers: axum::http::HeaderMap,
+    QueryParams(params): QueryParams<CallbackParams>,
+) -> Result<Response, ApiError> {
+    if let Some(error) = params.error {
+        tracing::info!(%error, "provider returned an error to the callback");
+        return Err(ApiError::LoginFailed(
+            "GビズIDでのログインが完了しませんでした。もう一度ログインしてください。".into(),
+        ));
+    }
+    let (Some(code), Some(returned_state)) = (params.code, params.state) else {
+        return Err(ApiError::BadRequest(
+            "code と state が必要です。ログイン画面から操作してください。".into(),
+        ));
+    };
+    // The state must be the one this browser started with (login CSRF) and still pending.
+    let started = read_cookie(&headers, LOGIN_COOKIE);
+    let mismatch = || {
+        ApiError::LoginFailed(
+            "ログインの手続きが確認できません。最初からログインし直してください。".into(),
+        )
+    };
+    if started.as_deref() != Some(returned_state.as_str()) {
+        return Err(mismatch());
+    }
+    let pending = match state.logins.take(&returned_state, now()).await {
+        Ok(pending) => pending,
+        Err(StoreError::NotFound) => return Err(mismatch()),
+        Err(other) => return Err(other.into()),
+    };
+
+    let tokens = state
+        .oidc
+        .exchange_code(&code, &pending.pkce_verifier)
+        .await?;
+    let id_claims = state
+        .oidc
+        .verify_id_token(&tokens.id_token, &pending.nonce)
+        .await?;
+    let user = state.oidc.userinfo(&tokens.access_token).await?;
+    if user.sub != id_claims.sub {
+        return Err(ApiError::LoginFailed(
+            "GビズIDの利用者情報が一致しません。もう一度ログインしてください。".into(),
+        ));
+    }
+    match user.account_type() {
+        Some(AccountType::Prime | AccountType::Member) => {}
+        Some(AccountType::Entry) => {
+            return Err(ApiError::Forbidden(
+                "gBizIDエントリーのアカウントでは申請できません。gBizIDプライムまたはgBizIDメンバーのアカウントでログインしてください。".into(),
+            ));
+        }
+        None => {
+            return Err(ApiError::Forbidden(
+                "GビズIDのアカウント種別を確認できないため、ログインできません。".into(),
+            ));
+        }
+    }
+
+    let token = random_token();
+    let record = session_record(&user, now(), state.session_ttl_seconds);
+    state.sessions.put(&token, &record).await?;
+    tracing::info!(sub = %record.sub, company = %record.company_id, "logged in");
+    let ttl = state.session_ttl_seconds;
+    Ok((
+        AppendHeaders([
+            (
+                header::SET_COOKIE,
+                state.site.cookie(SESSION_COOKIE, &token, ttl, true),
+            ),
+            (
+                header::SET_COOKIE,
+                state
+                    .site
+                    .cookie(CSRF_COOKIE, &record.csrf_token, ttl, false),
+            ),
+            (
+                header::SET_COOKIE,
+                state.site.expired_cookie(LOGIN_COOKIE, true),
+            ),
+        ]),
+        Redirect::to(&state.home_path),
+    )
+        .into_response())
+}
+
+/// Our session for a GビズID user, valid for `ttl` seconds from `now`.
+pub fn session_record(user: &GbizUserInfo, now: i64, ttl: i64) -> SessionRecord {
+    SessionRecord {
+        sub: user.sub.clone(),
+        account_type: user.account_type.clone().unwrap_or_default(),
+        corp_type: user.corp_type.clone().unwrap_or_default(),
+        company_id: user.company_id(),
+        corporate_number: user.corporate_number().map(str::to_string),
+        company_name: user.name.clone().unwrap_or_default(),
+        prefecture_code: user.prefecture_name.clone(),
+        address1: user.address1.clone(),
+        address2: user.address2.clone(),
+        representative_name: user.representative_name(),
+        user_name: user.user_name(),
+        email: user.email.clone(),
+        csrf_token: random_token(),
+        created_at: now,
+        expires_at: now + ttl,
+    }
+}
+
+/// Revokes the session server-side and clears the cookies.
+async fn logout(
+    State(state): State<AuthState>,
+    session: CurrentSession,
+) -> Result<Response, ApiError> {
+    state.sessions.delete(&session.token).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        AppendHeaders([
+            (
+                header::SET_COOKIE,
+                state.site.expired_cookie(SESSION_COOKIE, true),
+            ),
+            (
+                header::SET_COOKIE,
+                state.site.expired_cookie(CSRF_COOKIE, false),
+            ),
+        ]),
+    )
+        .into_response())
+}
+
+/// Who is logged in, for which company.
+async fn me(session: CurrentSession) -> Response {
+    let s = session.record;
+    axum::Json(json!({
+        "user": {
+            "sub": s.sub,
+            "name": s.user_name,
+            "email": s.email,
+            "account_type": s.account_type,
+        },
+        "company": {
+            "id": s.company_id,
+            "name": s.company_name,
+            "corporate_number": s.corporate_number,
+            "corp_type": s.corp_type,
+            "representative_name": s.representative_name,
+            "prefecture_code": s.prefecture_code,
+            "address1": s.address1,
+            "address2": s.address2,
+        },
+        "session": { "expires_at": keiryoku_store::format_rfc3339(
+            time::OffsetDateTime::from_unix_timestamp(s.expires_at).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+        ) },
+    }))
+    .into_response()
+}

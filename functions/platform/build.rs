@@ -1,0 +1,25 @@
+//! Generates the platform's route table from template.yaml, so the `$default` handler knows
+//! which paths exist (for 405 versus 404) without a second list to keep in step.
+
+use std::fmt::Write;
+
+fn main() {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let template_path = format!("{manifest}/../../template.yaml");
+    println!("cargo:rerun-if-changed={template_path}");
+    let template = match keiryoku_template::Template::load(&template_path) {
+        Ok(t) => t,
+        Err(e) => panic!("cannot read {template_path}: {e}"),
+    };
+    let mut code = String::from(
+        "/// Every route of template.yaml but `$default`, as (method, path).\npub const ROUTES: &[keiryoku_http::fallback::RouteEntry] = &[\n",
+    );
+    for (_, route) in template.routes().filter(|(_, r)| !r.is_default()) {
+        let _ = writeln!(code, "    ({:?}, {:?}),", route.method, route.path);
+    }
+    code.push_str("];\n");
+    let out = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
+    if let Err(e) = std::fs::write(format!("{out}/routes.rs"), code) {
+        panic!("cannot write routes.rs: {e}");
+    }
+}

@@ -1,0 +1,13 @@
+use keiryoku_fn_platform::{PlatformState, app};
+use keiryoku_http::{Site, env_var};
+use keiryoku_store::{AwsClients, Health};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let aws = AwsClients::from_env().await;
+    let state = PlatformState {
+        site: Site::from_env()?,
+        health: Health::new(&aws, env_var("TABLE_NAME")?, env_var("DOCUMENTS_BUCKET")?),
+    };
+    keiryoku_http::run(app(state)).await
+}

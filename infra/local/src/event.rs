@@ -1,0 +1,346 @@
+//! API Gateway HTTP API (payload format 2.0) events: built from real HTTP requests by the local
+//! gateway, written as samples into `events/`, and the function's proxy response turned back
+//! into HTTP — the same shapes API Gateway produces and expects.
+
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use http::HeaderMap;
+use serde_json::{Value, json};
+
+use crate::LocalError;
+use crate::config::{ACCOUNT_ID, LocalConfig};
+
+/// What the gateway knows about one incoming request.
+pub struct RequestFacts<'a> {
+    pub route_key: &'a str,
+    pub method: &'a str,
+    pub raw_path: &'a str,
+    pub raw_query: &'a str,
+    pub headers: &'a HeaderMap,
+    pub path_parameters: &'a [(String, String)],
+    pub body: &'a [u8],
+    pub source_ip: &'a str,
+    pub request_id: &'a str,
+}
+
+fn percent_decode(value: &str) -> String {
+    url::form_urlencoded::parse(format!("v={}", value.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+fn is_textual(content_type: Option<&str>) -> bool {
+    let Some(ct) = content_type else { return true };
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    mime.starts_with("text/")
+        || mime == "application/json"
+        || mime.ends_with("+json")
+        || mime == "application/x-www-form-urlencoded"
+        || mime.ends_with("xml")
+}
+
+/// The payload-v2 event API Gateway would send for this request.
+pub fn request_event(facts: &RequestFacts<'_>) -> Value {
+    let mut headers: BTreeMap<String, String> = BTreeMap::new();
+    let mut cookies: Vec<String> = Vec::new();
+    for (name, value) in facts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        if name == http::header::COOKIE {
+            cookies.extend(
+                value
+                    .split(';')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty()),
+            );
+            continue;
+        }
+        headers
+            .entry(name.as_str().to_string())
+            .and_modify(|v| {
+                v.push(',');
+                v.push_str(&value);
+            })
+            .or_insert(value);
+    }
+    let mut query: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in url::form_urlencoded::parse(facts.raw_query.as_bytes()) {
+        query
+            .entry(k.into_owned())
+            .and_modify(|existing| {
+                existing.push(',');
+                existing.push_str(&v);
+            })
+            .or_insert_with(|| v.into_owned());
+    }
+    let path_parameters: BTreeMap<&str, String> = facts
+        .path_parameters
+        .iter()
+        .map(|(k, v)| (k.as_str(), percent_decode(v)))
+        .collect();
+    let now = time::OffsetDateTime::now_utc();
+    let time_text = now
+        .format(time::macros::format_description!(
+            "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
+        ))
+        .unwrap_or_default();
+
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": facts.route_key,
+        "rawPath": facts.raw_path,
+        "rawQueryString": facts.raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": ACCOUNT_ID,
+            "apiId": "local",
+            "domainName": headers.get("host").cloned().unwrap_or_else(|| "127.0.0.1".into()),
+            "domainPrefix": "local",
+            "http": {
+                "method": facts.method,
+                "path": facts.raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": facts.source_ip,
+                "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
+            },
+            "requestId": facts.request_id,
+            "routeKey": facts.route_key,
+            "stage": "$default",
+            "time": time_text,
+            "timeEpoch": now.unix_timestamp() * 1000 + i64::from(now.millisecond()),
+        },
+        "isBase64Encoded": false,
+    });
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = json!(query);
+    }
+    if !path_parameters.is_empty() {
+        event["pathParameters"] = json!(path_parameters);
+    }
+    if !facts.body.is_empty() {
+        let text = std::str::from_utf8(facts.body)
+            .ok()
+            .filter(|_| is_textual(headers.get("content-type").map(String::as_str)));
+        match text {
+            Some(text) => event["body"] = json!(text),
+            None => {
+                event["body"] = json!(STANDARD.encode(facts.body));
+                event["isBase64Encoded"] = json!(true);
+            }
+        }
+    }
+    event
+}
+
+/// Turns the function's proxy response into an HTTP response.
+pub fn proxy_response(payload: &[u8]) -> Result<http::Response<Vec<u8>>, String> {
+    let value: Value =
+        serde_json::from_slice(payload).map_err(|e| format!("response is not JSON: {e}"))?;
+    let status = value["statusCode"]
+        .as_u64()
+        .ok_or("response has no statusCode")?;
+    let mut builder =
+        http::Response::builder().status(u16::try_from(status).map_err(|e| e.to_string())?);
+    if let Some(headers) = value["headers"].as_object() {
+        for (name, v) in headers {
+            if let Some(v) = v.as_str() {
+                builder = builder.header(name, v);
+            }
+        }
+    }
+    if let Some(headers) = value["multiValueHeaders"].as_object() {
+        for (name, values) in headers {
+            for v in values
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                builder = builder.header(name, v);
+            }
+        }
+    }
+    for cookie in value["cookies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        builder = builder.header(http::header::SET_COOKIE, cookie);
+    }
+    let body = match value["body"].as_str() {
+        None => Vec::new(),
+        Some(b) if value["isBase64Encoded"].as_bool() == Some(true) => STANDARD
+            .decode(b)
+            .map_err(|e| format!("body is not base64: {e}"))?,
+        Some(b) => b.as_bytes().to_vec(),
+    };
+    builder.body(body).map_err(|e| e.to_string())
+}
+
+/// Writes `events/<binary>/<event>.json`: one sample request per route of template.yaml, usable
+/// with `cargo lambda invoke --data-file`.
+pub fn write_samples() -> Result<(), LocalError> {
+    let config = LocalConfig::from_env()?;
+    for (function, route) in config.template.routes() {
+        let (method, path, params): (&str, String, Vec<(String, String)>) = if route.is_default() {
+            ("GET", "/no-such-route".into(), vec![])
+        } else {
+            let method = if route.method == "ANY" {
+                "GET"
+            } else {
+                route.method.as_str()
+            };
+            let mut path = route.path.clone();
+            let mut params = vec![];
+            for segment in route.path.split('/') {
+                if let Some(name) = segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    let name = name.trim_end_matches('+');
+                    let sample = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".to_string();
+                    path = path.replace(segment, &sample);
+                    params.push((name.to_string(), sample));
+                }
+            }
+            (method, path, params)
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert("host", http::HeaderValue::from_static("127.0.0.1:3000"));
+        headers.insert("user-agent", http::HeaderValue::from_static("curl/8.5.0"));
+        headers.insert("accept", http::HeaderValue::from_static("application/json"));
+        let mut body: &[u8] = b"";
+        let mut query = "";
+        match (method, route.path.as_str()) {
+            ("GET", "/auth/login") => query = "login_hint=applicant-tokyo",
+            ("GET", "/auth/callback") => {
+                query = "code=sample-code&state=sample-state";
+                headers.insert(
+                    "cookie",
+                    http::HeaderValue::from_static("keiryoku_login=sample-state"),
+                );
+            }
+            ("GET", "/applications") => {
+                query = "limit=20";
+                headers.insert(
+                    "cookie",
+                    http::HeaderValue::from_static("keiryoku_session=sample-session"),
+                );
+            }
+            ("POST", _) | ("PUT", _) | ("PATCH", _) | ("DELETE", _) => {
+                headers.insert(
+                    "cookie",
+                    http::HeaderValue::from_static(
+                        "keiryoku_session=sample-session; csrf_token=sample-csrf",
+                    ),
+                );
+                headers.insert(
+                    "x-csrf-token",
+                    http::HeaderValue::from_static("sample-csrf"),
+                );
+                headers.insert(
+                    "content-type",
+                    http::HeaderValue::from_static("application/json"),
+                );
+                headers.insert(
+                    "origin",
+                    http::HeaderValue::from_static("http://127.0.0.1:3000"),
+                );
+                if route.path == "/applications" {
+                    body =
+                        "{\"plan\":{\"applicant\":{\"name\":\"株式会社霞が関精機\"}}}".as_bytes();
+                }
+            }
+            _ => {
+                headers.insert(
+                    "cookie",
+                    http::HeaderValue::from_static("keiryoku_session=sample-session"),
+                );
+            }
+        }
+        let event = request_event(&RequestFacts {
+            route_key: &route.route_key(),
+            method,
+            raw_path: &path,
+            raw_query: query,
+            headers: &headers,
+            path_parameters: &params,
+            body,
+            source_ip: "127.0.0.1",
+            request_id: "sample-request-id",
+        });
+        let dir = config.root.join("events").join(&function.binary);
+        std::fs::create_dir_all(&dir)
+            .map_err(LocalError::io(format!("create {}", dir.display())))?;
+        let file = dir.join(format!("{}.json", route.event));
+        let text =
+            serde_json::to_string_pretty(&event).map_err(|e| LocalError::Setup(e.to_string()))?;
+        std::fs::write(&file, text + "\n")
+            .map_err(LocalError::io(format!("write {}", file.display())))?;
+        println!("{}", file.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_move_out_of_headers_and_binary_bodies_are_base64() {
+        let mut headers = HeaderMap::new();
+        headers.insert("cookie", http::HeaderValue::from_static("a=1; b=2"));
+        headers.insert(
+            "content-type",
+            http::HeaderValue::from_static("application/json"),
+        );
+        headers.append("x-multi", http::HeaderValue::from_static("one"));
+        headers.append("x-multi", http::HeaderValue::from_static("two"));
+        let params = vec![("id".to_string(), "a%20b".to_string())];
+        let event = request_event(&RequestFacts {
+            route_key: "POST /x/{id}",
+            method: "POST",
+            raw_path: "/x/a%20b",
+            raw_query: "q=1&q=2&s=%E6%97%A5",
+            headers: &headers,
+            path_parameters: &params,
+            body: &[0xff, 0xfe],
+            source_ip: "127.0.0.1",
+            request_id: "r",
+        });
+        assert_eq!(event["cookies"], json!(["a=1", "b=2"]));
+        assert!(event["headers"].get("cookie").is_none());
+        assert_eq!(event["headers"]["x-multi"], "one,two");
+        assert_eq!(event["queryStringParameters"]["q"], "1,2");
+        assert_eq!(event["queryStringParameters"]["s"], "日");
+        assert_eq!(event["pathParameters"]["id"], "a b");
+        assert_eq!(event["isBase64Encoded"], true);
+        assert_eq!(event["body"], "//4=");
+    }
+
+    #[test]
+    fn proxy_response_carries_cookies_and_decodes_base64() {
+        let payload = json!({
+            "statusCode": 201,
+            "headers": {"content-type": "application/json"},
+            "cookies": ["a=1; HttpOnly", "b=2"],
+            "body": "aGk=",
+            "isBase64Encoded": true
+        });
+        let response = proxy_response(payload.to_string().as_bytes());
+        let Ok(response) = response else {
+            panic!("parse failed")
+        };
+        assert_eq!(response.status(), 201);
+        assert_eq!(response.headers().get_all("set-cookie").iter().count(), 2);
+        assert_eq!(response.body(), b"hi");
+    }
+}

@@ -1,0 +1,192 @@
+//! Creates template.yaml's tables and buckets in moto, with the same SDK the functions use, plus
+//! the SSM parameter that holds the dev client secret. Idempotent: existing resources are kept.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
+};
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration,
+    VersioningConfiguration,
+};
+use keiryoku_template::KeyElement;
+
+use crate::LocalError;
+use crate::config::{CLIENT_SECRET, LocalConfig, REGION};
+
+fn sdk_error<E: std::error::Error>(what: &str) -> impl FnOnce(E) -> LocalError + '_ {
+    move |e| {
+        let mut message = e.to_string();
+        let mut source = e.source();
+        while let Some(inner) = source {
+            message.push_str(": ");
+            message.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        LocalError::Setup(format!("{what}: {message}"))
+    }
+}
+
+fn key_schema(elements: &[KeyElement]) -> Result<Vec<KeySchemaElement>, LocalError> {
+    elements
+        .iter()
+        .map(|k| {
+            KeySchemaElement::builder()
+                .attribute_name(&k.attribute)
+                .key_type(if k.is_hash {
+                    KeyType::Hash
+                } else {
+                    KeyType::Range
+                })
+                .build()
+                .map_err(sdk_error("key schema"))
+        })
+        .collect()
+}
+
+pub async fn sdk_config(config: &LocalConfig) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(config.moto_url())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "testing", "testing", None, None, "local",
+        ))
+        .load()
+        .await
+}
+
+/// Creates every table and bucket of the template and the client-secret parameter.
+pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> {
+    let sdk = sdk_config(config).await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk);
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let mut created = Vec::new();
+
+    for table in &config.template.tables {
+        let name = config
+            .physical_name(&table.logical_id)
+            .ok_or_else(|| LocalError::Setup(format!("cannot name table {}", table.logical_id)))?;
+        let mut request = dynamodb
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_key_schema(Some(key_schema(&table.key_schema)?));
+        for (attribute, kind) in &table.attributes {
+            request = request.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(attribute)
+                    .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                    .build()
+                    .map_err(sdk_error("attribute definition"))?,
+            );
+        }
+        for index in &table.indexes {
+            let mut projection = Projection::builder()
+                .projection_type(ProjectionType::from(index.projection.as_str()));
+            for attribute in &index.non_key_attributes {
+                projection = projection.non_key_attributes(attribute);
+            }
+            request = request.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(&index.name)
+                    .set_key_schema(Some(key_schema(&index.key_schema)?))
+                    .projection(projection.build())
+                    .build()
+                    .map_err(sdk_error("index"))?,
+            );
+        }
+        if let Some(view) = &table.stream_view_type {
+            request = request.stream_specification(
+                StreamSpecification::builder()
+                    .stream_enabled(true)
+                    .stream_view_type(StreamViewType::from(view.as_str()))
+                    .build()
+                    .map_err(sdk_error("stream"))?,
+            );
+        }
+        match request.send().await {
+            Ok(_) => created.push(format!("DynamoDB table {name} ({})", table.logical_id)),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
+            {
+                created.push(format!("DynamoDB table {name} (kept)"));
+            }
+            Err(e) => return Err(sdk_error("create table")(e)),
+        }
+        if let Some(attribute) = &table.ttl_attribute {
+            dynamodb
+                .update_time_to_live()
+                .table_name(&name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder()
+                        .attribute_name(attribute)
+                        .enabled(true)
+                        .build()
+                        .map_err(sdk_error("ttl"))?,
+                )
+                .send()
+                .await
+                .map_err(sdk_error("update time to live"))?;
+        }
+    }
+
+    for bucket in &config.template.buckets {
+        let name = config.physical_name(&bucket.logical_id).ok_or_else(|| {
+            LocalError::Setup(format!("cannot name bucket {}", bucket.logical_id))
+        })?;
+        let result = s3
+            .create_bucket()
+            .bucket(&name)
+            .create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(REGION))
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => created.push(format!("S3 bucket {name} ({})", bucket.logical_id)),
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+                }) =>
+            {
+                created.push(format!("S3 bucket {name} (kept)"));
+            }
+            Err(e) => return Err(sdk_error("create bucket")(e)),
+        }
+        if bucket.versioned {
+            s3.put_bucket_versioning()
+                .bucket(&name)
+                .versioning_configuration(
+                    VersioningConfiguration::builder()
+                        .status(BucketVersioningStatus::Enabled)
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(sdk_error("bucket versioning"))?;
+        }
+    }
+
+    // The operator creates this SecureString before deploying (README); locally we do.
+    if let Some(parameter) = config.parameter("OidcClientSecretParameter") {
+        ssm.put_parameter()
+            .name(&parameter)
+            .value(CLIENT_SECRET)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(sdk_error("put client secret parameter"))?;
+        created.push(format!("SSM SecureString {parameter}"));
+    }
+    Ok(created)
+}

@@ -1,0 +1,276 @@
+//! Brings the whole local stack up in order and down again.
+
+use std::time::Duration;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::LocalError;
+use crate::config::{CLIENT_ID, CLIENT_SECRET, LocalConfig};
+use crate::gateway::{self, GatewayRoute};
+use crate::provision::provision;
+use crate::runtime_api::FunctionRuntime;
+use crate::services::{ChildSpec, Supervisor, ensure_free, reserve, wait_for_http};
+
+/// Starts everything; on failure stops what was started.
+async fn start(config: &LocalConfig, echo: bool) -> Result<Supervisor, LocalError> {
+    let mut supervisor = Supervisor::new();
+    match start_into(config, echo, &mut supervisor).await {
+        Ok(()) => Ok(supervisor),
+        Err(e) => {
+            supervisor.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
+async fn start_into(
+    config: &LocalConfig,
+    echo: bool,
+    supervisor: &mut Supervisor,
+) -> Result<(), LocalError> {
+    let host = config.host.as_str();
+    ensure_free(host, config.moto_port, "moto (MOTO_PORT)").await?;
+    ensure_free(host, config.idp_port, "identity provider (IDP_PORT)").await?;
+    let gateway_listener = reserve(host, config.gateway_port, "API gateway (API_PORT)").await?;
+    let logs = &config.log_dir;
+    for (what, path) in [
+        (
+            "moto_server (make setup installs it)",
+            config.moto_server.clone(),
+        ),
+        (
+            "the dev identity provider's packages (make setup installs them)",
+            config.root.join("infra/idp/node_modules"),
+        ),
+    ] {
+        if !path.exists() {
+            return Err(LocalError::Setup(format!(
+                "{} not found: {what}",
+                path.display()
+            )));
+        }
+    }
+
+    supervisor
+        .spawn(ChildSpec {
+            label: "moto".into(),
+            program: config.moto_server.display().to_string(),
+            args: vec![
+                "-H".into(),
+                host.into(),
+                "-p".into(),
+                config.moto_port.to_string(),
+            ],
+            env: vec![],
+            log_file: logs.join("moto.log"),
+            echo: false,
+            restart: false,
+        })
+        .await?;
+    wait_for_http(
+        &format!("{}/moto-api/", config.moto_url()),
+        Duration::from_secs(30),
+        &logs.join("moto.log"),
+    )
+    .await?;
+
+    let clients = serde_json::json!([{
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "redirect_uris": [format!("{}/auth/callback", config.api_url())],
+    }]);
+    supervisor
+        .spawn(ChildSpec {
+            label: "idp".into(),
+            program: "node".into(),
+            args: vec![
+                config
+                    .root
+                    .join("infra/idp/server.mjs")
+                    .display()
+                    .to_string(),
+            ],
+            env: vec![
+                ("IDP_HOST".into(), host.into()),
+                ("IDP_PORT".into(), config.idp_port.to_string()),
+                ("IDP_ISSUER".into(), config.idp_url()),
+                ("IDP_CLIENTS".into(), clients.to_string()),
+            ],
+            log_file: logs.join("idp.log"),
+            echo: false,
+            restart: false,
+        })
+        .await?;
+    wait_for_http(
+        &format!("{}/.well-known/openid-configuration", config.idp_url()),
+        Duration::from_secs(30),
+        &logs.join("idp.log"),
+    )
+    .await?;
+
+    for line in provision(config).await? {
+        println!("  created {line}");
+    }
+
+    let mut routes = Vec::new();
+    let mut runtimes = Vec::new();
+    for function in &config.template.functions {
+        let binary = config.bin_dir.join(&function.binary);
+        if !binary.exists() {
+            return Err(LocalError::Setup(format!(
+                "{} not found: build the functions first (cargo build --bins)",
+                binary.display()
+            )));
+        }
+        let runtime = FunctionRuntime::new(
+            &function.binary,
+            Duration::from_secs(u64::from(function.timeout_seconds) + 2),
+        );
+        let listener = reserve(host, 0, "runtime API").await?;
+        let address = listener
+            .local_addr()
+            .map_err(LocalError::io("runtime API address"))?;
+        tokio::spawn(runtime.clone().serve(listener));
+        let mut env: Vec<(String, String)> = config.function_env(function)?.into_iter().collect();
+        env.push(("AWS_LAMBDA_RUNTIME_API".into(), address.to_string()));
+        for instance in 0..config.instances {
+            supervisor
+                .spawn(ChildSpec {
+                    label: format!("{}#{instance}", function.binary),
+                    program: binary.display().to_string(),
+                    args: vec![],
+                    env: env.clone(),
+                    log_file: logs.join(format!("{}.log", function.binary)),
+                    echo,
+                    restart: true,
+                })
+                .await?;
+        }
+        for route in &function.routes {
+            routes.push(GatewayRoute {
+                method: route.method.clone(),
+                path: route.path.clone(),
+                route_key: route.route_key(),
+                runtime: runtime.clone(),
+            });
+        }
+        runtimes.push((function.binary.clone(), runtime));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    for (name, runtime) in &runtimes {
+        while runtime.pollers() == 0 {
+            if tokio::time::Instant::now() > deadline {
+                return Err(LocalError::Setup(format!(
+                    "function {name} never asked for work; see {}",
+                    logs.join(format!("{name}.log")).display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    tokio::spawn(gateway::serve(gateway_listener, routes));
+    wait_for_http(
+        &format!("{}/health", config.api_url()),
+        Duration::from_secs(30),
+        &logs.join("platform.log"),
+    )
+    .await
+}
+
+fn banner(config: &LocalConfig) {
+    println!();
+    println!("keiryoku local stack is up");
+    println!(
+        "  API gateway        {}   (every route of template.yaml)",
+        config.api_url()
+    );
+    println!(
+        "  identity provider  {}   (GビズID-shaped, dev only)",
+        config.idp_url()
+    );
+    println!(
+        "  moto (AWS)         {}   (DynamoDB, S3, SSM; AWS_ENDPOINT_URL)",
+        config.moto_url()
+    );
+    println!("  logs               {}", config.log_dir.display());
+    let accounts = std::fs::read_to_string(config.root.join("infra/idp/accounts.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
+    println!(
+        "  test accounts (log in with {}/auth/login?login_hint=<account>):",
+        config.api_url()
+    );
+    for account in accounts
+        .iter()
+        .flat_map(|a| a["accounts"].as_array().into_iter().flatten())
+    {
+        println!(
+            "    {:<18} {}",
+            account["login"].as_str().unwrap_or_default(),
+            account["description"].as_str().unwrap_or_default()
+        );
+    }
+    println!("Ctrl-C stops everything.");
+}
+
+async fn stopped() {
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}
+
+/// `local-stack up`.
+pub async fn up() -> Result<(), LocalError> {
+    let config = LocalConfig::from_env()?;
+    println!("starting the keiryoku local stack…");
+    let supervisor = start(&config, true).await?;
+    banner(&config);
+    stopped().await;
+    println!("stopping…");
+    supervisor.shutdown().await;
+    Ok(())
+}
+
+/// `local-stack exec -- CMD…`: runs CMD against the running stack, then stops it.
+pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
+    let Some((program, args)) = command.split_first() else {
+        return Err(LocalError::Setup(
+            "exec needs a command: local-stack exec -- cargo test".into(),
+        ));
+    };
+    let config = LocalConfig::from_env()?;
+    let supervisor = start(&config, false).await?;
+    println!(
+        "local stack up at {}; running {}",
+        config.api_url(),
+        command.join(" ")
+    );
+    let table = config
+        .template
+        .tables
+        .first()
+        .and_then(|t| config.physical_name(&t.logical_id))
+        .unwrap_or_default();
+    let mut child = tokio::process::Command::new(program);
+    child
+        .args(args)
+        .envs(config.aws_env())
+        .env("KEIRYOKU_API_URL", config.api_url())
+        .env("KEIRYOKU_IDP_URL", config.idp_url())
+        .env("KEIRYOKU_TABLE", table);
+    let status = tokio::select! {
+        status = child.status() => status.map_err(LocalError::io(format!("run {program}"))),
+        _ = stopped() => Err(LocalError::Setup("interrupted".into())),
+    };
+    supervisor.shutdown().await;
+    let status = status?;
+    Ok(status
+        .code()
+        .and_then(|c| u8::try_from(c).ok())
+        .unwrap_or(1))
+}

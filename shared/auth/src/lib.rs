@@ -1,0 +1,16 @@
+//! The GビズID OpenID Connect client.
+//!
+//! GビズID speaks the authorization code flow with PKCE (S256), authenticates clients with
+//! `client_secret_basic`, signs ID tokens with RS256 and puts no personal data in them: everything
+//! about the company comes from UserInfo (integrations.md §1.4–1.6). This crate does exactly that
+//! and nothing else: it knows neither HTTP routing nor storage.
+
+mod claims;
+mod client;
+mod secret;
+mod tokens;
+
+pub use claims::{AccountType, CorpType, GbizUserInfo};
+pub use client::{IdTokenClaims, OidcClient, OidcConfig, OidcError, TokenResponse};
+pub use secret::ClientSecret;
+pub use tokens::{pkce_challenge, random_token};

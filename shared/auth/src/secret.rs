@@ -1,0 +1,46 @@
+use tokio::sync::OnceCell;
+
+use crate::OidcError;
+
+/// The client secret, read once from SSM Parameter Store (a SecureString) on first use, so a cold
+/// start that only serves `/me` never pays for it.
+pub struct ClientSecret {
+    ssm: aws_sdk_ssm::Client,
+    parameter: String,
+    value: OnceCell<String>,
+}
+
+impl ClientSecret {
+    pub fn from_parameter(
+        config: &aws_config::SdkConfig,
+        parameter: impl Into<String>,
+    ) -> ClientSecret {
+        ClientSecret {
+            ssm: aws_sdk_ssm::Client::new(config),
+            parameter: parameter.into(),
+            value: OnceCell::new(),
+        }
+    }
+
+    pub async fn get(&self) -> Result<&str, OidcError> {
+        self.value
+            .get_or_try_init(|| async {
+                let out = self
+                    .ssm
+                    .get_parameter()
+                    .name(&self.parameter)
+                    .with_decryption(true)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        OidcError::Secret(format!("{}: {}", self.parameter, e.into_service_error()))
+                    })?;
+                out.parameter
+                    .and_then(|p| p.value)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| OidcError::Secret(format!("{} is empty", self.parameter)))
+            })
+            .await
+            .map(String::as_str)
+    }
+}

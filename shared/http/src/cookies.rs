@@ -1,0 +1,53 @@
+use axum::http::{HeaderMap, header};
+
+/// Our session cookie: an opaque random token; the table keeps only its hash.
+pub const SESSION_COOKIE: &str = "keiryoku_session";
+/// The double-submit CSRF cookie, readable by the page so it can echo it in `X-CSRF-Token`.
+pub const CSRF_COOKIE: &str = "csrf_token";
+/// Binds a pending login's `state` to the browser that started it.
+pub const LOGIN_COOKIE: &str = "keiryoku_login";
+
+/// The value of a cookie sent with the request, if present. Both the `Cookie` header form and
+/// several `Cookie` headers are read (API Gateway v2 joins its `cookies` array into one).
+pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| cookie::Cookie::parse_encoded(pair.trim().to_string()).ok())
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn reads_named_cookie_from_joined_header() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; keiryoku_session=tok; csrf_token=c"),
+        );
+        assert_eq!(
+            read_cookie(&headers, SESSION_COOKIE).as_deref(),
+            Some("tok")
+        );
+        assert_eq!(read_cookie(&headers, CSRF_COOKIE).as_deref(), Some("c"));
+        assert_eq!(read_cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn empty_or_malformed_cookies_read_as_absent() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("keiryoku_session=; junk"),
+        );
+        assert_eq!(read_cookie(&headers, SESSION_COOKIE), None);
+    }
+}

@@ -1,0 +1,21 @@
+use axum::Router;
+
+/// A missing or malformed setting. Fatal at start-up: Lambda reports it as an init error.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// A required environment variable.
+pub fn env_var(name: &str) -> Result<String, ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ConfigError(format!("environment variable {name} is not set")))
+}
+
+/// Runs an axum router as a Lambda function behind API Gateway (HTTP API, payload v2). Logs are
+/// JSON when Lambda's `LogFormat: JSON` is set (template.yaml), plain text locally.
+pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
+    lambda_http::tracing::init_default_subscriber();
+    lambda_http::run(router).await
+}

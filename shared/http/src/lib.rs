@@ -1,0 +1,27 @@
+//! HTTP plumbing every function shares, so a handler only parses, authorises, calls the rules,
+//! persists and answers:
+//!
+//! - [`ApiError`]: every error a handler can return, turned into RFC 9457 `application/problem+json`
+//!   with a Japanese title and detail. This is the one place errors become HTTP statuses.
+//! - [`JsonBody`]: a JSON body extractor with a size limit and problem+json rejections.
+//! - [`Site`]: the platform's public origin, cookie policy and the CSRF / Origin guard.
+//! - [`CurrentSession`]: the logged-in applicant, from our session cookie.
+//! - [`fallback`]: 404 / 405 for requests no route takes, from template.yaml's route table.
+//! - [`run`]: the Lambda entry point with JSON logs.
+
+mod body;
+mod cookies;
+pub mod fallback;
+mod lambda;
+mod problem;
+mod query;
+mod session;
+mod site;
+
+pub use body::{BODY_LIMIT_BYTES, JsonBody};
+pub use cookies::{CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, read_cookie};
+pub use lambda::{ConfigError, env_var, run};
+pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE};
+pub use query::QueryParams;
+pub use session::CurrentSession;
+pub use site::Site;

@@ -1,0 +1,260 @@
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keiryoku_auth::OidcError;
+use keiryoku_store::StoreError;
+use serde::Serialize;
+
+/// The media type of every error answer (RFC 9457).
+pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
+
+/// One problem with one field of a request body.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    /// JSON Pointer to the field (`/plan/company/name`).
+    pub path: String,
+    /// A stable machine code (`required`, `too_long`…).
+    pub code: String,
+    /// What the applicant should do, in Japanese.
+    pub message: String,
+}
+
+/// Every error a handler can answer with. `IntoResponse` is the only place an error becomes an
+/// HTTP status: handlers return `Result<_, ApiError>` and convert their own errors with `From`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not logged in")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed { allow: Vec<String> },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("body over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("login failed: {0}")]
+    LoginFailed(String),
+    #[error("upstream unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<&'a [FieldError]>,
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
+        match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "ログインが必要です",
+                "ログインしていないか、ログインの有効期限が切れています。もう一度ログインしてください。".into(),
+            ),
+            ApiError::Forbidden(detail) => (StatusCode::FORBIDDEN, "forbidden", "この操作は許可されていません", detail.clone()),
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not-found",
+                "見つかりません",
+                "指定されたページまたはデータは存在しないか、閲覧する権限がありません。".into(),
+            ),
+            ApiError::MethodNotAllowed { allow } => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "この方法では操作できません",
+                format!("このURLで使える方法は {} です。", allow.join(", ")),
+            ),
+            ApiError::BadRequest(detail) => (StatusCode::BAD_REQUEST, "bad-request", "リクエストの形式が正しくありません", detail.clone()),
+            ApiError::PayloadTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "送信されたデータが大きすぎます",
+                format!("一度に送信できるのは {} KiB までです。", limit / 1024),
+            ),
+            ApiError::UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "データの形式が正しくありません",
+                "Content-Type: application/json で送信してください。".into(),
+            ),
+            ApiError::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "入力内容に誤りがあります",
+                format!("{} 件の項目を確認してください。", errors.len()),
+            ),
+            ApiError::LoginFailed(detail) => (StatusCode::BAD_REQUEST, "login-failed", "ログインできませんでした", detail.clone()),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "ただいま処理できません",
+                "関連するシステムに接続できません。入力内容は失われていません。時間をおいて再度お試しください。".into(),
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "システムエラーが発生しました",
+                "時間をおいて再度お試しください。解決しない場合はお問い合わせください。".into(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title, detail) = self.parts();
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            ApiError::Unavailable(cause) => {
+                tracing::warn!(error = %cause, "dependency unavailable")
+            }
+            ApiError::LoginFailed(cause) => tracing::info!(error = %cause, "login failed"),
+            _ => {}
+        }
+        let errors = match &self {
+            ApiError::Validation(errors) => Some(errors.as_slice()),
+            _ => None,
+        };
+        let problem = Problem {
+            kind: format!("urn:keiryoku:problem:{slug}"),
+            title,
+            status: status.as_u16(),
+            detail,
+            errors,
+        };
+        let mut response = (status, Json(problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(PROBLEM_CONTENT_TYPE),
+        );
+        if let ApiError::MethodNotAllowed { allow } = &self
+            && let Ok(value) = HeaderValue::from_str(&allow.join(", "))
+        {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> ApiError {
+        match err {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::InvalidCursor => ApiError::BadRequest(
+                "cursor の値が正しくありません。一覧の最初から取得し直してください。".into(),
+            ),
+            StoreError::ConditionFailed => {
+                ApiError::Internal("unexpected conditional write failure".into())
+            }
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
+            StoreError::Corrupt(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+impl From<OidcError> for ApiError {
+    fn from(err: OidcError) -> ApiError {
+        match err {
+            OidcError::Refused(_) | OidcError::InvalidIdToken(_) => ApiError::LoginFailed(
+                "GビズIDでの認証を確認できませんでした。もう一度ログインしてください。".into(),
+            ),
+            OidcError::Provider(cause) => ApiError::Unavailable(cause),
+            OidcError::Secret(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn problem_of(err: ApiError) -> (StatusCode, String, serde_json::Value) {
+        let response = err.into_response();
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        (
+            status,
+            content_type,
+            serde_json::from_slice(&bytes).unwrap_or_default(),
+        )
+    }
+
+    #[tokio::test]
+    async fn errors_are_problem_json_with_japanese_titles() {
+        let (status, content_type, body) = problem_of(ApiError::NotFound).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(content_type, PROBLEM_CONTENT_TYPE);
+        assert_eq!(body["status"], 404);
+        assert_eq!(body["title"], "見つかりません");
+        assert_eq!(body["type"], "urn:keiryoku:problem:not-found");
+    }
+
+    #[tokio::test]
+    async fn validation_lists_every_field() {
+        let errors = vec![
+            FieldError {
+                path: "/a".into(),
+                code: "required".into(),
+                message: "入力してください".into(),
+            },
+            FieldError {
+                path: "/b".into(),
+                code: "too_long".into(),
+                message: "長すぎます".into(),
+            },
+        ];
+        let (status, _, body) = problem_of(ApiError::Validation(errors)).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(body["errors"][1]["path"], "/b");
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_cause() {
+        let (status, _, body) = problem_of(ApiError::Internal("secret stack detail".into())).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!body.to_string().contains("secret stack detail"));
+    }
+
+    #[tokio::test]
+    async fn method_not_allowed_names_the_allowed_methods() {
+        let response = ApiError::MethodNotAllowed {
+            allow: vec!["GET".into(), "POST".into()],
+        }
+        .into_response();
+        assert_eq!(
+            response
+                .headers()
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok()),
+            Some("GET, POST")
+        );
+    }
+}

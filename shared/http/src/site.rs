@@ -1,0 +1,294 @@
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use cookie::{Cookie, SameSite};
+use url::Url;
+
+use crate::{ApiError, CSRF_COOKIE, ConfigError, read_cookie};
+
+/// The header a state-changing request must carry, equal to the `csrf_token` cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The platform's public origin and what follows from it: cookie flags and the CSRF guard.
+#[derive(Debug, Clone)]
+pub struct Site {
+    base: Url,
+    origin: String,
+    secure_cookies: bool,
+}
+
+impl Site {
+    /// From `PUBLIC_BASE_URL` (e.g. `https://keiryoku.example.go.jp`).
+    pub fn from_env() -> Result<Site, ConfigError> {
+        Site::new(&crate::env_var("PUBLIC_BASE_URL")?)
+    }
+
+    pub fn new(base_url: &str) -> Result<Site, ConfigError> {
+        let base = Url::parse(base_url)
+            .map_err(|e| ConfigError(format!("PUBLIC_BASE_URL {base_url}: {e}")))?;
+        let host = base.host_str().unwrap_or_default().to_string();
+        let origin = base.origin().ascii_serialization();
+        let loopback = host == "localhost" || host == "[::1]" || host.starts_with("127.");
+        let secure_cookies = match base.scheme() {
+            "https" => true,
+            // Plain http is allowed only on loopback, for the local stack.
+            "http" if loopback => false,
+            other => {
+                return Err(ConfigError(format!(
+                    "PUBLIC_BASE_URL must be https (or http on loopback), not {other}"
+                )));
+            }
+        };
+        Ok(Site {
+            base,
+            origin,
+            secure_cookies,
+        })
+    }
+
+    /// An absolute URL on the platform (`/auth/callback` → `https://…/auth/callback`).
+    pub fn url(&self, path: &str) -> String {
+        self.base
+            .join(path)
+            .map(String::from)
+            .unwrap_or_else(|_| format!("{}{path}", self.origin))
+    }
+
+    /// `scheme://host[:port]`, as browsers send it in `Origin`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// A `Set-Cookie` value with our policy: Path=/, SameSite=Lax, Secure except on loopback http.
+    pub fn cookie(&self, name: &str, value: &str, max_age_seconds: i64, http_only: bool) -> String {
+        let mut cookie = Cookie::new(name.to_string(), value.to_string());
+        cookie.set_path("/");
+        cookie.set_same_site(SameSite::Lax);
+        cookie.set_secure(self.secure_cookies);
+        cookie.set_http_only(http_only);
+        cookie.set_max_age(cookie::time::Duration::seconds(max_age_seconds.max(0)));
+        cookie.encoded().to_string()
+    }
+
+    /// A `Set-Cookie` value that removes the cookie.
+    pub fn expired_cookie(&self, name: &str, http_only: bool) -> String {
+        self.cookie(name, "", 0, http_only)
+    }
+
+    /// Wraps a function's router: every answer gets the security headers, and every matched
+    /// route refuses cross-origin and CSRF-less state changes.
+    ///
+    /// A POST, PUT, PATCH or DELETE must carry `X-CSRF-Token` equal to the `csrf_token` cookie
+    /// (the session extractor also checks the cookie is the one issued with the session), and an
+    /// `Origin` header, when present, must be ours. Unmatched requests are left to the fallback,
+    /// so an unknown route is a 404 and a wrong method a 405 whatever the headers.
+    pub fn protect<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
+        router
+            .route_layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                csrf_guard,
+            ))
+            .layer(axum::middleware::from_fn(security_headers))
+    }
+
+    fn check_csrf(&self, request: &Request) -> Result<(), ApiError> {
+        let headers = request.headers();
+        if let Some(origin) = headers.get(header::ORIGIN)
+            && origin.to_str().ok() != Some(self.origin.as_str())
+        {
+            return Err(ApiError::Forbidden(
+                "他のサイトからの送信は受け付けられません。".into(),
+            ));
+        }
+        let cookie = read_cookie(headers, CSRF_COOKIE);
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        match (cookie.as_deref(), sent) {
+            (Some(cookie), Some(sent)) if constant_time_eq(cookie.as_bytes(), sent.as_bytes()) => {
+                Ok(())
+            }
+            _ => Err(ApiError::Forbidden(
+                "CSRFトークンが確認できません。画面を再読み込みしてから操作してください。".into(),
+            )),
+        }
+    }
+}
+
+/// Compares secrets without leaking where they differ through timing.
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn csrf_guard(State(site): State<Site>, request: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if unsafe_method && let Err(err) = site.check_csrf(&request) {
+        return err.into_response();
+    }
+    next.run(request).await
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ),
+        ("referrer-policy", "no-referrer"),
+        (
+            "strict-transport-security",
+            "max-age=63072000; includeSubDomains",
+        ),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use tower::ServiceExt;
+
+    fn app(site: Site) -> Router {
+        site.protect(
+            Router::new()
+                .route("/x", post(|| async { "ok" }).get(|| async { "ok" }))
+                .fallback(|| async { ApiError::NotFound }),
+        )
+    }
+
+    async fn status(req: axum::http::request::Builder) -> StatusCode {
+        let Ok(site) = Site::new("http://127.0.0.1:3000") else {
+            panic!("site")
+        };
+        let Ok(req) = req.uri("/x").body(Body::empty()) else {
+            panic!("request")
+        };
+        match app(site).oneshot(req).await {
+            Ok(r) => r.status(),
+            Err(e) => match e {},
+        }
+    }
+
+    #[tokio::test]
+    async fn posts_need_matching_csrf_header_and_cookie() {
+        let post = || Request::builder().method("POST");
+        assert_eq!(status(post()).await, StatusCode::FORBIDDEN);
+        assert_eq!(
+            status(post().header("cookie", "csrf_token=abc")).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(
+                post()
+                    .header("cookie", "csrf_token=abc")
+                    .header(CSRF_HEADER, "abd")
+            )
+            .await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(
+                post()
+                    .header("cookie", "csrf_token=abc")
+                    .header(CSRF_HEADER, "abc")
+            )
+            .await,
+            StatusCode::OK
+        );
+    }
+
+    #[tokio::test]
+    async fn foreign_origin_is_refused_even_with_token() {
+        let ok = || {
+            Request::builder()
+                .method("POST")
+                .header("cookie", "csrf_token=abc")
+                .header(CSRF_HEADER, "abc")
+        };
+        assert_eq!(
+            status(ok().header("origin", "http://127.0.0.1:3000")).await,
+            StatusCode::OK
+        );
+        assert_eq!(
+            status(ok().header("origin", "https://evil.example")).await,
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(ok().header("origin", "null")).await,
+            StatusCode::FORBIDDEN
+        );
+    }
+
+    #[tokio::test]
+    async fn reads_pass_and_carry_security_headers() {
+        let Ok(site) = Site::new("http://127.0.0.1:3000") else {
+            panic!("site")
+        };
+        let Ok(req) = Request::builder().uri("/x").body(Body::empty()) else {
+            panic!("request")
+        };
+        let Ok(response) = app(site).oneshot(req).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(
+            response
+                .headers()
+                .get("x-frame-options")
+                .and_then(|v| v.to_str().ok()),
+            Some("DENY")
+        );
+    }
+
+    #[tokio::test]
+    async fn unmatched_requests_skip_csrf_but_get_headers() {
+        let Ok(site) = Site::new("http://127.0.0.1:3000") else {
+            panic!("site")
+        };
+        let Ok(req) = Request::builder()
+            .method("POST")
+            .uri("/elsewhere")
+            .body(Body::empty())
+        else {
+            panic!("request")
+        };
+        let Ok(response) = app(site).oneshot(req).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response.headers().contains_key("content-security-policy"));
+    }
+
+    #[test]
+    fn cookie_policy_follows_the_origin() {
+        let Ok(local) = Site::new("http://127.0.0.1:3000") else {
+            panic!("site")
+        };
+        let cookie = local.cookie("a", "b", 60, true);
+        assert!(
+            cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax")
+                && !cookie.contains("Secure")
+        );
+        let Ok(public) = Site::new("https://keiryoku.example.go.jp") else {
+            panic!("site")
+        };
+        assert!(public.cookie("a", "b", 60, true).contains("Secure"));
+        assert!(Site::new("http://keiryoku.example.go.jp").is_err());
+        assert_eq!(
+            public.url("/auth/callback"),
+            "https://keiryoku.example.go.jp/auth/callback"
+        );
+    }
+}

@@ -1,0 +1,244 @@
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Serialize;
+
+use crate::StoreError;
+use crate::item::{Item, get_n, get_s, key, n, s};
+
+/// An application (申請) as stored: its state and the plan (様式第1) as entered so far.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ApplicationRecord {
+    pub id: String,
+    /// The company that owns it; only its users can see it.
+    pub company_id: String,
+    /// GビズID `sub` of the person who created it.
+    pub created_by: String,
+    /// `new` (新規申請) or `change` (変更申請).
+    pub kind: String,
+    /// `draft`, `submitted`, … (see PRODUCT.md §4).
+    pub status: String,
+    /// Increases by one on every write; the ETag is made from it.
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The plan as entered (may be partial while a draft).
+    pub plan: serde_json::Value,
+}
+
+/// The fields a new draft starts with.
+#[derive(Debug, Clone)]
+pub struct NewApplication {
+    pub company_id: String,
+    pub created_by: String,
+    pub plan: serde_json::Value,
+}
+
+/// One page of a company's applications, newest first.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationPage {
+    pub items: Vec<ApplicationRecord>,
+    /// Pass back as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// The application records (`APP#<id>`), listed per company through index `gsi1`.
+#[derive(Clone)]
+pub struct Applications {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+const OWNER_INDEX: &str = "gsi1";
+
+fn owner_partition(company_id: &str) -> String {
+    format!("OWNER#{company_id}")
+}
+
+impl Applications {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Applications {
+        Applications {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates a draft with a fresh id, version 1.
+    pub async fn create(&self, new: NewApplication) -> Result<ApplicationRecord, StoreError> {
+        let now = crate::now_rfc3339();
+        let record = ApplicationRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            company_id: new.company_id,
+            created_by: new.created_by,
+            kind: "new".into(),
+            status: "draft".into(),
+            version: 1,
+            created_at: now.clone(),
+            updated_at: now,
+            plan: new.plan,
+        };
+        let plan =
+            serde_json::to_string(&record.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut item = key(format!("APP#{}", record.id), "APP");
+        item.extend([
+            ("kind".to_string(), s("application")),
+            ("id".to_string(), s(&record.id)),
+            ("company_id".to_string(), s(&record.company_id)),
+            ("created_by".to_string(), s(&record.created_by)),
+            ("application_kind".to_string(), s(&record.kind)),
+            ("status".to_string(), s(&record.status)),
+            ("version".to_string(), n(record.version)),
+            ("created_at".to_string(), s(&record.created_at)),
+            ("updated_at".to_string(), s(&record.updated_at)),
+            ("plan".to_string(), s(plan)),
+            ("gsi1pk".to_string(), s(owner_partition(&record.company_id))),
+            (
+                "gsi1sk".to_string(),
+                s(format!("{}#{}", record.created_at, record.id)),
+            ),
+        ]);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| match e.into_service_error() {
+                err if err.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
+                err => StoreError::sdk(err),
+            })?;
+        Ok(record)
+    }
+
+    /// Reads one application by id.
+    pub async fn get(&self, id: &str) -> Result<ApplicationRecord, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("APP#{id}"), "APP")))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        from_item(&out.item.ok_or(StoreError::NotFound)?)
+    }
+
+    /// A page of the company's applications, newest first.
+    pub async fn list_for_company(
+        &self,
+        company_id: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<ApplicationPage, StoreError> {
+        let partition = owner_partition(company_id);
+        let start = cursor.map(|c| decode_cursor(c, &partition)).transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(OWNER_INDEX)
+            .key_condition_expression("gsi1pk = :owner")
+            .expression_attribute_values(":owner", s(partition))
+            .scan_index_forward(false)
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let items = out
+            .items()
+            .iter()
+            .map(from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out.last_evaluated_key().map(encode_cursor).transpose()?;
+        Ok(ApplicationPage { items, next_cursor })
+    }
+}
+
+fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
+    Ok(ApplicationRecord {
+        id: get_s(item, "id")?.to_string(),
+        company_id: get_s(item, "company_id")?.to_string(),
+        created_by: get_s(item, "created_by")?.to_string(),
+        kind: get_s(item, "application_kind")?.to_string(),
+        status: get_s(item, "status")?.to_string(),
+        version: get_n(item, "version")?,
+        created_at: get_s(item, "created_at")?.to_string(),
+        updated_at: get_s(item, "updated_at")?.to_string(),
+        plan: crate::item::get_json(item, "plan")?,
+    })
+}
+
+/// The attributes of a `LastEvaluatedKey` on `gsi1`.
+const CURSOR_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
+
+fn encode_cursor(last: &Item) -> Result<String, StoreError> {
+    let mut plain = serde_json::Map::new();
+    for name in CURSOR_KEYS {
+        plain.insert(
+            name.to_string(),
+            serde_json::Value::String(get_s(last, name)?.to_string()),
+        );
+    }
+    let json = serde_json::Value::Object(plain).to_string();
+    Ok(URL_SAFE_NO_PAD.encode(json))
+}
+
+/// Decodes a client-supplied cursor, refusing anything that is not a key of the same listing.
+fn decode_cursor(cursor: &str, partition: &str) -> Result<Item, StoreError> {
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .map_err(|_| StoreError::InvalidCursor)?;
+    let plain: HashMap<String, String> =
+        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
+    if plain.len() != CURSOR_KEYS.len()
+        || plain.get("gsi1pk").map(String::as_str) != Some(partition)
+        || CURSOR_KEYS.iter().any(|k| !plain.contains_key(*k))
+    {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok(plain
+        .into_iter()
+        .map(|(k, v)| (k, AttributeValue::S(v)))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_key(owner: &str) -> Item {
+        HashMap::from([
+            ("pk".to_string(), s("APP#1")),
+            ("sk".to_string(), s("APP")),
+            ("gsi1pk".to_string(), s(owner_partition(owner))),
+            ("gsi1sk".to_string(), s("2026-01-01T00:00:00Z#1")),
+        ])
+    }
+
+    #[test]
+    fn cursor_round_trips_for_the_same_company() {
+        let cursor = encode_cursor(&last_key("corp-1")).unwrap_or_default();
+        let decoded = decode_cursor(&cursor, &owner_partition("corp-1"));
+        assert_eq!(decoded.ok(), Some(last_key("corp-1")));
+    }
+
+    #[test]
+    fn cursor_of_another_company_or_garbage_is_refused() {
+        let cursor = encode_cursor(&last_key("corp-2")).unwrap_or_default();
+        assert!(matches!(
+            decode_cursor(&cursor, &owner_partition("corp-1")),
+            Err(StoreError::InvalidCursor)
+        ));
+        for junk in ["", "!!!", "e30", "bnVsbA"] {
+            assert!(matches!(
+                decode_cursor(junk, &owner_partition("corp-1")),
+                Err(StoreError::InvalidCursor)
+            ));
+        }
+    }
+}

@@ -1,0 +1,33 @@
+/// What can go wrong talking to the stores. Handlers map it to HTTP in `keiryoku-http`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist (or has expired).
+    #[error("record not found")]
+    NotFound,
+    /// A conditional write lost: the record changed or already exists.
+    #[error("the record changed or already exists")]
+    ConditionFailed,
+    /// A cursor or key supplied by a client is not one we issued.
+    #[error("invalid cursor")]
+    InvalidCursor,
+    /// The store could not be reached or refused the call.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A stored record could not be read back: a bug or a manual edit.
+    #[error("corrupt record: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Wraps an SDK error, keeping its full message chain for the logs.
+    pub(crate) fn sdk<E: std::error::Error>(err: E) -> StoreError {
+        let mut message = err.to_string();
+        let mut source = err.source();
+        while let Some(inner) = source {
+            message.push_str(": ");
+            message.push_str(&inner.to_string());
+            source = inner.source();
+        }
+        StoreError::Unavailable(message)
+    }
+}

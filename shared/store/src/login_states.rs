@@ -1,0 +1,75 @@
+use aws_sdk_dynamodb::types::ReturnValue;
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+use crate::item::{get_json, get_n, key, n, s};
+
+/// What `/auth/login` remembers until the provider sends the browser back to `/auth/callback`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LoginState {
+    pub state: String,
+    pub nonce: String,
+    /// PKCE `code_verifier` (the provider saw only its S256 challenge).
+    pub pkce_verifier: String,
+    /// Unix seconds after which the callback is refused.
+    pub expires_at: i64,
+}
+
+/// The pending login records (`LOGIN#<state>`), each usable once.
+#[derive(Clone)]
+pub struct LoginStates {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl LoginStates {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> LoginStates {
+        LoginStates {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub async fn put(&self, login: &LoginState) -> Result<(), StoreError> {
+        let body = serde_json::to_string(login).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut item = key(format!("LOGIN#{}", login.state), "LOGIN");
+        item.insert("kind".into(), s("login"));
+        item.insert("body".into(), s(body));
+        item.insert("expires_at".into(), n(login.expires_at));
+        item.insert("ttl".into(), n(login.expires_at));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| match e.into_service_error() {
+                err if err.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
+                err => StoreError::sdk(err),
+            })?;
+        Ok(())
+    }
+
+    /// Removes and returns the login state: a second callback with the same `state` finds nothing.
+    pub async fn take(&self, state: &str, now: i64) -> Result<LoginState, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("LOGIN#{state}"), "LOGIN")))
+            .condition_expression("attribute_exists(pk)")
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| match e.into_service_error() {
+                err if err.is_conditional_check_failed_exception() => StoreError::NotFound,
+                err => StoreError::sdk(err),
+            })?;
+        let item = out.attributes.ok_or(StoreError::NotFound)?;
+        if get_n(&item, "expires_at")? <= now {
+            return Err(StoreError::NotFound);
+        }
+        get_json(&item, "body")
+    }
+}

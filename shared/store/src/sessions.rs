@@ -1,0 +1,117 @@
+use aws_sdk_dynamodb::types::ReturnValue;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::StoreError;
+use crate::item::{get_json, get_n, key, n, s};
+
+/// Our own login session, created after a successful GビズID login.
+///
+/// The table keeps only the SHA-256 of the session token, so reading the table does not give
+/// anyone a usable session cookie.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// GビズID `sub` of the person who logged in.
+    pub sub: String,
+    /// アカウント種別: "2" プライム, "3" メンバー ("1" エントリー never gets a session).
+    pub account_type: String,
+    /// 法人区分: "1" 法人, "2" 個人事業主.
+    pub corp_type: String,
+    /// Our key for the company: every application belongs to one.
+    pub company_id: String,
+    /// 法人番号 (13 digits) for a corporation, when GビズID gives one.
+    pub corporate_number: Option<String>,
+    /// 法人名 or 屋号.
+    pub company_name: String,
+    /// 本店所在地の都道府県 (JIS X 0401 code).
+    pub prefecture_code: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    /// 代表者氏名.
+    pub representative_name: Option<String>,
+    /// 利用者氏名 (the logged-in person).
+    pub user_name: Option<String>,
+    pub email: Option<String>,
+    /// The double-submit CSRF token bound to this session.
+    pub csrf_token: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds after which the session is refused.
+    pub expires_at: i64,
+}
+
+/// The session records (`SESSION#<sha256(token)>`).
+#[derive(Clone)]
+pub struct Sessions {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+fn session_key(token: &str) -> crate::item::Item {
+    let digest = Sha256::digest(token.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    key(format!("SESSION#{hex}"), "SESSION")
+}
+
+impl Sessions {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Sessions {
+        Sessions {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Stores a session under its token. The token itself is not stored.
+    pub async fn put(&self, token: &str, record: &SessionRecord) -> Result<(), StoreError> {
+        let body = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut item = session_key(token);
+        item.insert("kind".into(), s("session"));
+        item.insert("body".into(), s(body));
+        item.insert("expires_at".into(), n(record.expires_at));
+        // TTL removes the item some time after expiry; reads check `expires_at` themselves.
+        item.insert("ttl".into(), n(record.expires_at));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(|e| match e.into_service_error() {
+                err if err.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
+                err => StoreError::sdk(err),
+            })?;
+        Ok(())
+    }
+
+    /// The live session for a token: `NotFound` when unknown, revoked or expired at `now`.
+    pub async fn get(&self, token: &str, now: i64) -> Result<SessionRecord, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(token)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let item = out.item.ok_or(StoreError::NotFound)?;
+        if get_n(&item, "expires_at")? <= now {
+            return Err(StoreError::NotFound);
+        }
+        get_json(&item, "body")
+    }
+
+    /// Revokes a session. Revoking an unknown session is not an error (logout is idempotent).
+    pub async fn delete(&self, token: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(session_key(token)))
+            .return_values(ReturnValue::None)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! The platform as API Gateway exposes it: health, every route of template.yaml served and
+//! nothing else, problem+json for unknown routes and wrong methods, security headers.
+
+use keiryoku_e2e::{Browser, api_url, json, problem};
+use keiryoku_template::Template;
+
+fn template() -> Template {
+    Template::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn health_reports_dynamodb_and_s3() {
+    let response = Browser::new()
+        .get("/health")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    assert_eq!(body["dynamodb"], "reachable");
+    assert_eq!(body["s3"], "reachable");
+}
+
+#[tokio::test]
+async fn every_template_route_is_served_by_its_function() {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for (_, route) in template().routes().filter(|(_, r)| !r.is_default()) {
+        let path = route
+            .path
+            .replace("{id}", "01a2163b-281e-757c-9b68-e7abde7eced8");
+        let method =
+            reqwest::Method::from_bytes(route.method.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let response = client
+            .request(method, format!("{}{path}", api_url()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let status = response.status().as_u16();
+        let body = response.text().await.unwrap_or_default();
+        // The $default answer for an unknown route is a 404 not-found problem; a served route
+        // answers something else (401, 403, 302, 200…).
+        assert!(
+            !(status == 404 && body.contains("not-found")),
+            "{} is not served: {status} {body}",
+            route.route_key()
+        );
+        assert_ne!(status, 405, "{} answered 405", route.route_key());
+    }
+}
+
+#[tokio::test]
+async fn unknown_route_is_a_404_problem() {
+    let response = Browser::new()
+        .get("/no/such/route")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let body = problem(response, 404).await;
+    assert_eq!(body["type"], "urn:keiryoku:problem:not-found");
+}
+
+#[tokio::test]
+async fn wrong_method_is_a_405_problem_naming_the_allowed_ones() {
+    let client = reqwest::Client::new();
+    let response = client
+        .delete(format!("{}/applications", api_url()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok()),
+        Some("GET, POST")
+    );
+    problem(response, 405).await;
+    let response = client
+        .put(format!("{}/me", api_url()))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    problem(response, 405).await;
+}
+
+#[tokio::test]
+async fn answers_forbid_framing_and_sniffing() {
+    for path in ["/health", "/me", "/nope"] {
+        let response = Browser::new()
+            .get(path)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert!(
+            header("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+    }
+}
+
+#[test]
+fn events_hold_one_sample_per_route() {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../events");
+    for (function, route) in template().routes() {
+        let file = format!("{root}/{}/{}.json", function.binary, route.event);
+        let text = std::fs::read_to_string(&file)
+            .unwrap_or_else(|e| panic!("{file}: {e} (run `make events`)"));
+        let event: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(event["version"], "2.0", "{file}");
+        assert_eq!(event["routeKey"], route.route_key(), "{file}");
+    }
+}

@@ -1,0 +1,154 @@
+//! Helpers for the end-to-end tests: they drive the local stack over HTTP exactly as a browser
+//! or API client would. `make test` starts the stack and sets `KEIRYOKU_API_URL` and the AWS
+//! variables that point at moto; run alone, the tests fail with a message saying so.
+
+use std::sync::Arc;
+
+use reqwest::cookie::CookieStore;
+use reqwest::redirect::Policy;
+use serde_json::Value;
+
+/// The local API gateway's URL.
+pub fn api_url() -> String {
+    std::env::var("KEIRYOKU_API_URL").unwrap_or_else(|_| {
+        panic!("KEIRYOKU_API_URL is not set: run the end-to-end tests with `make test`")
+    })
+}
+
+/// The table in moto.
+pub fn table_name() -> String {
+    std::env::var("KEIRYOKU_TABLE")
+        .unwrap_or_else(|_| panic!("KEIRYOKU_TABLE is not set: run with `make test`"))
+}
+
+/// A DynamoDB client pointed at moto (through AWS_ENDPOINT_URL), for checking what was stored.
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+/// A browser-like client: keeps cookies; follows redirects unless told not to.
+pub struct Browser {
+    pub http: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+impl Browser {
+    pub fn new() -> Browser {
+        Browser::with_redirects(true)
+    }
+
+    pub fn with_redirects(follow: bool) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let http = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(if follow {
+                Policy::limited(10)
+            } else {
+                Policy::none()
+            })
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"));
+        Browser { http, jar }
+    }
+
+    /// A client that sends exactly this `Cookie` header and keeps nothing.
+    pub fn with_cookie_header(cookie: &str) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            reqwest::header::HeaderValue::from_str(cookie)
+                .unwrap_or_else(|e| panic!("cookie: {e}")),
+        );
+        reqwest::Client::builder()
+            .default_headers(headers)
+            .redirect(Policy::none())
+            .build()
+            .unwrap_or_else(|e| panic!("client: {e}"))
+    }
+
+    /// Logs in through the dev identity provider as a seeded account and returns the final answer
+    /// (the `/me` page after the redirects when login succeeds).
+    pub async fn login(&self, account: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}/auth/login?login_hint={account}", api_url()))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("login as {account}: {e}"))
+    }
+
+    /// A cookie the platform set, by name.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url: url::Url = api_url().parse().unwrap_or_else(|e| panic!("url: {e}"));
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split(';')
+            .map(str::trim)
+            .find_map(|pair| pair.strip_prefix(&format!("{name}=")).map(str::to_string))
+    }
+
+    /// The CSRF token to echo in `X-CSRF-Token`.
+    pub fn csrf(&self) -> String {
+        self.cookie("csrf_token")
+            .unwrap_or_else(|| panic!("no csrf_token cookie: not logged in?"))
+    }
+
+    /// A state-changing request with the CSRF header set.
+    pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}{path}", api_url()))
+            .header("x-csrf-token", self.csrf())
+    }
+
+    pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(format!("{}{path}", api_url()))
+    }
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Browser::new()
+    }
+}
+
+/// Logs in as a seeded account and checks it worked.
+pub async fn logged_in(account: &str) -> Browser {
+    let browser = Browser::new();
+    let response = browser.login(account).await;
+    assert_eq!(
+        response.status(),
+        200,
+        "login as {account} should end on /me"
+    );
+    browser
+}
+
+/// Reads a JSON body, failing the test with the body text when it is not JSON.
+pub async fn json(response: reqwest::Response) -> Value {
+    let text = response
+        .text()
+        .await
+        .unwrap_or_else(|e| panic!("body: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Checks an answer is RFC 9457 problem+json with the given status, and returns it.
+pub async fn problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let body = json(response).await;
+    assert_eq!(body["status"].as_u64(), Some(u64::from(status)));
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "problem has a title: {body}"
+    );
+    body
+}
