@@ -34,7 +34,7 @@ unit:
 	$(CARGO) test --workspace --exclude keiryoku-e2e
 
 e2e:
-	$(STACK) exec -- $(CARGO) test -p keiryoku-e2e
+	$(STACK) exec -- $(CARGO) test --workspace --test applications --test auth --test platform
 
 ## lint: formatting, clippy with warnings as errors, cfn-lint of template.yaml
 lint: setup
