@@ -20,7 +20,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             scopes: "openid profile user email".into(),
         },
         secret,
-    )?;
+    );
     let session_ttl_seconds = env_var("SESSION_TTL_SECONDS")?
         .parse()
         .map_err(|e| ConfigError(format!("SESSION_TTL_SECONDS: {e}")))?;

@@ -42,15 +42,20 @@ async fn time_first_answer(
         .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
         .map_err(LocalError::io(format!("start {}", program.display())))?;
-    let answer = runtime.invoke(event.to_string().into_bytes()).await;
+    // A binary that dies at start-up fails the run at once instead of waiting for the timeout.
+    let answer = tokio::select! {
+        answer = runtime.invoke(event.to_string().into_bytes()) => answer.map_err(|e| LocalError::Setup(e.to_string())),
+        status = child.wait() => Err(LocalError::Setup(format!("{binary} exited before answering: {status:?}"))),
+    };
     let elapsed = started.elapsed();
     let _ = child.start_kill();
     let _ = child.wait().await;
     server.abort();
-    answer.map_err(|e| LocalError::Setup(e.to_string()))?;
+    answer?;
     Ok(elapsed)
 }
 
@@ -73,7 +78,8 @@ pub async fn startup(rounds: Option<&str>) -> Result<(), LocalError> {
     let config = LocalConfig::from_env()?;
     let rounds: usize = rounds.and_then(|r| r.parse().ok()).unwrap_or(20).max(1);
     let mut rows = Vec::new();
-    let hello_env = config.aws_env();
+    let mut hello_env = config.aws_env();
+    hello_env.extend(crate::config::lambda_env("BenchHello", 128));
     let mut targets = vec![Target {
         binary: "bench-hello".into(),
         env: hello_env,

@@ -185,27 +185,27 @@ impl LocalConfig {
             env.insert(name.clone(), value);
         }
         env.extend(self.aws_env());
-        for (name, value) in [
-            (
-                "AWS_LAMBDA_FUNCTION_NAME",
-                format!("{STACK_NAME}-{}", function.logical_id),
-            ),
-            (
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-                function.memory_mb.to_string(),
-            ),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
-            (
-                "AWS_LAMBDA_LOG_GROUP_NAME",
-                format!("/aws/lambda/{STACK_NAME}-{}", function.logical_id),
-            ),
-            ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_string()),
-        ] {
-            env.insert(name.to_string(), value);
-        }
+        env.extend(lambda_env(&function.logical_id, function.memory_mb));
         if !env.contains_key("RUST_LOG") {
             env.insert("RUST_LOG".into(), "info".into());
         }
         Ok(env)
     }
+}
+
+/// The variables Lambda sets for every function process (the runtime client requires them).
+pub fn lambda_env(name: &str, memory_mb: u32) -> Vec<(String, String)> {
+    [
+        ("AWS_LAMBDA_FUNCTION_NAME", format!("{STACK_NAME}-{name}")),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", memory_mb.to_string()),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
+        (
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{STACK_NAME}-{name}"),
+        ),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
 }

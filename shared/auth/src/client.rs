@@ -78,7 +78,9 @@ pub struct IdTokenClaims {
 pub struct OidcClient {
     config: OidcConfig,
     secret: ClientSecret,
-    http: reqwest::Client,
+    /// Built on first use: loading the trust roots costs milliseconds a cold start serving
+    /// only `/me` should not pay.
+    http: OnceCell<reqwest::Client>,
     discovery: OnceCell<Discovery>,
     keys: RwLock<Option<(JwkSet, Instant)>>,
 }
@@ -87,21 +89,29 @@ pub struct OidcClient {
 const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 impl OidcClient {
-    pub fn new(config: OidcConfig, secret: ClientSecret) -> Result<OidcClient, OidcError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(3))
-            .timeout(Duration::from_secs(10))
-            // Token and UserInfo endpoints must answer directly; a redirect would be an attack or a misconfiguration.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| OidcError::Provider(format!("HTTP client: {e}")))?;
-        Ok(OidcClient {
+    pub fn new(config: OidcConfig, secret: ClientSecret) -> OidcClient {
+        OidcClient {
             config,
             secret,
-            http,
+            http: OnceCell::new(),
             discovery: OnceCell::new(),
             keys: RwLock::new(None),
-        })
+        }
+    }
+
+    async fn http(&self) -> Result<&reqwest::Client, OidcError> {
+        self.http
+            .get_or_try_init(|| async {
+                reqwest::Client::builder()
+                    .connect_timeout(Duration::from_secs(3))
+                    .timeout(Duration::from_secs(10))
+                    // Token and UserInfo endpoints must answer directly; a redirect would be an
+                    // attack or a misconfiguration.
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .map_err(|e| OidcError::Provider(format!("HTTP client: {e}")))
+            })
+            .await
     }
 
     async fn discovery(&self) -> Result<&Discovery, OidcError> {
@@ -125,7 +135,8 @@ impl OidcClient {
 
     async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
         let response = self
-            .http
+            .http()
+            .await?
             .get(url)
             .send()
             .await
@@ -181,7 +192,8 @@ impl OidcClient {
         let discovery = self.discovery().await?;
         let secret = self.secret.get().await?;
         let response = self
-            .http
+            .http()
+            .await?
             .post(&discovery.token_endpoint)
             .basic_auth(
                 form_encode(&self.config.client_id),
@@ -276,7 +288,8 @@ impl OidcClient {
     pub async fn userinfo(&self, access_token: &str) -> Result<GbizUserInfo, OidcError> {
         let discovery = self.discovery().await?;
         let response = self
-            .http
+            .http()
+            .await?
             .get(&discovery.userinfo_endpoint)
             .bearer_auth(access_token)
             .send()

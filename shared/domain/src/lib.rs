@@ -1,0 +1,28 @@
+//! The rules of 経営力向上計画 under 中小企業等経営強化法, as pure code and data with no I/O, so
+//! every handler and every test uses one implementation:
+//!
+//! - [`plan`]: the 様式第1 model (cover page and 別紙 sections), lenient enough to hold any draft.
+//! - [`validation`]: every problem at once, with field paths and Japanese messages, at draft or
+//!   submission level.
+//! - [`indicators`]: 労働生産性 and growth or reduction rates in exact decimal arithmetic.
+//! - [`routing`]: the competent authorities of a plan, with the explanation of every answer.
+//! - [`guidelines`]: the 基本方針 and the 21 事業分野別指針 as data.
+//! - [`dates`]: 和暦, fiscal years, holidays and business days.
+//! - [`status`]: the application status machine.
+//! - [`corporate_number`]: the 法人番号 check digit.
+//!
+//! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
+//! `data/`, embedded at build time, each with a version id and a `verified` flag per row.
+
+pub mod corporate_number;
+pub mod dates;
+pub mod guidelines;
+pub mod indicators;
+pub mod jsic;
+pub mod normalize;
+pub mod plan;
+pub mod routing;
+pub mod rules;
+pub mod status;
+pub mod tables;
+pub mod validation;
