@@ -5,7 +5,7 @@ CARGO ?= cargo
 VENV := .venv
 STACK := target/debug/local-stack
 
-.PHONY: run test setup build unit e2e lint events bench sizes sam-build clean
+.PHONY: run test setup pdf-tools build unit e2e lint events bench sizes sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -14,8 +14,18 @@ run: setup build
 ## test: unit tests of every crate, then the end-to-end tests against a fresh local stack
 test: setup build unit e2e
 
-## setup: Python venv (moto, cfn-lint) and the dev identity provider's npm packages
-setup: $(VENV)/.installed infra/idp/node_modules/.installed
+## setup: Python venv (moto, cfn-lint), the dev identity provider's npm packages, and the Debian
+## tools the PDF tests read certificates with (poppler-utils, zbar-tools)
+setup: $(VENV)/.installed infra/idp/node_modules/.installed pdf-tools
+
+pdf-tools:
+	@if ! command -v pdftotext >/dev/null || ! command -v zbarimg >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q poppler-utils zbar-tools; \
+	  else \
+	    echo "install the Debian packages poppler-utils and zbar-tools (sudo apt-get install poppler-utils zbar-tools)"; exit 1; \
+	  fi; \
+	fi
 
 $(VENV)/.installed: infra/requirements.txt
 	python3 -m venv $(VENV)
@@ -46,10 +56,13 @@ lint: setup
 events: build
 	$(STACK) events
 
-## bench: release build, then start-up time of each function next to a hello-world lambda_http binary
+## bench: start-up time of each function next to a hello-world lambda_http binary (release build),
+## validate + route of one application, and one certificate
 bench:
 	$(CARGO) build --release --bins
 	KEIRYOKU_BIN_DIR=target/release target/release/local-stack bench-startup 30
+	$(CARGO) bench -p keiryoku-domain
+	$(CARGO) bench -p keiryoku-pdf
 
 ## sizes: release binary size of each function
 sizes:
