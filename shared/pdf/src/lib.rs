@@ -1,6 +1,7 @@
 //! The platform's PDF documents, rendered with printpdf and the IPAex明朝 font (subset into each
 //! document, so a certificate is tens of kilobytes):
 //!
+//! - [`application`]: the 申請書, the whole 様式第1 in its official order, tables flowing over pages.
 //! - [`certificate`]: the 認定書, laid out from per-authority template data (`templates/`), with
 //!   a QR code and a short URL for public verification.
 //!
@@ -8,7 +9,9 @@
 //! renders of the same data differ in bytes but not in content: a certificate is rendered once
 //! and its stored bytes (and their SHA-256) are what identifies it.
 
+pub mod application;
 pub mod certificate;
+mod flow;
 mod font;
 mod page;
 mod qr;
