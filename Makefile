@@ -43,8 +43,10 @@ build:
 unit:
 	$(CARGO) test --workspace --exclude keiryoku-e2e
 
+# The end-to-end suites of tests/Cargo.toml, named so that cargo resolves features for the whole
+# workspace (no rebuild after `make build`).
 e2e:
-	$(STACK) exec -- $(CARGO) test --workspace --test applications --test auth --test platform
+	$(STACK) exec -- $(CARGO) test --workspace --test applications --test auth --test platform --test security
 
 ## lint: formatting, clippy with warnings as errors, cfn-lint of template.yaml
 lint: setup

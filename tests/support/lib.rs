@@ -2,6 +2,8 @@
 //! or API client would. `make test` starts the stack and sets `KEIRYOKU_API_URL` and the AWS
 //! variables that point at moto; run alone, the tests fail with a message saying so.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 
 use reqwest::cookie::CookieStore;

@@ -2,6 +2,8 @@
 //! drafts, reads one and lists the company's applications. Every route is scoped to the session's
 //! company: another company's application answers 404, exactly as one that does not exist.
 
+#![forbid(unsafe_code)]
+
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 use keiryoku_fn_applications::{ApplicationsState, app};
 use keiryoku_http::{Site, env_var};
 use keiryoku_store::{Applications, AwsClients, Sessions};

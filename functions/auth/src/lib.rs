@@ -5,6 +5,8 @@
 //! iss, aud, exp, nonce) and every business attribute comes from UserInfo. We then issue our own
 //! session; GビズID's tokens are not kept.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -1,6 +1,8 @@
 //! The platform function: `GET /health`, and the `$default` route that answers 404 or 405 as
 //! problem+json for every request no other route takes.
 
+#![forbid(unsafe_code)]
+
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

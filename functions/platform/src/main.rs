@@ -1,3 +1,5 @@
+#![forbid(unsafe_code)]
+
 use keiryoku_fn_platform::{PlatformState, app};
 use keiryoku_http::{Site, env_var};
 use keiryoku_store::{AwsClients, Health};

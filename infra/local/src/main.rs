@@ -9,6 +9,8 @@
 //! - `bench-startup`: time from process start to first answered request, per function, next to
 //!   a hello-world lambda_http binary.
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod config;
 mod event;

@@ -5,6 +5,8 @@
 //! about the company comes from UserInfo (integrations.md §1.4–1.6). This crate does exactly that
 //! and nothing else: it knows neither HTTP routing nor storage.
 
+#![forbid(unsafe_code)]
+
 mod claims;
 mod client;
 mod secret;

@@ -14,6 +14,8 @@
 //! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
 //! `data/`, embedded at build time, each with a version id and a `verified` flag per row.
 
+#![forbid(unsafe_code)]
+
 pub mod corporate_number;
 pub mod dates;
 pub mod guidelines;

@@ -9,6 +9,8 @@
 //! - [`fallback`]: 404 / 405 for requests no route takes, from template.yaml's route table.
 //! - [`run`]: the Lambda entry point with JSON logs.
 
+#![forbid(unsafe_code)]
+
 mod body;
 mod cookies;
 pub mod fallback;

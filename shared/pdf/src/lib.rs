@@ -9,6 +9,8 @@
 //! renders of the same data differ in bytes but not in content: a certificate is rendered once
 //! and its stored bytes (and their SHA-256) are what identifies it.
 
+#![forbid(unsafe_code)]
+
 pub mod application;
 pub mod certificate;
 mod flow;

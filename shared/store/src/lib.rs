@@ -6,6 +6,8 @@
 //! so a handler holds only the capability it needs, mirroring the per-function IAM policies in
 //! `template.yaml`.
 
+#![forbid(unsafe_code)]
+
 mod applications;
 mod aws;
 mod error;

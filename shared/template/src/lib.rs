@@ -14,6 +14,8 @@
 //! assert_eq!(keiryoku_template::match_path(&route.path, "/items/42").unwrap(), vec![("id".to_string(), "42".to_string())]);
 //! ```
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
