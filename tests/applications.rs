@@ -2,27 +2,19 @@
 //! bad input. End to end over HTTP; storage checked in moto's table.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use keiryoku_e2e::{Browser, json, logged_in, problem, table_name};
+use keiryoku_e2e::{Browser, Sent, header, json, logged_in, problem, table_name};
 use serde_json::{Value, json};
 
 async fn create(browser: &Browser, plan: Value) -> reqwest::Response {
     browser
         .post("/applications")
         .json(&json!({ "plan": plan }))
-        .send()
+        .sent()
         .await
-        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn list_ids(browser: &Browser) -> Vec<String> {
-    let page = json(
-        browser
-            .get("/applications?limit=100")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    let page = json(browser.get("/applications?limit=100").sent().await).await;
     page["items"]
         .as_array()
         .into_iter()
@@ -38,18 +30,8 @@ async fn draft_round_trip_is_stored_in_the_table() {
         json!({"applicant": {"name": "株式会社霞が関精機", "employees": 42}, "period_months": 36});
     let response = create(&browser, plan.clone()).await;
     assert_eq!(response.status(), 201);
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
-    let etag = response
-        .headers()
-        .get("etag")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let location = header(&response, "location");
+    let etag = header(&response, "etag");
     assert_eq!(etag, "\"1\"");
     let created = json(response).await;
     let id = created["id"].as_str().unwrap_or_default().to_string();
@@ -57,11 +39,7 @@ async fn draft_round_trip_is_stored_in_the_table() {
     assert_eq!(created["status"], "draft");
     assert_eq!(created["kind"], "new");
 
-    let read = browser
-        .get(&location)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let read = browser.get(&location).sent().await;
     assert_eq!(read.status(), 200);
     assert_eq!(
         read.headers().get("etag").and_then(|v| v.to_str().ok()),
@@ -102,11 +80,7 @@ async fn draft_round_trip_is_stored_in_the_table() {
 #[tokio::test]
 async fn a_draft_may_start_empty() {
     let browser = logged_in("sole-hokkaido").await;
-    let response = browser
-        .post("/applications")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = browser.post("/applications").sent().await;
     assert_eq!(response.status(), 201);
     assert_eq!(json(response).await["plan"], json!({}));
 }
@@ -118,11 +92,7 @@ async fn another_company_cannot_see_it() {
     let created = json(create(&tokyo, json!({"secret": "東京の計画"})).await).await;
     let id = created["id"].as_str().unwrap_or_default().to_string();
 
-    let response = osaka
-        .get(&format!("/applications/{id}"))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = osaka.get(&format!("/applications/{id}")).sent().await;
     let body = problem(response, 404).await;
     assert!(!body.to_string().contains("東京の計画"));
     assert!(!list_ids(&osaka).await.contains(&id));
@@ -154,21 +124,12 @@ async fn members_of_one_company_share_its_applications_but_not_others() {
 #[tokio::test]
 async fn not_logged_in_gets_401() {
     let anonymous = Browser::new();
-    problem(
-        anonymous
-            .get("/applications")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-        401,
-    )
-    .await;
+    problem(anonymous.get("/applications").sent().await, 401).await;
     problem(
         anonymous
             .get("/applications/01a2163b-281e-757c-9b68-e7abde7eced8")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .sent()
+            .await,
         401,
     )
     .await;
@@ -247,42 +208,17 @@ async fn bad_input_gets_4xx_problems_and_stores_nothing() {
             .is_some_and(|m| !m.is_ascii()),
         "message in Japanese"
     );
-    problem(
-        browser
-            .get("/applications?limit=0")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-        400,
-    )
-    .await;
-    problem(
-        browser
-            .get("/applications?limit=abc")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-        400,
-    )
-    .await;
+    problem(browser.get("/applications?limit=0").sent().await, 400).await;
+    problem(browser.get("/applications?limit=abc").sent().await, 400).await;
     problem(
         browser
             .get("/applications?cursor=bm90LWEtY3Vyc29y")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .sent()
+            .await,
         400,
     )
     .await;
-    problem(
-        browser
-            .get("/applications/..%2F..%2Fetc")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-        404,
-    )
-    .await;
+    problem(browser.get("/applications/..%2F..%2Fetc").sent().await, 404).await;
     assert_eq!(
         list_ids(&browser).await.len(),
         before,
@@ -300,14 +236,7 @@ async fn listing_pages_newest_first_with_a_cursor() {
         // Creation times have one-second resolution: keep the order observable.
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     }
-    let first = json(
-        browser
-            .get("/applications?limit=2")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    let first = json(browser.get("/applications?limit=2").sent().await).await;
     let first_ids: Vec<&str> = first["items"]
         .as_array()
         .into_iter()
@@ -325,9 +254,8 @@ async fn listing_pages_newest_first_with_a_cursor() {
     let second = json(
         browser
             .get(&format!("/applications?limit=2&cursor={cursor}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .sent()
+            .await,
     )
     .await;
     let second_ids: Vec<&str> = second["items"]
@@ -343,9 +271,8 @@ async fn listing_pages_newest_first_with_a_cursor() {
     problem(
         osaka
             .get(&format!("/applications?cursor={cursor}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .sent()
+            .await,
         400,
     )
     .await;

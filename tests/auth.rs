@@ -1,6 +1,6 @@
 //! Login with GビズID (dev provider), sessions, logout, CSRF: end to end over HTTP.
 
-use keiryoku_e2e::{Browser, api_url, logged_in, problem};
+use keiryoku_e2e::{Browser, Sent, api_url, logged_in, problem};
 use keiryoku_store::{SessionRecord, Sessions};
 
 #[tokio::test]
@@ -18,26 +18,11 @@ async fn applicant_logs_in_and_sees_its_company() {
 
 #[tokio::test]
 async fn member_of_a_corporation_and_sole_proprietor_log_in() {
-    let osaka = keiryoku_e2e::json(
-        logged_in("applicant-osaka")
-            .await
-            .get("/me")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    let osaka =
+        keiryoku_e2e::json(logged_in("applicant-osaka").await.get("/me").sent().await).await;
     assert_eq!(osaka["user"]["account_type"], "3");
     assert_eq!(osaka["company"]["id"], "corp-7120001234561");
-    let sole = keiryoku_e2e::json(
-        logged_in("sole-hokkaido")
-            .await
-            .get("/me")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-    )
-    .await;
+    let sole = keiryoku_e2e::json(logged_in("sole-hokkaido").await.get("/me").sent().await).await;
     assert_eq!(sole["company"]["corp_type"], "2");
     assert_eq!(sole["company"]["prefecture_code"], "01");
 }
@@ -56,15 +41,7 @@ async fn entry_account_is_refused_with_a_japanese_message() {
         browser.cookie("keiryoku_session").is_none(),
         "no session for an エントリー account"
     );
-    problem(
-        browser
-            .get("/me")
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-        401,
-    )
-    .await;
+    problem(browser.get("/me").sent().await, 401).await;
 }
 
 #[tokio::test]
@@ -72,9 +49,8 @@ async fn login_redirect_carries_state_nonce_and_pkce_s256() {
     let browser = Browser::with_redirects(false);
     let response = browser
         .get("/auth/login?login_hint=applicant-tokyo")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     assert_eq!(response.status(), 302);
     let location = response
         .headers()
@@ -106,12 +82,7 @@ async fn login_redirect_carries_state_nonce_and_pkce_s256() {
 async fn callback_url(browser: &Browser) -> url::Url {
     let mut next = format!("{}/auth/login?login_hint=applicant-tokyo", api_url());
     for _ in 0..10 {
-        let response = browser
-            .http
-            .get(&next)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let response = browser.http.get(&next).sent().await;
         let location = response
             .headers()
             .get("location")
@@ -149,32 +120,17 @@ async fn callback_with_a_wrong_state_is_refused_and_the_right_one_works() {
                 },
             )
         }));
-    let refused = browser
-        .http
-        .get(forged.as_str())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = browser.http.get(forged.as_str()).sent().await;
     problem(refused, 400).await;
     assert!(browser.cookie("keiryoku_session").is_none());
 
     // The same callback from a browser that did not start this login is refused too.
     let stranger = Browser::with_redirects(false);
-    let refused = stranger
-        .http
-        .get(callback.as_str())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let refused = stranger.http.get(callback.as_str()).sent().await;
     problem(refused, 400).await;
 
     // The genuine callback still completes the login.
-    let accepted = browser
-        .http
-        .get(callback.as_str())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let accepted = browser.http.get(callback.as_str()).sent().await;
     assert_eq!(accepted.status(), 303);
     let set_cookies: Vec<String> = accepted
         .headers()
@@ -200,12 +156,7 @@ async fn callback_with_a_wrong_state_is_refused_and_the_right_one_works() {
     );
 
     // A replayed callback (same state, same code) is refused: the login state is single-use.
-    let replay = browser
-        .http
-        .get(callback.as_str())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let replay = browser.http.get(callback.as_str()).sent().await;
     problem(replay, 400).await;
 }
 
@@ -235,15 +186,7 @@ async fn tampered_session_cookie_gets_401() {
         format!("keiryoku_session={}", "x".repeat(4000)),
     ] {
         let client = Browser::with_cookie_header(&cookie);
-        problem(
-            client
-                .get(format!("{}/me", api_url()))
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{e}")),
-            401,
-        )
-        .await;
+        problem(client.get(format!("{}/me", api_url())).sent().await, 401).await;
     }
 }
 
@@ -291,9 +234,8 @@ async fn expired_session_gets_401() {
     let me = |token: String| async move {
         Browser::with_cookie_header(&format!("keiryoku_session={token}"))
             .get(format!("{}/me", api_url()))
-            .send()
+            .sent()
             .await
-            .unwrap_or_else(|e| panic!("{e}"))
     };
     assert_eq!(
         me(live).await.status(),
@@ -315,9 +257,8 @@ async fn logout_revokes_the_session_server_side() {
     let refused = browser
         .http
         .post(format!("{}/auth/logout", api_url()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     problem(refused, 403).await;
     assert_eq!(
         browser
@@ -329,23 +270,11 @@ async fn logout_revokes_the_session_server_side() {
         Some(200)
     );
 
-    let response = browser
-        .post("/auth/logout")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = browser.post("/auth/logout").sent().await;
     assert_eq!(response.status(), 204);
     // Replaying the old cookie (as a thief would) no longer works.
     let replay = Browser::with_cookie_header(&old_cookie);
-    problem(
-        replay
-            .get(format!("{}/me", api_url()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
-        401,
-    )
-    .await;
+    problem(replay.get(format!("{}/me", api_url())).sent().await, 401).await;
 }
 
 #[tokio::test]
@@ -354,9 +283,8 @@ async fn cross_origin_post_is_refused_even_with_the_token() {
     let response = browser
         .post("/auth/logout")
         .header("origin", "https://attacker.example")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     problem(response, 403).await;
     assert_eq!(
         browser
@@ -381,9 +309,8 @@ async fn csrf_cookie_of_another_session_is_refused() {
     let response = client
         .post(format!("{}/auth/logout", api_url()))
         .header("x-csrf-token", token)
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     problem(response, 403).await;
     assert_eq!(
         victim

@@ -1,7 +1,7 @@
 //! The platform as API Gateway exposes it: health, every route of template.yaml served and
 //! nothing else, problem+json for unknown routes and wrong methods, security headers.
 
-use keiryoku_e2e::{Browser, api_url, json, problem};
+use keiryoku_e2e::{Browser, Sent, api_url, header, json, problem};
 use keiryoku_template::Template;
 
 fn template() -> Template {
@@ -11,11 +11,7 @@ fn template() -> Template {
 
 #[tokio::test]
 async fn health_reports_dynamodb_and_s3() {
-    let response = Browser::new()
-        .get("/health")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = Browser::new().get("/health").sent().await;
     assert_eq!(response.status(), 200);
     let body = json(response).await;
     assert_eq!(body["dynamodb"], "reachable");
@@ -36,9 +32,8 @@ async fn every_template_route_is_served_by_its_function() {
             reqwest::Method::from_bytes(route.method.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
         let response = client
             .request(method, format!("{}{path}", api_url()))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .sent()
+            .await;
         let status = response.status().as_u16();
         let body = response.text().await.unwrap_or_default();
         // The $default answer for an unknown route is a 404 not-found problem; a served route
@@ -54,11 +49,7 @@ async fn every_template_route_is_served_by_its_function() {
 
 #[tokio::test]
 async fn unknown_route_is_a_404_problem() {
-    let response = Browser::new()
-        .get("/no/such/route")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = Browser::new().get("/no/such/route").sent().await;
     let body = problem(response, 404).await;
     assert_eq!(body["type"], "urn:keiryoku:problem:not-found");
 }
@@ -68,9 +59,8 @@ async fn wrong_method_is_a_405_problem_naming_the_allowed_ones() {
     let client = reqwest::Client::new();
     let response = client
         .delete(format!("{}/applications", api_url()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     assert_eq!(
         response
             .headers()
@@ -79,36 +69,24 @@ async fn wrong_method_is_a_405_problem_naming_the_allowed_ones() {
         Some("GET, POST")
     );
     problem(response, 405).await;
-    let response = client
-        .put(format!("{}/me", api_url()))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let response = client.put(format!("{}/me", api_url())).sent().await;
     problem(response, 405).await;
 }
 
 #[tokio::test]
 async fn answers_forbid_framing_and_sniffing() {
     for path in ["/health", "/me", "/nope"] {
-        let response = Browser::new()
-            .get(path)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_string()
-        };
-        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        let response = Browser::new().get(path).sent().await;
+        assert_eq!(header(&response, "x-frame-options"), "DENY", "{path}");
         assert!(
-            header("content-security-policy").contains("frame-ancestors 'none'"),
+            header(&response, "content-security-policy").contains("frame-ancestors 'none'"),
             "{path}"
         );
-        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(
+            header(&response, "x-content-type-options"),
+            "nosniff",
+            "{path}"
+        );
     }
 }
 

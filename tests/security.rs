@@ -5,7 +5,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use keiryoku_e2e::{Browser, api_url, json, logged_in, problem};
+use keiryoku_e2e::{Browser, Sent, api_url, header, json, logged_in, problem};
 use serde_json::json;
 
 /// SQL/NoSQL injection: DynamoDB expressions are parameterised, and a forged pagination cursor
@@ -18,9 +18,8 @@ async fn forged_cursors_and_expression_text_are_inert() {
     problem(
         browser
             .get(&format!("/applications?cursor={cursor}"))
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}")),
+            .sent()
+            .await,
         400,
     )
     .await;
@@ -33,9 +32,8 @@ async fn forged_cursors_and_expression_text_are_inert() {
         problem(
             browser
                 .get(&format!("/applications/{encoded}"))
-                .send()
-                .await
-                .unwrap_or_else(|e| panic!("{e}")),
+                .sent()
+                .await,
             404,
         )
         .await;
@@ -45,9 +43,8 @@ async fn forged_cursors_and_expression_text_are_inert() {
     let created = browser
         .post("/applications")
         .json(&json!({"plan": plan}))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     assert_eq!(json(created).await["plan"], plan);
 }
 
@@ -57,16 +54,10 @@ async fn shell_metacharacters_are_plain_data() {
     let browser = Browser::with_redirects(false);
     let response = browser
         .get("/auth/login?login_hint=%24(id)%3Brm%20-rf%20%2F")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     assert_eq!(response.status(), 302);
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let location = header(&response, "location");
     assert!(
         location.contains("login_hint=%24%28id%29%3Brm+-rf+%2F"),
         "{location}"
@@ -82,11 +73,7 @@ async fn traversal_paths_are_not_found() {
         "/applications/%2e%2e",
         "/%2e%2e/%2e%2e/etc/passwd",
     ] {
-        let response = browser
-            .get(path)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let response = browser.get(path).sent().await;
         assert_eq!(response.status(), 404, "{path}");
     }
 }
@@ -118,20 +105,11 @@ async fn script_in_input_is_never_served_as_html() {
     let response = browser
         .post("/applications")
         .json(&json!({"plan": {"name": script}}))
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-    let header = |name: &str| {
-        response
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    assert!(header("content-type").starts_with("application/json"));
-    assert_eq!(header("x-content-type-options"), "nosniff");
-    assert!(header("content-security-policy").contains("default-src 'none'"));
+        .sent()
+        .await;
+    assert!(header(&response, "content-type").starts_with("application/json"));
+    assert_eq!(header(&response, "x-content-type-options"), "nosniff");
+    assert!(header(&response, "content-security-policy").contains("default-src 'none'"));
     let reflected = reqwest::get(format!("{}/%3Cscript%3Ealert(1)%3C%2Fscript%3E", api_url()))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -145,9 +123,8 @@ async fn crlf_never_reaches_a_header() {
     let browser = Browser::with_redirects(false);
     let response = browser
         .get("/auth/login?login_hint=x%0d%0aSet-Cookie:%20keiryoku_session=evil")
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        .sent()
+        .await;
     assert_eq!(response.status(), 400);
     assert!(
         response
@@ -180,9 +157,8 @@ async fn random_bodies_never_cause_a_server_error() {
             .post("/applications")
             .header("content-type", content_type)
             .body(bytes)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+            .sent()
+            .await;
         assert!(
             response.status().as_u16() < 500,
             "round {round}: {}",

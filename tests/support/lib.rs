@@ -74,9 +74,8 @@ impl Browser {
     pub async fn login(&self, account: &str) -> reqwest::Response {
         self.http
             .get(format!("{}/auth/login?login_hint={account}", api_url()))
-            .send()
+            .sent()
             .await
-            .unwrap_or_else(|e| panic!("login as {account}: {e}"))
     }
 
     /// A cookie the platform set, by name.
@@ -153,4 +152,27 @@ pub async fn problem(response: reqwest::Response, status: u16) -> Value {
         "problem has a title: {body}"
     );
     body
+}
+
+/// Sends a request, failing the test on a transport error (never on an HTTP status).
+pub trait Sent {
+    fn sent(self) -> impl std::future::Future<Output = reqwest::Response>;
+}
+
+impl Sent for reqwest::RequestBuilder {
+    async fn sent(self) -> reqwest::Response {
+        self.send()
+            .await
+            .unwrap_or_else(|e| panic!("request failed: {e}"))
+    }
+}
+
+/// A response header as text ("" when absent).
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
 }
