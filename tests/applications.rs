@@ -13,14 +13,18 @@ async fn create(browser: &Browser, plan: Value) -> reqwest::Response {
         .await
 }
 
-async fn list_ids(browser: &Browser) -> Vec<String> {
-    let page = json(browser.get("/applications?limit=100").sent().await).await;
+/// The ids of a page of the listing.
+fn ids_of(page: &Value) -> Vec<String> {
     page["items"]
         .as_array()
         .into_iter()
         .flatten()
         .filter_map(|i| i["id"].as_str().map(str::to_string))
         .collect()
+}
+
+async fn list_ids(browser: &Browser) -> Vec<String> {
+    ids_of(&json(browser.get("/applications?limit=100").sent().await).await)
 }
 
 #[tokio::test]
@@ -276,4 +280,251 @@ async fn listing_pages_newest_first_with_a_cursor() {
         400,
     )
     .await;
+}
+
+async fn patch(
+    browser: &Browser,
+    id: &str,
+    if_match: Option<&str>,
+    body: Value,
+) -> reqwest::Response {
+    let mut request = browser
+        .http
+        .patch(format!("{}/applications/{id}", keiryoku_e2e::api_url()))
+        .header("x-csrf-token", browser.csrf())
+        .header("content-type", "application/merge-patch+json")
+        .body(body.to_string());
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    request.sent().await
+}
+
+async fn stored(browser: &Browser, id: &str) -> Value {
+    json(browser.get(&format!("/applications/{id}")).sent().await).await
+}
+
+async fn new_draft(browser: &Browser, plan: Value) -> String {
+    let created = json(create(browser, plan).await).await;
+    created["id"].as_str().unwrap_or_default().to_string()
+}
+
+#[tokio::test]
+async fn edits_need_the_version_they_read() {
+    let browser = logged_in("applicant-tokyo").await;
+    let id = new_draft(
+        &browser,
+        json!({"applicant": {"name": "旧名称", "employees": 10}, "note": "消す"}),
+    )
+    .await;
+    let before = stored(&browser, &id).await;
+
+    problem(patch(&browser, &id, None, json!({"note": null})).await, 428).await;
+    problem(
+        patch(&browser, &id, Some("\"2\""), json!({"note": null})).await,
+        412,
+    )
+    .await;
+    assert_eq!(
+        stored(&browser, &id).await["plan"],
+        before["plan"],
+        "refused writes change nothing"
+    );
+
+    let saved = patch(
+        &browser,
+        &id,
+        Some("\"1\""),
+        json!({"applicant": {"name": "新名称"}, "note": null}),
+    )
+    .await;
+    assert_eq!(saved.status(), 200);
+    assert_eq!(header(&saved, "etag"), "\"2\"");
+    let saved = json(saved).await;
+    // RFC 7396: nested objects merge, null removes.
+    assert_eq!(
+        saved["plan"],
+        json!({"applicant": {"name": "新名称", "employees": 10}})
+    );
+    assert_eq!(saved["version"], 2);
+
+    // A second writer still holding version 1 loses, and the stored plan is the first writer's.
+    problem(
+        patch(
+            &browser,
+            &id,
+            Some("\"1\""),
+            json!({"applicant": {"name": "上書き"}}),
+        )
+        .await,
+        412,
+    )
+    .await;
+    assert_eq!(
+        stored(&browser, &id).await["plan"]["applicant"]["name"],
+        "新名称"
+    );
+}
+
+#[tokio::test]
+async fn twenty_parallel_updates_with_one_etag_exactly_one_wins() {
+    let browser = std::sync::Arc::new(logged_in("applicant-osaka").await);
+    let id = new_draft(&browser, json!({"applicant": {"name": "初期値"}})).await;
+    let mut writers = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let (browser, id) = (browser.clone(), id.clone());
+        writers.spawn(async move {
+            let response = patch(
+                &browser,
+                &id,
+                Some("\"1\""),
+                json!({"applicant": {"name": format!("writer-{n}")}}),
+            )
+            .await;
+            (n, response.status().as_u16())
+        });
+    }
+    let mut winners = Vec::new();
+    while let Some(joined) = writers.join_next().await {
+        let Ok((n, status)) = joined else {
+            panic!("writer panicked")
+        };
+        match status {
+            200 => winners.push(n),
+            412 => {}
+            other => panic!("writer {n} got {other}"),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one of 20 writers succeeds: {winners:?}"
+    );
+    let after = stored(&browser, &id).await;
+    assert_eq!(after["version"], 2);
+    assert_eq!(
+        after["plan"]["applicant"]["name"],
+        format!("writer-{}", winners[0])
+    );
+}
+
+#[tokio::test]
+async fn draft_problems_come_back_with_the_saved_draft() {
+    let browser = logged_in("applicant-tokyo").await;
+    let id = new_draft(&browser, json!({})).await;
+    let saved = patch(
+        &browser,
+        &id,
+        Some("\"1\""),
+        json!({"applicant": {"corporate_number": "9010401234568", "employees": "たくさん"}}),
+    )
+    .await;
+    assert_eq!(saved.status(), 200, "a draft with problems is still saved");
+    let saved = json(saved).await;
+    assert_eq!(
+        saved["plan"]["applicant"]["corporate_number"],
+        "9010401234568"
+    );
+    let errors = saved["validation"]["errors"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let at = |path: &str| {
+        errors
+            .iter()
+            .find(|e| e["path"] == path)
+            .map(|e| e["code"].clone())
+    };
+    assert_eq!(
+        at("/applicant/corporate_number"),
+        Some(json!("check_digit"))
+    );
+    assert_eq!(at("/applicant/employees"), Some(json!("type")));
+    assert!(
+        errors
+            .iter()
+            .all(|e| e["message"].as_str().is_some_and(|m| !m.is_ascii()))
+    );
+}
+
+#[tokio::test]
+async fn bad_patches_are_refused_without_changes() {
+    let browser = logged_in("sole-hokkaido").await;
+    let id = new_draft(&browser, json!({"a": 1})).await;
+    let body = problem(
+        patch(&browser, &id, Some("\"1\""), json!([1, 2])).await,
+        422,
+    )
+    .await;
+    assert_eq!(body["type"], "urn:keiryoku:problem:validation");
+    let huge = json!({"text": "あ".repeat(100_000)});
+    problem(patch(&browser, &id, Some("\"1\""), huge).await, 413).await;
+    problem(patch(&browser, &id, Some("*"), json!({"a": 2})).await, 412).await;
+    let after = stored(&browser, &id).await;
+    assert_eq!(
+        (after["version"].clone(), after["plan"].clone()),
+        (json!(1), json!({"a": 1}))
+    );
+}
+
+#[tokio::test]
+async fn only_the_current_draft_can_be_deleted() {
+    let browser = logged_in("applicant-tokyo").await;
+    let id = new_draft(&browser, json!({})).await;
+    let delete = |tag: Option<&'static str>| {
+        let mut request = browser
+            .http
+            .delete(format!("{}/applications/{id}", keiryoku_e2e::api_url()))
+            .header("x-csrf-token", browser.csrf());
+        if let Some(tag) = tag {
+            request = request.header("if-match", tag);
+        }
+        request.sent()
+    };
+    problem(delete(None).await, 428).await;
+    problem(delete(Some("\"7\"")).await, 412).await;
+    assert_eq!(delete(Some("\"1\"")).await.status(), 204);
+    problem(
+        browser.get(&format!("/applications/{id}")).sent().await,
+        404,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn another_company_cannot_edit_or_delete() {
+    let tokyo = logged_in("applicant-tokyo").await;
+    let osaka = logged_in("applicant-osaka").await;
+    let id = new_draft(&tokyo, json!({"owner": "tokyo"})).await;
+    problem(
+        patch(&osaka, &id, Some("\"1\""), json!({"owner": "osaka"})).await,
+        404,
+    )
+    .await;
+    let deleted = osaka
+        .http
+        .delete(format!("{}/applications/{id}", keiryoku_e2e::api_url()))
+        .header("x-csrf-token", osaka.csrf())
+        .header("if-match", "\"1\"")
+        .sent()
+        .await;
+    problem(deleted, 404).await;
+    let after = stored(&tokyo, &id).await;
+    assert_eq!(
+        (after["version"].clone(), after["plan"]["owner"].clone()),
+        (json!(1), json!("tokyo"))
+    );
+}
+
+#[tokio::test]
+async fn listing_filters_by_status() {
+    let browser = logged_in("applicant-osaka").await;
+    let id = new_draft(&browser, json!({})).await;
+    let listed = |status: &'static str| {
+        let request = browser.get(&format!("/applications?status={status}&limit=100"));
+        async move { ids_of(&json(request.sent().await).await) }
+    };
+    assert!(listed("draft").await.contains(&id));
+    assert!(!listed("certified").await.contains(&id));
+    problem(browser.get("/applications?status=bogus").sent().await, 400).await;
 }

@@ -1,17 +1,23 @@
-//! The applications function: an applicant's own applications (申請). This first slice creates
-//! drafts, reads one and lists the company's applications. Every route is scoped to the session's
-//! company: another company's application answers 404, exactly as one that does not exist.
+//! The applications function: an applicant's own applications (申請): create, read, list, edit
+//! and delete drafts. Every route is scoped to the session's company: another company's
+//! application answers 404, exactly as one that does not exist.
+//!
+//! Edits never lose work: a write names the version it read in `If-Match` (the `ETag` of the
+//! read), a stale version gets 412 and changes nothing, a missing one 428. Edits are JSON Merge
+//! Patches (RFC 7396), cheap enough for autosave every few seconds. Draft-level validation
+//! problems come back with the saved draft; they never refuse a save.
 
 #![forbid(unsafe_code)]
 
 use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use keiryoku_domain::validation::{Context, Level, Report, validate_json};
 use keiryoku_http::{ApiError, CurrentSession, FieldError, JsonBody, QueryParams, Site};
 use keiryoku_store::{ApplicationRecord, Applications, NewApplication, Sessions};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Everything the handlers need, built once per cold start.
 #[derive(Clone)]
@@ -32,7 +38,7 @@ pub fn app(state: ApplicationsState) -> Router {
     site.protect(
         Router::new()
             .route("/applications", get(list).post(create))
-            .route("/applications/{id}", get(read))
+            .route("/applications/{id}", get(read).patch(update).delete(remove))
             .with_state(state),
     )
 }
@@ -43,6 +49,38 @@ pub fn app(state: ApplicationsState) -> Router {
 struct CreateBody {
     #[serde(default)]
     plan: Option<serde_json::Value>,
+}
+
+/// An application as answered: the stored record and what draft validation finds in its plan.
+#[derive(Serialize)]
+struct ApplicationView<'a> {
+    #[serde(flatten)]
+    record: &'a ApplicationRecord,
+    validation: Report,
+}
+
+/// Draft-level validation of a plan, as of today in Japan.
+fn draft_report(plan: &serde_json::Value) -> Report {
+    let filed_on = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
+    validate_json(
+        plan,
+        &Context {
+            level: Level::Draft,
+            filed_on,
+        },
+    )
+    .1
+}
+
+/// The answer for one application: JSON with its validation, and its `ETag`.
+fn respond(status: StatusCode, record: &ApplicationRecord) -> Response {
+    let view = ApplicationView {
+        record,
+        validation: draft_report(&record.plan),
+    };
+    let mut response = (status, Json(view)).into_response();
+    response.headers_mut().insert(header::ETAG, etag(record));
+    response
 }
 
 /// The strong ETag of a version of an application.
@@ -79,9 +117,8 @@ async fn create(
     tracing::info!(id = %record.id, company = %record.company_id, "draft created");
     let location = HeaderValue::from_str(&format!("/applications/{}", record.id))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = (StatusCode::CREATED, Json(&record)).into_response();
+    let mut response = respond(StatusCode::CREATED, &record);
     response.headers_mut().insert(header::LOCATION, location);
-    response.headers_mut().insert(header::ETAG, etag(&record));
     Ok(response)
 }
 
@@ -96,16 +133,119 @@ async fn read(
     session: CurrentSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    if !is_application_id(&id) {
+    let record = owned(&state, &session, &id).await?;
+    Ok(respond(StatusCode::OK, &record))
+}
+
+/// The application if it exists and belongs to the session's company; 404 otherwise.
+async fn owned(
+    state: &ApplicationsState,
+    session: &CurrentSession,
+    id: &str,
+) -> Result<ApplicationRecord, ApiError> {
+    if !is_application_id(id) {
         return Err(ApiError::NotFound);
     }
-    let record = state.applications.get(&id).await?;
+    let record = state.applications.get(id).await?;
     if record.company_id != session.record.company_id {
         return Err(ApiError::NotFound);
     }
-    let mut response = Json(&record).into_response();
-    response.headers_mut().insert(header::ETAG, etag(&record));
-    Ok(response)
+    Ok(record)
+}
+
+/// The version named by `If-Match`: 428 when absent, 412 when it is not one of our ETags.
+fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
+    let value = headers
+        .get(header::IF_MATCH)
+        .ok_or(ApiError::PreconditionRequired)?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
+        .ok_or(ApiError::PreconditionFailed)
+}
+
+/// Statuses in which the applicant may edit the plan.
+const EDITABLE: [&str; 2] = ["draft", "returned"];
+
+/// The largest plan we store, under DynamoDB's 400 KB item limit with room for the other fields.
+const PLAN_LIMIT_BYTES: usize = 300 * 1024;
+
+/// Applies a JSON Merge Patch to the plan (RFC 7396: `null` removes a field) and saves it.
+async fn update(
+    State(state): State<ApplicationsState>,
+    session: CurrentSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let current = owned(&state, &session, &id).await?;
+    let expected = if_match(&headers)?;
+    if !EDITABLE.contains(&current.status.as_str()) {
+        return Err(ApiError::Conflict(format!(
+            "この申請は「{}」のため編集できません。",
+            status_label(&current.status)
+        )));
+    }
+    if expected != current.version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    if !patch.is_object() {
+        return Err(ApiError::Validation(vec![FieldError {
+            path: String::new(),
+            code: "type".into(),
+            message: "変更内容はJSONオブジェクト（JSON Merge Patch）で送信してください。".into(),
+        }]));
+    }
+    let mut plan = current.plan.clone();
+    json_patch::merge(&mut plan, &patch);
+    if serde_json::to_vec(&plan)
+        .map(|b| b.len())
+        .unwrap_or(usize::MAX)
+        > PLAN_LIMIT_BYTES
+    {
+        return Err(ApiError::PayloadTooLarge {
+            limit: PLAN_LIMIT_BYTES,
+        });
+    }
+    let record = state
+        .applications
+        .update_plan(&id, expected, &EDITABLE, &plan)
+        .await?;
+    tracing::info!(id = %record.id, version = record.version, "draft saved");
+    Ok(respond(StatusCode::OK, &record))
+}
+
+/// Deletes a draft (only drafts can be deleted; submitted applications are withdrawn instead).
+async fn remove(
+    State(state): State<ApplicationsState>,
+    session: CurrentSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let current = owned(&state, &session, &id).await?;
+    let expected = if_match(&headers)?;
+    if current.status != "draft" {
+        return Err(ApiError::Conflict(format!(
+            "この申請は「{}」のため削除できません。",
+            status_label(&current.status)
+        )));
+    }
+    if expected != current.version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    state.applications.delete_draft(&id, expected).await?;
+    tracing::info!(%id, "draft deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// 日本語の表示名 of a stored status.
+fn status_label(status: &str) -> &'static str {
+    serde_json::from_value::<keiryoku_domain::status::Status>(serde_json::Value::String(
+        status.to_string(),
+    ))
+    .map(|s| s.label())
+    .unwrap_or("不明")
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +253,7 @@ async fn read(
 struct ListParams {
     limit: Option<i32>,
     cursor: Option<String>,
+    status: Option<keiryoku_domain::status::Status>,
 }
 
 const DEFAULT_PAGE: i32 = 20;
@@ -130,9 +271,18 @@ async fn list(
             "limit は 1 から {MAX_PAGE} の整数で指定してください。"
         )));
     }
+    let status = params.status.map(|s| match serde_json::to_value(s) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    });
     let page = state
         .applications
-        .list_for_company(&session.record.company_id, limit, params.cursor.as_deref())
+        .list_for_company(
+            &session.record.company_id,
+            status.as_deref(),
+            limit,
+            params.cursor.as_deref(),
+        )
         .await?;
     Ok(Json(page).into_response())
 }

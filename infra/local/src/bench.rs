@@ -34,6 +34,7 @@ async fn time_first_answer(
         body: b"",
         source_ip: "127.0.0.1",
         request_id: "bench",
+        at: time::OffsetDateTime::now_utc(),
     });
     let program = config.bin_dir.join(binary);
     let started = Instant::now();

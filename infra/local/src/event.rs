@@ -23,6 +23,8 @@ pub struct RequestFacts<'a> {
     pub body: &'a [u8],
     pub source_ip: &'a str,
     pub request_id: &'a str,
+    /// When API Gateway received it.
+    pub at: time::OffsetDateTime,
 }
 
 fn percent_decode(value: &str) -> String {
@@ -85,7 +87,7 @@ pub fn request_event(facts: &RequestFacts<'_>) -> Value {
         .iter()
         .map(|(k, v)| (k.as_str(), percent_decode(v)))
         .collect();
-    let now = time::OffsetDateTime::now_utc();
+    let now = facts.at;
     let time_text = now
         .format(time::macros::format_description!(
             "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] +0000"
@@ -276,6 +278,8 @@ pub fn write_samples() -> Result<(), LocalError> {
             body,
             source_ip: "127.0.0.1",
             request_id: "sample-request-id",
+            // A fixed instant, so regenerating the samples changes only what the template changed.
+            at: time::macros::datetime!(2026-11-26 01:00 UTC),
         });
         let dir = config.root.join("events").join(&function.binary);
         std::fs::create_dir_all(&dir)
@@ -315,6 +319,7 @@ mod tests {
             body: &[0xff, 0xfe],
             source_ip: "127.0.0.1",
             request_id: "r",
+            at: time::OffsetDateTime::UNIX_EPOCH,
         });
         assert_eq!(event["cookies"], json!(["a=1", "b=2"]));
         assert!(event["headers"].get("cookie").is_none());

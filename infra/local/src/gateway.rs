@@ -103,6 +103,7 @@ async fn handle(
         body: &body,
         source_ip: &peer.ip().to_string(),
         request_id: &request_id,
+        at: time::OffsetDateTime::now_utc(),
     });
     let payload = match route.runtime.invoke(event.to_string().into_bytes()).await {
         Ok(payload) => payload,

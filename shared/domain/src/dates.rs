@@ -98,6 +98,14 @@ pub fn wareki_month(year: i32, month: u8) -> Option<String> {
     ))
 }
 
+/// Japan Standard Time (UTC+9, no daylight saving).
+pub const JST: time::UtcOffset = time::macros::offset!(+9);
+
+/// The calendar date in Japan at an instant: filing dates and due dates are Japanese dates.
+pub fn japan_date(at: time::OffsetDateTime) -> Date {
+    at.to_offset(JST).date()
+}
+
 /// The fiscal year (年度) a date belongs to: April to March, named by the year it starts in.
 pub fn fiscal_year(day: Date) -> i32 {
     if u8::from(day.month()) >= 4 {
@@ -329,6 +337,19 @@ mod tests {
         assert_eq!(wareki_fiscal_year(1989).as_deref(), Some("平成元年度"));
         assert_eq!(fiscal_year(date!(2026 - 03 - 31)), 2025);
         assert_eq!(fiscal_year(date!(2026 - 04 - 01)), 2026);
+    }
+
+    #[test]
+    fn japan_date_turns_at_utc_15() {
+        use time::macros::datetime;
+        assert_eq!(
+            japan_date(datetime!(2026-03-31 14:59 UTC)),
+            date!(2026 - 03 - 31)
+        );
+        assert_eq!(
+            japan_date(datetime!(2026-03-31 15:00 UTC)),
+            date!(2026 - 04 - 01)
+        );
     }
 
     #[test]

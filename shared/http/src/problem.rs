@@ -41,6 +41,15 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("login failed: {0}")]
     LoginFailed(String),
+    /// `If-Match` names a version that is no longer current (RFC 9110 §13.1.1).
+    #[error("precondition failed")]
+    PreconditionFailed,
+    /// A write that must say which version it changes came without `If-Match`.
+    #[error("precondition required")]
+    PreconditionRequired,
+    /// The resource is in a state that does not allow the request.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("upstream unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -100,6 +109,19 @@ impl ApiError {
                 format!("{} 件の項目を確認してください。", errors.len()),
             ),
             ApiError::LoginFailed(detail) => (StatusCode::BAD_REQUEST, "login-failed", "ログインできませんでした", detail.clone()),
+            ApiError::PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "他の操作で内容が更新されています",
+                "保存しようとした内容は最新ではありません。最新の内容を読み込み直してから、もう一度保存してください。".into(),
+            ),
+            ApiError::PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "更新する版の指定が必要です",
+                "If-Match ヘッダーに、読み込んだときの ETag を指定してください。".into(),
+            ),
+            ApiError::Conflict(detail) => (StatusCode::CONFLICT, "conflict", "この状態では操作できません", detail.clone()),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -159,9 +181,9 @@ impl From<StoreError> for ApiError {
             StoreError::InvalidCursor => ApiError::BadRequest(
                 "cursor の値が正しくありません。一覧の最初から取得し直してください。".into(),
             ),
-            StoreError::ConditionFailed => {
-                ApiError::Internal("unexpected conditional write failure".into())
-            }
+            // Every conditional write guards a version or an id: losing it means someone else
+            // wrote first.
+            StoreError::ConditionFailed => ApiError::PreconditionFailed,
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause),
             StoreError::Corrupt(cause) => ApiError::Internal(cause),
         }

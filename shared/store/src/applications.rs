@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
 use crate::StoreError;
+use crate::error::conditional;
 use crate::item::{Item, get_n, get_s, key, n, s};
 
 /// An application (申請) as stored: its state and the plan (様式第1) as entered so far.
@@ -106,10 +107,7 @@ impl Applications {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                err if err.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
-                err => StoreError::sdk(err),
-            })?;
+            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
         Ok(record)
     }
 
@@ -127,16 +125,78 @@ impl Applications {
         from_item(&out.item.ok_or(StoreError::NotFound)?)
     }
 
-    /// A page of the company's applications, newest first.
+    /// Replaces the plan of an editable application, if it is still at `expected_version` and
+    /// in one of `editable_statuses`; the version goes up by one. A lost race is
+    /// [`StoreError::ConditionFailed`] and changes nothing.
+    pub async fn update_plan(
+        &self,
+        id: &str,
+        expected_version: i64,
+        editable_statuses: &[&str],
+        plan: &serde_json::Value,
+    ) -> Result<ApplicationRecord, StoreError> {
+        let plan = serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let placeholders: Vec<String> = (0..editable_statuses.len())
+            .map(|i| format!(":s{i}"))
+            .collect();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("APP#{id}"), "APP")))
+            .update_expression("SET #plan = :plan, #version = :next, updated_at = :now")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND #version = :expected AND #status IN ({})",
+                placeholders.join(", ")
+            ))
+            .expression_attribute_names("#plan", "plan")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":plan", s(plan))
+            .expression_attribute_values(":expected", n(expected_version))
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":now", s(crate::now_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        for (placeholder, status) in placeholders.iter().zip(editable_statuses) {
+            request = request.expression_attribute_values(placeholder, s(*status));
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
+        from_item(&out.attributes.ok_or(StoreError::NotFound)?)
+    }
+
+    /// Deletes a draft that is still at `expected_version`.
+    pub async fn delete_draft(&self, id: &str, expected_version: i64) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("APP#{id}"), "APP")))
+            .condition_expression(
+                "attribute_exists(pk) AND #version = :expected AND #status = :draft",
+            )
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":expected", n(expected_version))
+            .expression_attribute_values(":draft", s("draft"))
+            .send()
+            .await
+            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
+        Ok(())
+    }
+
+    /// A page of the company's applications, newest first, optionally of one status only.
     pub async fn list_for_company(
         &self,
         company_id: &str,
+        status: Option<&str>,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<ApplicationPage, StoreError> {
         let partition = owner_partition(company_id);
         let start = cursor.map(|c| decode_cursor(c, &partition)).transpose()?;
-        let out = self
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
@@ -145,10 +205,14 @@ impl Applications {
             .expression_attribute_values(":owner", s(partition))
             .scan_index_forward(false)
             .limit(limit)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
+            .set_exclusive_start_key(start);
+        if let Some(status) = status {
+            query = query
+                .filter_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", s(status));
+        }
+        let out = query.send().await.map_err(StoreError::sdk)?;
         let items = out
             .items()
             .iter()

@@ -31,3 +31,44 @@ impl StoreError {
         StoreError::Unavailable(message)
     }
 }
+
+/// SDK operation errors that can say whether a condition expression failed.
+pub(crate) trait ConditionalCheck {
+    fn is_condition_failed(&self) -> bool;
+}
+
+macro_rules! conditional_check {
+    ($($error:ty),*) => {$(
+        impl ConditionalCheck for $error {
+            fn is_condition_failed(&self) -> bool {
+                self.is_conditional_check_failed_exception()
+            }
+        }
+    )*};
+}
+
+conditional_check!(
+    aws_sdk_dynamodb::operation::put_item::PutItemError,
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::operation::delete_item::DeleteItemError
+);
+
+/// Maps an SDK error of a conditional write: a failed condition is `on_condition`, anything
+/// else [`StoreError::Unavailable`].
+pub(crate) fn conditional<E, R>(
+    err: aws_sdk_dynamodb::error::SdkError<E, R>,
+    on_condition: StoreError,
+) -> StoreError
+where
+    E: ConditionalCheck + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if err
+        .as_service_error()
+        .is_some_and(ConditionalCheck::is_condition_failed)
+    {
+        on_condition
+    } else {
+        StoreError::sdk(err)
+    }
+}

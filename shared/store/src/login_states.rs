@@ -2,6 +2,7 @@ use aws_sdk_dynamodb::types::ReturnValue;
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::error::conditional;
 use crate::item::{get_json, get_n, key, n, s};
 
 /// What `/auth/login` remembers until the provider sends the browser back to `/auth/callback`.
@@ -44,10 +45,7 @@ impl LoginStates {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                err if err.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
-                err => StoreError::sdk(err),
-            })?;
+            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
         Ok(())
     }
 
@@ -62,10 +60,7 @@ impl LoginStates {
             .return_values(ReturnValue::AllOld)
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                err if err.is_conditional_check_failed_exception() => StoreError::NotFound,
-                err => StoreError::sdk(err),
-            })?;
+            .map_err(|e| conditional(e, StoreError::NotFound))?;
         let item = out.attributes.ok_or(StoreError::NotFound)?;
         if get_n(&item, "expires_at")? <= now {
             return Err(StoreError::NotFound);

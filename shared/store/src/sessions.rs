@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::StoreError;
+use crate::error::conditional;
 use crate::item::{get_json, get_n, key, n, s};
 
 /// Our own login session, created after a successful GビズID login.
@@ -77,10 +78,7 @@ impl Sessions {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(|e| match e.into_service_error() {
-                err if err.is_conditional_check_failed_exception() => StoreError::ConditionFailed,
-                err => StoreError::sdk(err),
-            })?;
+            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
         Ok(())
     }
 
