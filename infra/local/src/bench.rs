@@ -91,6 +91,7 @@ pub async fn startup(rounds: Option<&str>) -> Result<(), LocalError> {
         let path = match function.binary.as_str() {
             "auth" => "/me",
             "applications" => "/applications",
+            "reference" => "/reference/guidelines",
             _ => "/no-such-route",
         };
         targets.push(Target {

@@ -98,7 +98,7 @@ pub struct FieldTable {
 }
 
 /// Whether a higher or a lower value is the improvement.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
     /// 伸び率: the target must rise.
