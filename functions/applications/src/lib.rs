@@ -12,11 +12,16 @@
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use keiryoku_domain::plan::{Plan, get as field, rows};
+use keiryoku_domain::routing::{Outcome, RoutingRequest, route};
 use keiryoku_domain::validation::{Context, Level, Report, validate_json};
 use keiryoku_http::{ApiError, CurrentSession, FieldError, JsonBody, QueryParams, Site};
-use keiryoku_store::{ApplicationRecord, Applications, NewApplication, Sessions};
+use keiryoku_store::{
+    ApplicationRecord, Applications, IdempotentResult, NewApplication, Sessions, Submission,
+    SubmitOutcome,
+};
 use serde::{Deserialize, Serialize};
 
 /// Everything the handlers need, built once per cold start.
@@ -39,6 +44,7 @@ pub fn app(state: ApplicationsState) -> Router {
         Router::new()
             .route("/applications", get(list).post(create))
             .route("/applications/{id}", get(read).patch(update).delete(remove))
+            .route("/applications/{id}/submit", post(submit))
             .with_state(state),
     )
 }
@@ -237,6 +243,188 @@ async fn remove(
     state.applications.delete_draft(&id, expected).await?;
     tracing::info!(%id, "draft deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The `Idempotency-Key` of a one-shot action: required, 1–128 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or_default();
+    if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key ヘッダーに、この操作に固有の値（UUID など128文字以内）を指定してください。再送時は同じ値を使います。".into(),
+        ));
+    }
+    Ok(key.to_string())
+}
+
+/// Answers a retried one-shot action as it was answered the first time.
+async fn replay(
+    state: &ApplicationsState,
+    session: &CurrentSession,
+    done: IdempotentResult,
+    fingerprint: &str,
+) -> Result<Response, ApiError> {
+    if done.fingerprint != fingerprint {
+        return Err(ApiError::Validation(vec![FieldError {
+            path: "/idempotency-key".into(),
+            code: "reused".into(),
+            message:
+                "この Idempotency-Key は別の操作で使われています。新しい値を指定してください。"
+                    .into(),
+        }]));
+    }
+    let mut record = owned(state, session, &done.application_id).await?;
+    // The key and the submission are written in one transaction. DynamoDB never shows one
+    // without the other to a consistent read; an emulator may, for a moment, so wait briefly.
+    for _ in 0..20 {
+        if record.submission.is_some() || !done.fingerprint.starts_with("submit:") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        record = owned(state, session, &done.application_id).await?;
+    }
+    Ok(respond(
+        StatusCode::from_u16(done.status).unwrap_or(StatusCode::OK),
+        &record,
+    ))
+}
+
+/// Submits (申請) a draft or a returned application: full validation (every problem at once),
+/// routing to the competent authorities, a receipt number, the received-at time and the due date
+/// of the standard processing period. A retry with the same `Idempotency-Key` answers the same
+/// and never submits twice.
+async fn submit(
+    State(state): State<ApplicationsState>,
+    session: CurrentSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let fingerprint = format!("submit:{id}");
+    let company = session.record.company_id.clone();
+    if let Some(done) = state.applications.idempotent_result(&company, &key).await? {
+        return replay(&state, &session, done, &fingerprint).await;
+    }
+    match submit_once(&state, &session, &id, &headers, &key).await {
+        // A concurrent retry with the same key may have won between our check and our write:
+        // then this request was done, and answers as that one did.
+        Err(ApiError::Conflict(_) | ApiError::PreconditionFailed)
+            if let Some(done) = state.applications.idempotent_result(&company, &key).await? =>
+        {
+            replay(&state, &session, done, &fingerprint).await
+        }
+        other => other,
+    }
+}
+
+/// One attempt at a submission, after the idempotency key was found unused.
+async fn submit_once(
+    state: &ApplicationsState,
+    session: &CurrentSession,
+    id: &str,
+    headers: &HeaderMap,
+    key: &str,
+) -> Result<Response, ApiError> {
+    let fingerprint = format!("submit:{id}");
+    let company = session.record.company_id.clone();
+    let current = owned(state, session, id).await?;
+    if !EDITABLE.contains(&current.status.as_str()) {
+        return Err(ApiError::Conflict(format!(
+            "この申請は「{}」のため申請できません。",
+            status_label(&current.status)
+        )));
+    }
+    if headers.contains_key(header::IF_MATCH) && if_match(headers)? != current.version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let today = keiryoku_domain::dates::japan_date(now);
+    let (_, report) = validate_json(
+        &current.plan,
+        &Context {
+            level: Level::Submission,
+            filed_on: today,
+        },
+    );
+    if !report.errors.is_empty() {
+        return Err(ApiError::Validation(
+            report
+                .errors
+                .into_iter()
+                .map(|f| FieldError {
+                    path: format!("/plan{}", f.path),
+                    code: f.code.to_string(),
+                    message: f.message,
+                })
+                .collect(),
+        ));
+    }
+    let routing = route_plan(&current.plan)?;
+    if !routing.e_filing {
+        return Err(ApiError::Conflict(
+            "提出先に電子申請を受け付けない省庁が含まれるため、電子申請できません。紙申請用に確定し、申請書を印刷して郵送してください。".into(),
+        ));
+    }
+    let fiscal = keiryoku_domain::dates::fiscal_year(today);
+    let sequence = state.applications.next_receipt_sequence(fiscal).await?;
+    let due_on = keiryoku_domain::dates::add_business_days(today, routing.processing_days)
+        .ok_or_else(|| ApiError::Internal("due date out of range".into()))?;
+    let submission = Submission {
+        receipt_number: format!("R{fiscal}-{sequence:06}"),
+        received_at: keiryoku_store::format_rfc3339(now),
+        received_on: today.to_string(),
+        due_on: due_on.to_string(),
+        office_ids: routing
+            .authorities
+            .iter()
+            .map(|a| a.office_id.clone())
+            .collect(),
+        routing: serde_json::to_value(&routing).map_err(|e| ApiError::Internal(e.to_string()))?,
+    };
+    match state
+        .applications
+        .submit(id, current.version, &EDITABLE, &submission, &company, key)
+        .await?
+    {
+        SubmitOutcome::Submitted(record) => {
+            tracing::info!(%id, receipt = %submission.receipt_number, "submitted");
+            Ok(respond(StatusCode::OK, &record))
+        }
+        SubmitOutcome::AlreadyDone(done) => replay(state, session, done, &fingerprint).await,
+    }
+}
+
+/// The competent authorities of a (validated) plan; plans the platform cannot route are refused
+/// with the explanation of why.
+fn route_plan(plan: &serde_json::Value) -> Result<keiryoku_domain::routing::Routing, ApiError> {
+    let parsed = Plan::from_json(plan.clone())
+        .map_err(|_| ApiError::Internal("validated plan does not parse".into()))?;
+    let codes: Vec<String> = rows(&parsed.business_fields)
+        .filter_map(|(_, f)| field(&f.detail_code).cloned())
+        .collect();
+    let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+    let prefecture = field(&parsed.applicant)
+        .and_then(|a| field(&a.head_office))
+        .and_then(|h| field(&h.prefecture_code))
+        .cloned()
+        .unwrap_or_default();
+    let request = RoutingRequest {
+        fields: &codes,
+        guideline_id: field(&parsed.guideline_id).map(String::as_str),
+        prefecture: &prefecture,
+    };
+    match route(&request) {
+        Ok(Outcome::Authorities(routing)) => Ok(routing),
+        Ok(Outcome::CallCentre { reasons, .. }) => Err(ApiError::Conflict(format!(
+            "提出先を自動で判定できない事業分野があります（{}）。{}にお問い合わせください。",
+            reasons.join("、"),
+            keiryoku_domain::routing::CALL_CENTRE
+        ))),
+        Err(e) => Err(ApiError::Internal(format!("routing a validated plan: {e}"))),
+    }
 }
 
 /// 日本語の表示名 of a stored status.

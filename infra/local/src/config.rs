@@ -23,7 +23,8 @@ pub struct LocalConfig {
     pub gateway_port: u16,
     pub idp_port: u16,
     pub moto_port: u16,
-    pub moto_server: PathBuf,
+    /// The Python of the venv that has moto (`make setup` creates it).
+    pub python: PathBuf,
     pub bin_dir: PathBuf,
     /// Lambda processes per function, so parallel requests run in parallel as in Lambda.
     pub instances: usize,
@@ -62,9 +63,9 @@ impl LocalConfig {
             gateway_port: port("API_PORT", 3000)?,
             idp_port: port("IDP_PORT", 4000)?,
             moto_port: port("MOTO_PORT", 5000)?,
-            moto_server: PathBuf::from(env_or(
-                "MOTO_SERVER",
-                &root.join(".venv/bin/moto_server").display().to_string(),
+            python: PathBuf::from(env_or(
+                "KEIRYOKU_PYTHON",
+                &root.join(".venv/bin/python").display().to_string(),
             )),
             bin_dir: PathBuf::from(env_or(
                 "KEIRYOKU_BIN_DIR",

@@ -35,8 +35,8 @@ async fn start_into(
     let logs = &config.log_dir;
     for (what, path) in [
         (
-            "moto_server (make setup installs it)",
-            config.moto_server.clone(),
+            "the venv with moto (make setup installs it)",
+            config.python.clone(),
         ),
         (
             "the dev identity provider's packages (make setup installs them)",
@@ -54,11 +54,15 @@ async fn start_into(
     supervisor
         .spawn(ChildSpec {
             label: "moto".into(),
-            program: config.moto_server.display().to_string(),
+            program: config.python.display().to_string(),
+            // moto behind a lock: every AWS call atomic, as DynamoDB's are (infra/moto/serve.py).
             args: vec![
-                "-H".into(),
+                config
+                    .root
+                    .join("infra/moto/serve.py")
+                    .display()
+                    .to_string(),
                 host.into(),
-                "-p".into(),
                 config.moto_port.to_string(),
             ],
             env: vec![],

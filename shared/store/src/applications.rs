@@ -27,6 +27,43 @@ pub struct ApplicationRecord {
     pub updated_at: String,
     /// The plan as entered (may be partial while a draft).
     pub plan: serde_json::Value,
+    /// What submission recorded; absent until the first submission.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submission: Option<Submission>,
+}
+
+/// What is recorded when an application is submitted (受付).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Submission {
+    /// 受付番号: unique, never reused.
+    pub receipt_number: String,
+    /// 受付日時 (RFC 3339, UTC): legally material for the 60-day equipment rule.
+    pub received_at: String,
+    /// 受付日 in Japan.
+    pub received_on: String,
+    /// The due date of the standard processing period (標準処理期間) in business days.
+    pub due_on: String,
+    /// The competent authorities' office ids.
+    pub office_ids: Vec<String>,
+    /// The routing answer with its explanation, as shown to the applicant.
+    pub routing: serde_json::Value,
+}
+
+/// A one-shot action already done under an idempotency key: a retry answers the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotentResult {
+    /// What the key was used for (`submit:<application id>`); another use of the key is refused.
+    pub fingerprint: String,
+    pub application_id: String,
+    pub status: u16,
+}
+
+/// The outcome of a submission attempt.
+#[derive(Debug, Clone)]
+pub enum SubmitOutcome {
+    Submitted(Box<ApplicationRecord>),
+    /// The idempotency key was already used; here is what it did.
+    AlreadyDone(IdempotentResult),
 }
 
 /// The fields a new draft starts with.
@@ -79,6 +116,7 @@ impl Applications {
             created_at: now.clone(),
             updated_at: now,
             plan: new.plan,
+            submission: None,
         };
         let plan =
             serde_json::to_string(&record.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -186,6 +224,143 @@ impl Applications {
         Ok(())
     }
 
+    /// The next 受付番号 sequence of a year: an atomic counter, so a number is never issued twice
+    /// (a failed submission leaves a gap, never a reuse).
+    pub async fn next_receipt_sequence(&self, year: i32) -> Result<i64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("COUNTER#receipt#{year}"), "COUNTER")))
+            .update_expression("ADD #seq :one")
+            .expression_attribute_names("#seq", "seq")
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        get_n(&out.attributes.unwrap_or_default(), "seq")
+    }
+
+    /// What an idempotency key of a company was already used for, if anything.
+    pub async fn idempotent_result(
+        &self,
+        company_id: &str,
+        key: &str,
+    ) -> Result<Option<IdempotentResult>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(idempotency_key(company_id, key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
+        Ok(Some(IdempotentResult {
+            fingerprint: get_s(&item, "fingerprint")?.to_string(),
+            application_id: get_s(&item, "application_id")?.to_string(),
+            status: u16::try_from(get_n(&item, "status")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        }))
+    }
+
+    /// Records a submission and its idempotency key in one transaction: either both happen or
+    /// neither. The application must still be at `expected_version` in one of `from_statuses`.
+    pub async fn submit(
+        &self,
+        id: &str,
+        expected_version: i64,
+        from_statuses: &[&str],
+        submission: &Submission,
+        company_id: &str,
+        idempotency_key_text: &str,
+    ) -> Result<SubmitOutcome, StoreError> {
+        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
+        let body =
+            serde_json::to_string(submission).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let placeholders: Vec<String> =
+            (0..from_statuses.len()).map(|i| format!(":s{i}")).collect();
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("APP#{id}"), "APP")))
+            .update_expression("SET #status = :submitted, #version = :next, updated_at = :now, submission = :submission")
+            .condition_expression(format!(
+                "attribute_exists(pk) AND #version = :expected AND #status IN ({})",
+                placeholders.join(", ")
+            ))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":submitted", s("submitted"))
+            .expression_attribute_values(":expected", n(expected_version))
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":now", s(crate::now_rfc3339()))
+            .expression_attribute_values(":submission", s(body));
+        for (placeholder, status) in placeholders.iter().zip(from_statuses) {
+            update = update.expression_attribute_values(placeholder, s(*status));
+        }
+        let fingerprint = format!("submit:{id}");
+        let mut idem = idempotency_key(company_id, idempotency_key_text);
+        idem.extend([
+            ("kind".to_string(), s("idempotency")),
+            ("fingerprint".to_string(), s(&fingerprint)),
+            ("application_id".to_string(), s(id)),
+            ("status".to_string(), n(200)),
+            // Keys are remembered for a day, long enough for any client retry.
+            (
+                "ttl".to_string(),
+                n(time::OffsetDateTime::now_utc().unix_timestamp() + 86_400),
+            ),
+        ]);
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(idem))
+            .condition_expression("attribute_not_exists(pk)");
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(
+                TransactWriteItem::builder()
+                    .update(update.build().map_err(StoreError::sdk)?)
+                    .build(),
+            )
+            .transact_items(
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(StoreError::sdk)?)
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(SubmitOutcome::Submitted(Box::new(self.get(id).await?))),
+            Err(err) => {
+                let reasons: Vec<String> = match err.as_service_error() {
+                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
+                        c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect()
+                    }
+                    _ => return Err(StoreError::sdk(err)),
+                };
+                // The key was used meanwhile (a concurrent retry): answer what it did.
+                if reasons
+                    .get(1)
+                    .is_some_and(|r| r == "ConditionalCheckFailed")
+                {
+                    return match self
+                        .idempotent_result(company_id, idempotency_key_text)
+                        .await?
+                    {
+                        Some(done) => Ok(SubmitOutcome::AlreadyDone(done)),
+                        None => Err(StoreError::ConditionFailed),
+                    };
+                }
+                Err(StoreError::ConditionFailed)
+            }
+        }
+    }
+
     /// A page of the company's applications, newest first, optionally of one status only.
     pub async fn list_for_company(
         &self,
@@ -234,7 +409,19 @@ fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
         created_at: get_s(item, "created_at")?.to_string(),
         updated_at: get_s(item, "updated_at")?.to_string(),
         plan: crate::item::get_json(item, "plan")?,
+        submission: match item.get("submission") {
+            Some(_) => Some(crate::item::get_json(item, "submission")?),
+            None => None,
+        },
     })
+}
+
+/// The record of an idempotency key, per company (the key itself is kept only as a hash).
+fn idempotency_key(company_id: &str, idempotency_key: &str) -> Item {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{company_id}\n{idempotency_key}").as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    key(format!("IDEM#{hex}"), "IDEM")
 }
 
 /// The attributes of a `LastEvaluatedKey` on `gsi1`.

@@ -15,7 +15,10 @@ mod item;
 mod login_states;
 mod sessions;
 
-pub use applications::{ApplicationPage, ApplicationRecord, Applications, NewApplication};
+pub use applications::{
+    ApplicationPage, ApplicationRecord, Applications, IdempotentResult, NewApplication, Submission,
+    SubmitOutcome,
+};
 pub use aws::{AwsClients, Health};
 pub use error::StoreError;
 pub use login_states::{LoginState, LoginStates};
