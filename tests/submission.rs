@@ -223,3 +223,79 @@ async fn authorities_without_e_filing_cannot_receive_an_electronic_submission() 
         "{body}"
     );
 }
+
+async fn act(browser: &Browser, id: &str, action: &str, version: Option<i64>) -> reqwest::Response {
+    let mut request = browser.post(&format!("/applications/{id}/{action}"));
+    if let Some(version) = version {
+        request = request.header("if-match", format!("\"{version}\""));
+    }
+    request.sent().await
+}
+
+#[tokio::test]
+async fn withdrawing_follows_the_status_machine() {
+    let browser = logged_in("applicant-osaka").await;
+    let id = draft(&browser, json!({})).await;
+    problem(act(&browser, &id, "withdraw", None).await, 428).await;
+    problem(act(&browser, &id, "withdraw", Some(5)).await, 412).await;
+    let withdrawn = json(act(&browser, &id, "withdraw", Some(1)).await).await;
+    assert_eq!(
+        (withdrawn["status"].clone(), withdrawn["version"].clone()),
+        (json!("withdrawn"), json!(2))
+    );
+    // A withdrawn application can do nothing more; the reason comes in Japanese.
+    let body = problem(act(&browser, &id, "withdraw", Some(2)).await, 409).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("取下げ")),
+        "{body}"
+    );
+    problem(
+        submit(&browser, &id, Some(&unique_key("after-withdraw"))).await,
+        409,
+    )
+    .await;
+
+    // A submitted application can be withdrawn too.
+    let tokyo = logged_in("applicant-tokyo").await;
+    let id = draft(&tokyo, complete_plan()).await;
+    assert_eq!(
+        submit(&tokyo, &id, Some(&unique_key("then-withdraw")))
+            .await
+            .status(),
+        200
+    );
+    let withdrawn = json(act(&tokyo, &id, "withdraw", Some(2)).await).await;
+    assert_eq!(withdrawn["status"], "withdrawn");
+}
+
+#[tokio::test]
+async fn paper_only_plans_are_finalised_for_paper_not_submitted() {
+    let browser = logged_in("applicant-tokyo").await;
+    let mut plan = complete_plan();
+    plan["business_fields"] = json!([{"middle_code": "72", "detail_code": "7242"}]);
+    plan["guideline_id"] = json!("basic_policy");
+    let id = draft(&browser, plan).await;
+    let finalised = act(&browser, &id, "finalise", Some(1)).await;
+    assert_eq!(finalised.status(), 200);
+    let finalised = json(finalised).await;
+    assert_eq!(finalised["status"], "finalised_for_paper");
+    assert_eq!(
+        finalised["paper"]["routing"]["authorities"][0]["office_name"],
+        "東京国税局"
+    );
+    assert_eq!(finalised["paper"]["routing"]["e_filing"], false);
+    problem(
+        submit(&browser, &id, Some(&unique_key("after-paper"))).await,
+        409,
+    )
+    .await;
+
+    // A plan every authority takes electronically is not put on paper.
+    let e_filed = draft(&browser, complete_plan()).await;
+    problem(act(&browser, &e_filed, "finalise", Some(1)).await, 409).await;
+    // Nor is an incomplete one.
+    let incomplete = draft(&browser, json!({})).await;
+    problem(act(&browser, &incomplete, "finalise", Some(1)).await, 422).await;
+}

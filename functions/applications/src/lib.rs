@@ -16,11 +16,12 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use keiryoku_domain::plan::{Plan, get as field, rows};
 use keiryoku_domain::routing::{Outcome, RoutingRequest, route};
+use keiryoku_domain::status::{Action, Role, Status, transition};
 use keiryoku_domain::validation::{Context, Level, Report, validate_json};
 use keiryoku_http::{ApiError, CurrentSession, FieldError, JsonBody, QueryParams, Site};
 use keiryoku_store::{
-    ApplicationRecord, Applications, IdempotentResult, NewApplication, Sessions, Submission,
-    SubmitOutcome,
+    ApplicationRecord, Applications, IdempotentResult, NewApplication, PaperFiling, Sessions,
+    Submission, SubmitOutcome,
 };
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,8 @@ pub fn app(state: ApplicationsState) -> Router {
             .route("/applications", get(list).post(create))
             .route("/applications/{id}", get(read).patch(update).delete(remove))
             .route("/applications/{id}/submit", post(submit))
+            .route("/applications/{id}/withdraw", post(withdraw))
+            .route("/applications/{id}/finalise", post(finalise))
             .with_state(state),
     )
 }
@@ -342,27 +345,7 @@ async fn submit_once(
     }
     let now = time::OffsetDateTime::now_utc();
     let today = keiryoku_domain::dates::japan_date(now);
-    let (_, report) = validate_json(
-        &current.plan,
-        &Context {
-            level: Level::Submission,
-            filed_on: today,
-        },
-    );
-    if !report.errors.is_empty() {
-        return Err(ApiError::Validation(
-            report
-                .errors
-                .into_iter()
-                .map(|f| FieldError {
-                    path: format!("/plan{}", f.path),
-                    code: f.code.to_string(),
-                    message: f.message,
-                })
-                .collect(),
-        ));
-    }
-    let routing = route_plan(&current.plan)?;
+    let routing = ready_to_file(&current.plan, today)?;
     if !routing.e_filing {
         return Err(ApiError::Conflict(
             "提出先に電子申請を受け付けない省庁が含まれるため、電子申請できません。紙申請用に確定し、申請書を印刷して郵送してください。".into(),
@@ -397,6 +380,35 @@ async fn submit_once(
     }
 }
 
+/// A plan ready to file as of `today`: valid at submission level (every problem at once, paths
+/// under `/plan`), and where it goes.
+fn ready_to_file(
+    plan: &serde_json::Value,
+    today: time::Date,
+) -> Result<keiryoku_domain::routing::Routing, ApiError> {
+    let (_, report) = validate_json(
+        plan,
+        &Context {
+            level: Level::Submission,
+            filed_on: today,
+        },
+    );
+    if !report.errors.is_empty() {
+        return Err(ApiError::Validation(
+            report
+                .errors
+                .into_iter()
+                .map(|f| FieldError {
+                    path: format!("/plan{}", f.path),
+                    code: f.code.to_string(),
+                    message: f.message,
+                })
+                .collect(),
+        ));
+    }
+    route_plan(plan)
+}
+
 /// The competent authorities of a (validated) plan; plans the platform cannot route are refused
 /// with the explanation of why.
 fn route_plan(plan: &serde_json::Value) -> Result<keiryoku_domain::routing::Routing, ApiError> {
@@ -425,6 +437,79 @@ fn route_plan(plan: &serde_json::Value) -> Result<keiryoku_domain::routing::Rout
         ))),
         Err(e) => Err(ApiError::Internal(format!("routing a validated plan: {e}"))),
     }
+}
+
+/// The status an applicant's action leads to, or 409 with the status machine's reason.
+fn next_status(current: &ApplicationRecord, action: Action) -> Result<(String, String), ApiError> {
+    let from: Status = serde_json::from_value(serde_json::Value::String(current.status.clone()))
+        .map_err(|_| ApiError::Internal(format!("unknown stored status {}", current.status)))?;
+    let to = transition(from, action, Role::Applicant)
+        .map_err(|reason| ApiError::Conflict(reason.to_string()))?;
+    let name = |s: Status| match serde_json::to_value(s) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    };
+    Ok((name(from), name(to)))
+}
+
+/// Withdraws (取下げ) a draft, a submitted or a returned application. `If-Match` required.
+async fn withdraw(
+    State(state): State<ApplicationsState>,
+    session: CurrentSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let current = owned(&state, &session, &id).await?;
+    let expected = if_match(&headers)?;
+    let (from, to) = next_status(&current, Action::Withdraw)?;
+    if expected != current.version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let record = state
+        .applications
+        .change_status(&id, expected, &from, &to, None)
+        .await?;
+    tracing::info!(%id, "withdrawn");
+    Ok(respond(StatusCode::OK, &record))
+}
+
+/// Finalises a complete plan for paper when its authorities do not all take e-filing: the
+/// applicant then prints the application PDF and posts it. `If-Match` required.
+async fn finalise(
+    State(state): State<ApplicationsState>,
+    session: CurrentSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let current = owned(&state, &session, &id).await?;
+    let expected = if_match(&headers)?;
+    let (from, to) = next_status(&current, Action::FinaliseForPaper)?;
+    if expected != current.version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let today = keiryoku_domain::dates::japan_date(now);
+    let routing = ready_to_file(&current.plan, today)?;
+    if routing.e_filing {
+        return Err(ApiError::Conflict(
+            "提出先はすべて電子申請を受け付けています。紙ではなく電子申請してください。".into(),
+        ));
+    }
+    let paper = PaperFiling {
+        finalised_at: keiryoku_store::format_rfc3339(now),
+        office_ids: routing
+            .authorities
+            .iter()
+            .map(|a| a.office_id.clone())
+            .collect(),
+        routing: serde_json::to_value(&routing).map_err(|e| ApiError::Internal(e.to_string()))?,
+    };
+    let record = state
+        .applications
+        .change_status(&id, expected, &from, &to, Some(&paper))
+        .await?;
+    tracing::info!(%id, "finalised for paper");
+    Ok(respond(StatusCode::OK, &record))
 }
 
 /// 日本語の表示名 of a stored status.

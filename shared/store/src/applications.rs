@@ -30,6 +30,18 @@ pub struct ApplicationRecord {
     /// What submission recorded; absent until the first submission.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub submission: Option<Submission>,
+    /// What finalising for paper recorded (authorities without e-filing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paper: Option<PaperFiling>,
+}
+
+/// A plan finalised for paper: the applicant prints the application PDF and posts it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct PaperFiling {
+    pub finalised_at: String,
+    pub office_ids: Vec<String>,
+    /// The routing answer with its explanation.
+    pub routing: serde_json::Value,
 }
 
 /// What is recorded when an application is submitted (受付).
@@ -117,6 +129,7 @@ impl Applications {
             updated_at: now,
             plan: new.plan,
             submission: None,
+            paper: None,
         };
         let plan =
             serde_json::to_string(&record.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -199,6 +212,47 @@ impl Applications {
             request = request.expression_attribute_values(placeholder, s(*status));
         }
         let out = request
+            .send()
+            .await
+            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
+        from_item(&out.attributes.ok_or(StoreError::NotFound)?)
+    }
+
+    /// Moves an application from `from` to `to` if it is still at `expected_version` in `from`,
+    /// optionally recording the paper filing. A lost race is [`StoreError::ConditionFailed`].
+    pub async fn change_status(
+        &self,
+        id: &str,
+        expected_version: i64,
+        from: &str,
+        to: &str,
+        paper: Option<&PaperFiling>,
+    ) -> Result<ApplicationRecord, StoreError> {
+        let mut expression = "SET #status = :to, #version = :next, updated_at = :now".to_string();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(format!("APP#{id}"), "APP")))
+            .condition_expression(
+                "attribute_exists(pk) AND #version = :expected AND #status = :from",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":to", s(to))
+            .expression_attribute_values(":from", s(from))
+            .expression_attribute_values(":expected", n(expected_version))
+            .expression_attribute_values(":next", n(expected_version + 1))
+            .expression_attribute_values(":now", s(crate::now_rfc3339()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
+        if let Some(paper) = paper {
+            expression.push_str(", paper = :paper");
+            let body =
+                serde_json::to_string(paper).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            request = request.expression_attribute_values(":paper", s(body));
+        }
+        let out = request
+            .update_expression(expression)
             .send()
             .await
             .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
@@ -411,6 +465,10 @@ fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
         plan: crate::item::get_json(item, "plan")?,
         submission: match item.get("submission") {
             Some(_) => Some(crate::item::get_json(item, "submission")?),
+            None => None,
+        },
+        paper: match item.get("paper") {
+            Some(_) => Some(crate::item::get_json(item, "paper")?),
             None => None,
         },
     })

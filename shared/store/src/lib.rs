@@ -16,8 +16,8 @@ mod login_states;
 mod sessions;
 
 pub use applications::{
-    ApplicationPage, ApplicationRecord, Applications, IdempotentResult, NewApplication, Submission,
-    SubmitOutcome,
+    ApplicationPage, ApplicationRecord, Applications, IdempotentResult, NewApplication,
+    PaperFiling, Submission, SubmitOutcome,
 };
 pub use aws::{AwsClients, Health};
 pub use error::StoreError;
