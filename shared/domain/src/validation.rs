@@ -136,6 +136,22 @@ impl Checker<'_> {
         self.typed(field, path, label, expected)
     }
 
+    /// [`Checker::required`] or [`Checker::typed`], as the field is required or not.
+    fn optional_or_required<'f, T>(
+        &mut self,
+        field: &'f Field<T>,
+        path: &str,
+        label: &str,
+        expected: &str,
+        required: bool,
+    ) -> Option<&'f T> {
+        if required {
+            self.required(field, path, label, expected)
+        } else {
+            self.typed(field, path, label, expected)
+        }
+    }
+
     fn text<'f>(
         &mut self,
         field: &'f Field<String>,
@@ -144,11 +160,8 @@ impl Checker<'_> {
         max: usize,
         required: bool,
     ) -> Option<&'f str> {
-        let value = if required {
-            self.required(field, path, label, "文字で入力してください。")
-        } else {
-            self.typed(field, path, label, "文字で入力してください。")
-        };
+        let value =
+            self.optional_or_required(field, path, label, "文字で入力してください。", required);
         let value = value.map(String::as_str)?;
         if value.is_empty() {
             if required && self.submission() {
@@ -184,11 +197,7 @@ impl Checker<'_> {
         required: bool,
     ) -> Option<i64> {
         let expected = "0以上の整数（半角・全角数字、カンマ区切り可）で入力してください。";
-        let value = if required {
-            self.required(field, path, label, expected)
-        } else {
-            self.typed(field, path, label, expected)
-        };
+        let value = self.optional_or_required(field, path, label, expected, required);
         let Integer(n) = *value?;
         if n < 0 {
             self.error(
@@ -209,11 +218,7 @@ impl Checker<'_> {
         required: bool,
     ) -> Option<Decimal> {
         let expected = "数値で入力してください。";
-        let value = if required {
-            self.required(field, path, label, expected)
-        } else {
-            self.typed(field, path, label, expected)
-        };
+        let value = self.optional_or_required(field, path, label, expected, required);
         value.map(|Number(d)| *d)
     }
 }
