@@ -69,7 +69,7 @@ bench:
 ## sizes: release binary size of each function
 sizes:
 	$(CARGO) build --release --bins
-	@ls -l target/release/{auth,applications,platform,bench-hello} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
+	@ls -l target/release/{auth,applications,platform,reference,bench-hello} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
 
 ## sam-build: what `sam build` does for each function (needs cargo-lambda and zig: pip install cargo-lambda ziglang)
 sam-build:

@@ -103,3 +103,10 @@ fn events_hold_one_sample_per_route() {
         assert_eq!(event["routeKey"], route.route_key(), "{file}");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_served() {
+    let body = json(Browser::new().get("/openapi.json").sent().await).await;
+    assert_eq!(body["openapi"], "3.1.0");
+    assert!(body["paths"]["/applications/{id}/submit"]["post"].is_object());
+}

@@ -1,5 +1,6 @@
-//! The platform function: `GET /health`, and the `$default` route that answers 404 or 405 as
-//! problem+json for every request no other route takes.
+//! The platform function: `GET /health`, `GET /openapi.json` (the API's OpenAPI 3.1 document),
+//! and the `$default` route that answers 404 or 405 as problem+json for every request no other
+//! route takes.
 
 #![forbid(unsafe_code)]
 
@@ -26,6 +27,7 @@ pub fn app(state: PlatformState) -> Router {
     site.protect(
         Router::new()
             .route("/health", get(health))
+            .route("/openapi.json", get(openapi))
             .fallback(unmatched)
             .with_state(state),
     )
@@ -57,6 +59,18 @@ async fn health(State(state): State<PlatformState>) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// The OpenAPI 3.1 document of every route (`openapi.json`, kept in step with template.yaml by
+/// a test).
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+async fn openapi() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
+        .into_response()
+}
+
 async fn unmatched(request: Request) -> ApiError {
     fallback::unmatched(ROUTES, request.method(), request.uri().path())
 }
@@ -64,6 +78,42 @@ async fn unmatched(request: Request) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every route of template.yaml is documented, and every documented operation is a route.
+    #[test]
+    fn openapi_documents_exactly_the_template_routes() {
+        let doc: serde_json::Value = match serde_json::from_str(OPENAPI) {
+            Ok(doc) => doc,
+            Err(e) => panic!("openapi.json: {e}"),
+        };
+        assert_eq!(doc["openapi"], "3.1.0");
+        let mut documented = Vec::new();
+        for (path, item) in doc["paths"].as_object().into_iter().flatten() {
+            for method in ["get", "post", "put", "patch", "delete"] {
+                if item.get(method).is_some() {
+                    documented.push((method.to_ascii_uppercase(), path.clone()));
+                }
+            }
+        }
+        let mut routes: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        routes.sort();
+        for route in &routes {
+            assert!(
+                documented.contains(route),
+                "{route:?} is in template.yaml but not in openapi.json"
+            );
+        }
+        for operation in &documented {
+            assert!(
+                routes.contains(operation),
+                "{operation:?} is in openapi.json but not a route of template.yaml"
+            );
+        }
+    }
 
     #[test]
     fn route_table_comes_from_the_template() {
