@@ -279,16 +279,7 @@ async fn replay(
                     .into(),
         }]));
     }
-    let mut record = owned(state, session, &done.application_id).await?;
-    // The key and the submission are written in one transaction. DynamoDB never shows one
-    // without the other to a consistent read; an emulator may, for a moment, so wait briefly.
-    for _ in 0..20 {
-        if record.submission.is_some() || !done.fingerprint.starts_with("submit:") {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        record = owned(state, session, &done.application_id).await?;
-    }
+    let record = owned(state, session, &done.application_id).await?;
     Ok(respond(
         StatusCode::from_u16(done.status).unwrap_or(StatusCode::OK),
         &record,
