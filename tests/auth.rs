@@ -193,6 +193,7 @@ async fn tampered_session_cookie_gets_401() {
 fn record(expires_at: i64) -> SessionRecord {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     SessionRecord {
+        staff: None,
         sub: "100001".into(),
         account_type: "2".into(),
         corp_type: "1".into(),

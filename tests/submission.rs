@@ -1,31 +1,8 @@
 //! Submission (申請): full validation, routing with its explanation, a receipt number, the
 //! received-at time and due date, and idempotent retries. End to end over HTTP.
 
-use keiryoku_e2e::{Browser, Sent, json, logged_in, problem};
+use keiryoku_e2e::{Browser, Sent, complete_plan, json, logged_in, problem, unique_key};
 use serde_json::{Value, json};
-
-/// A complete, valid plan whose dates are relative to today, so it stays valid whenever the
-/// suite runs: the plan starts next month and the equipment is bought two months later.
-fn complete_plan() -> Value {
-    let mut plan: Value = serde_json::from_str(include_str!(
-        "../shared/domain/tests/fixtures/complete_plan.json"
-    ))
-    .unwrap_or(Value::Null);
-    let today = time::OffsetDateTime::now_utc()
-        .to_offset(time::macros::offset!(+9))
-        .date();
-    let month = |offset: i32| {
-        let index = today.year() * 12 + i32::from(u8::from(today.month())) - 1 + offset;
-        format!(
-            "{:04}-{:02}",
-            index.div_euclid(12),
-            index.rem_euclid(12) + 1
-        )
-    };
-    plan["period"]["start"] = json!(month(1));
-    plan["equipment"][0]["acquisition_month"] = json!(month(3));
-    plan
-}
 
 async fn draft(browser: &Browser, plan: Value) -> String {
     let created = json(
@@ -45,13 +22,6 @@ async fn submit(browser: &Browser, id: &str, key: Option<&str>) -> reqwest::Resp
         request = request.header("idempotency-key", key);
     }
     request.sent().await
-}
-
-fn unique_key(label: &str) -> String {
-    format!(
-        "{label}-{}",
-        time::OffsetDateTime::now_utc().unix_timestamp_nanos()
-    )
 }
 
 #[tokio::test]

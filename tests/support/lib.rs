@@ -126,6 +126,51 @@ pub async fn logged_in(account: &str) -> Browser {
     browser
 }
 
+/// Logs in as a seeded staff account through the staff client; ends on the review queue.
+pub async fn staff_logged_in(account: &str) -> Browser {
+    let browser = Browser::new();
+    let response = browser
+        .http
+        .get(format!("{}/staff/login?login_hint={account}", api_url()))
+        .sent()
+        .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "staff login as {account} should end on the review queue"
+    );
+    browser
+}
+
+/// A complete, valid plan (the domain fixture: 東京都, 製造業 2431 → 関東経済産業局) whose dates
+/// are relative to today, so it stays valid whenever the suite runs: the plan starts next month
+/// and the equipment is bought two months later.
+pub fn complete_plan() -> Value {
+    let mut plan: Value = serde_json::from_str(include_str!(
+        "../../shared/domain/tests/fixtures/complete_plan.json"
+    ))
+    .unwrap_or(Value::Null);
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date();
+    let month = |offset: i32| {
+        let index = today.year() * 12 + i32::from(u8::from(today.month())) - 1 + offset;
+        format!(
+            "{:04}-{:02}",
+            index.div_euclid(12),
+            index.rem_euclid(12) + 1
+        )
+    };
+    plan["period"]["start"] = serde_json::json!(month(1));
+    plan["equipment"][0]["acquisition_month"] = serde_json::json!(month(3));
+    plan
+}
+
+/// An idempotency key no other test uses.
+pub fn unique_key(label: &str) -> String {
+    format!("{label}-{}", uuid::Uuid::new_v4())
+}
+
 /// Reads a JSON body, failing the test with the body text when it is not JSON.
 pub async fn json(response: reqwest::Response) -> Value {
     let text = response

@@ -18,10 +18,13 @@ use keiryoku_domain::plan::{Plan, get as field, rows};
 use keiryoku_domain::routing::{Outcome, RoutingRequest, route};
 use keiryoku_domain::status::{Action, Role, Status, transition};
 use keiryoku_domain::validation::{Context, Level, Report, validate_json};
-use keiryoku_http::{ApiError, CurrentSession, FieldError, JsonBody, QueryParams, Site};
+use keiryoku_http::{
+    ApiError, ApplicantSession, FieldError, JsonBody, QueryParams, Site, etag, idempotency_key,
+    if_match, is_issued_id,
+};
 use keiryoku_store::{
-    ApplicationRecord, Applications, IdempotentResult, NewApplication, PaperFiling, Sessions,
-    Submission, SubmitOutcome,
+    Actor, ApplicationRecord, Applications, AuditNote, ChangeOf, CommitError, Extra,
+    IdempotentResult, PaperFiling, Sessions, Submission, new_draft,
 };
 use serde::{Deserialize, Serialize};
 
@@ -48,6 +51,8 @@ pub fn app(state: ApplicationsState) -> Router {
             .route("/applications/{id}/submit", post(submit))
             .route("/applications/{id}/withdraw", post(withdraw))
             .route("/applications/{id}/finalise", post(finalise))
+            .route("/applications/{id}/change", post(start_change))
+            .route("/applications/{id}/history", get(history))
             .with_state(state),
     )
 }
@@ -88,20 +93,16 @@ fn respond(status: StatusCode, record: &ApplicationRecord) -> Response {
         validation: draft_report(&record.plan),
     };
     let mut response = (status, Json(view)).into_response();
-    response.headers_mut().insert(header::ETAG, etag(record));
     response
-}
-
-/// The strong ETag of a version of an application.
-fn etag(record: &ApplicationRecord) -> HeaderValue {
-    HeaderValue::from_str(&format!("\"{}\"", record.version))
-        .unwrap_or(HeaderValue::from_static("\"0\""))
+        .headers_mut()
+        .insert(header::ETAG, etag(record.version));
+    response
 }
 
 /// Creates a draft owned by the session's company. 201 with `Location` and `ETag`.
 async fn create(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     JsonBody(body): JsonBody<CreateBody>,
 ) -> Result<Response, ApiError> {
     let plan = match body.plan {
@@ -115,13 +116,27 @@ async fn create(
             }]));
         }
     };
-    let record = state
+    let record = new_draft(
+        &session.record.company_id,
+        &session.record.sub,
+        "new",
+        plan,
+        None,
+    );
+    let paths = keiryoku_domain::diff::changed_paths(
+        &serde_json::Value::Object(Default::default()),
+        &record.plan,
+        "/plan",
+    );
+    state
         .applications
-        .create(NewApplication {
-            company_id: session.record.company_id.clone(),
-            created_by: session.record.sub.clone(),
-            plan,
-        })
+        .commit(
+            &record.id,
+            None,
+            Some(&record),
+            &[],
+            note(&session, "create", paths),
+        )
         .await?;
     tracing::info!(id = %record.id, company = %record.company_id, "draft created");
     let location = HeaderValue::from_str(&format!("/applications/{}", record.id))
@@ -131,15 +146,10 @@ async fn create(
     Ok(response)
 }
 
-/// Application ids are UUIDs we issue; anything else cannot exist.
-fn is_application_id(id: &str) -> bool {
-    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-}
-
 /// One application of the session's company, with its `ETag`.
 async fn read(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let record = owned(&state, &session, &id).await?;
@@ -149,10 +159,10 @@ async fn read(
 /// The application if it exists and belongs to the session's company; 404 otherwise.
 async fn owned(
     state: &ApplicationsState,
-    session: &CurrentSession,
+    session: &ApplicantSession,
     id: &str,
 ) -> Result<ApplicationRecord, ApiError> {
-    if !is_application_id(id) {
+    if !is_issued_id(id) {
         return Err(ApiError::NotFound);
     }
     let record = state.applications.get(id).await?;
@@ -162,16 +172,24 @@ async fn owned(
     Ok(record)
 }
 
-/// The version named by `If-Match`: 428 when absent, 412 when it is not one of our ETags.
-fn if_match(headers: &HeaderMap) -> Result<i64, ApiError> {
-    let value = headers
-        .get(header::IF_MATCH)
-        .ok_or(ApiError::PreconditionRequired)?;
-    value
-        .to_str()
-        .ok()
-        .and_then(|v| v.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok())
-        .ok_or(ApiError::PreconditionFailed)
+/// The applicant as recorded in the audit trail.
+fn actor(session: &ApplicantSession) -> Actor {
+    Actor {
+        sub: session.record.sub.clone(),
+        name: session.record.user_name.clone(),
+        role: "applicant".into(),
+        on_behalf_of: session.record.company_id.clone(),
+    }
+}
+
+/// The audit note of an applicant's action.
+fn note(session: &ApplicantSession, action: &str, changed_paths: Vec<String>) -> AuditNote {
+    AuditNote {
+        actor: actor(session),
+        action: action.into(),
+        changed_paths,
+        detail: None,
+    }
 }
 
 /// Statuses in which the applicant may edit the plan.
@@ -183,7 +201,7 @@ const PLAN_LIMIT_BYTES: usize = 300 * 1024;
 /// Applies a JSON Merge Patch to the plan (RFC 7396: `null` removes a field) and saves it.
 async fn update(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     Path(id): Path<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<serde_json::Value>,
@@ -217,9 +235,18 @@ async fn update(
             limit: PLAN_LIMIT_BYTES,
         });
     }
-    let record = state
+    let paths = keiryoku_domain::diff::changed_paths(&current.plan, &plan, "/plan");
+    let mut record = current.next_version();
+    record.plan = plan;
+    state
         .applications
-        .update_plan(&id, expected, &EDITABLE, &plan)
+        .commit(
+            &id,
+            Some(expected),
+            Some(&record),
+            &[],
+            note(&session, "edit", paths),
+        )
         .await?;
     tracing::info!(id = %record.id, version = record.version, "draft saved");
     Ok(respond(StatusCode::OK, &record))
@@ -228,7 +255,7 @@ async fn update(
 /// Deletes a draft (only drafts can be deleted; submitted applications are withdrawn instead).
 async fn remove(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -243,30 +270,38 @@ async fn remove(
     if expected != current.version {
         return Err(ApiError::PreconditionFailed);
     }
-    state.applications.delete_draft(&id, expected).await?;
+    state
+        .applications
+        .commit(
+            &id,
+            Some(expected),
+            None,
+            &[],
+            note(&session, "delete", vec!["/".into()]),
+        )
+        .await?;
     tracing::info!(%id, "draft deleted");
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The `Idempotency-Key` of a one-shot action: required, 1–128 visible ASCII characters.
-fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let key = headers
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .unwrap_or_default();
-    if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest(
-            "Idempotency-Key ヘッダーに、この操作に固有の値（UUID など128文字以内）を指定してください。再送時は同じ値を使います。".into(),
-        ));
+/// When the idempotency key was already used, the answer of the action it was used for.
+async fn replay_done(
+    state: &ApplicationsState,
+    session: &ApplicantSession,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Option<Response>, ApiError> {
+    let company = &session.record.company_id;
+    match state.applications.idempotent_result(company, key).await? {
+        Some(done) => Ok(Some(replay(state, session, done, fingerprint).await?)),
+        None => Ok(None),
     }
-    Ok(key.to_string())
 }
 
 /// Answers a retried one-shot action as it was answered the first time.
 async fn replay(
     state: &ApplicationsState,
-    session: &CurrentSession,
+    session: &ApplicantSession,
     done: IdempotentResult,
     fingerprint: &str,
 ) -> Result<Response, ApiError> {
@@ -292,23 +327,22 @@ async fn replay(
 /// and never submits twice.
 async fn submit(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let key = idempotency_key(&headers)?;
     let fingerprint = format!("submit:{id}");
-    let company = session.record.company_id.clone();
-    if let Some(done) = state.applications.idempotent_result(&company, &key).await? {
-        return replay(&state, &session, done, &fingerprint).await;
+    if let Some(answer) = replay_done(&state, &session, &key, &fingerprint).await? {
+        return Ok(answer);
     }
     match submit_once(&state, &session, &id, &headers, &key).await {
         // A concurrent retry with the same key may have won between our check and our write:
         // then this request was done, and answers as that one did.
         Err(ApiError::Conflict(_) | ApiError::PreconditionFailed)
-            if let Some(done) = state.applications.idempotent_result(&company, &key).await? =>
+            if let Some(answer) = replay_done(&state, &session, &key, &fingerprint).await? =>
         {
-            replay(&state, &session, done, &fingerprint).await
+            Ok(answer)
         }
         other => other,
     }
@@ -317,7 +351,7 @@ async fn submit(
 /// One attempt at a submission, after the idempotency key was found unused.
 async fn submit_once(
     state: &ApplicationsState,
-    session: &CurrentSession,
+    session: &ApplicantSession,
     id: &str,
     headers: &HeaderMap,
     key: &str,
@@ -337,37 +371,95 @@ async fn submit_once(
     let now = time::OffsetDateTime::now_utc();
     let today = keiryoku_domain::dates::japan_date(now);
     let routing = ready_to_file(&current.plan, today)?;
-    if !routing.e_filing {
-        return Err(ApiError::Conflict(
-            "提出先に電子申請を受け付けない省庁が含まれるため、電子申請できません。紙申請用に確定し、申請書を印刷して郵送してください。".into(),
-        ));
-    }
+    let mut routing_json =
+        serde_json::to_value(&routing).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // A change application goes back to the authorities that certified the plan.
+    let office_ids = match &current.change_of {
+        Some(change) => {
+            if let Some(steps) = routing_json
+                .get_mut("explanation")
+                .and_then(serde_json::Value::as_array_mut)
+            {
+                steps.insert(
+                    0,
+                    serde_json::json!({
+                        "rule": "change",
+                        "row": format!("certification#{}", change.certification_number),
+                        "message": format!(
+                            "変更申請は、変更前の計画を認定した行政庁（{}）に提出します（認定番号 {}）。",
+                            change.office_ids.join("、"),
+                            change.certification_number
+                        ),
+                        "verified": true,
+                        "source": "domain.md §5.3",
+                    }),
+                );
+            }
+            change.office_ids.clone()
+        }
+        None => {
+            if !routing.e_filing {
+                return Err(ApiError::Conflict(
+                    "提出先に電子申請を受け付けない省庁が含まれるため、電子申請できません。紙申請用に確定し、申請書を印刷して郵送してください。".into(),
+                ));
+            }
+            routing
+                .authorities
+                .iter()
+                .map(|a| a.office_id.clone())
+                .collect()
+        }
+    };
     let fiscal = keiryoku_domain::dates::fiscal_year(today);
     let sequence = state.applications.next_receipt_sequence(fiscal).await?;
     let due_on = keiryoku_domain::dates::add_business_days(today, routing.processing_days)
         .ok_or_else(|| ApiError::Internal("due date out of range".into()))?;
+    let mut record = current.next_version();
+    record.status = "submitted".into();
+    record.decisions.clear();
     let submission = Submission {
         receipt_number: format!("R{fiscal}-{sequence:06}"),
         received_at: keiryoku_store::format_rfc3339(now),
         received_on: today.to_string(),
         due_on: due_on.to_string(),
-        office_ids: routing
-            .authorities
-            .iter()
-            .map(|a| a.office_id.clone())
-            .collect(),
-        routing: serde_json::to_value(&routing).map_err(|e| ApiError::Internal(e.to_string()))?,
+        office_ids,
+        routing: routing_json,
+        revision: record.version,
     };
+    let detail = serde_json::json!({
+        "receipt_number": submission.receipt_number,
+        "received_at": submission.received_at,
+        "due_on": submission.due_on,
+        "office_ids": submission.office_ids,
+    });
+    record.submission = Some(submission);
+    let extras = [
+        Extra::IdempotencyKey {
+            company_id: company.clone(),
+            key: key.to_string(),
+            fingerprint: fingerprint.clone(),
+        },
+        Extra::Revision,
+    ];
+    let mut audit = note(
+        session,
+        "submit",
+        vec!["/status".into(), "/submission".into()],
+    );
+    audit.detail = Some(detail);
     match state
         .applications
-        .submit(id, current.version, &EDITABLE, &submission, &company, key)
-        .await?
+        .commit(id, Some(current.version), Some(&record), &extras, audit)
+        .await
     {
-        SubmitOutcome::Submitted(record) => {
-            tracing::info!(%id, receipt = %submission.receipt_number, "submitted");
+        Ok(()) => {
+            tracing::info!(%id, version = record.version, "submitted");
             Ok(respond(StatusCode::OK, &record))
         }
-        SubmitOutcome::AlreadyDone(done) => replay(state, session, done, &fingerprint).await,
+        Err(CommitError::KeyUsed) => replay_done(state, session, key, &fingerprint)
+            .await?
+            .ok_or(ApiError::PreconditionFailed),
+        Err(other) => Err(other.into()),
     }
 }
 
@@ -431,7 +523,7 @@ fn route_plan(plan: &serde_json::Value) -> Result<keiryoku_domain::routing::Rout
 }
 
 /// The status an applicant's action leads to, or 409 with the status machine's reason.
-fn next_status(current: &ApplicationRecord, action: Action) -> Result<(String, String), ApiError> {
+fn next_status(current: &ApplicationRecord, action: Action) -> Result<String, ApiError> {
     let from: Status = serde_json::from_value(serde_json::Value::String(current.status.clone()))
         .map_err(|_| ApiError::Internal(format!("unknown stored status {}", current.status)))?;
     let to = transition(from, action, Role::Applicant)
@@ -440,25 +532,33 @@ fn next_status(current: &ApplicationRecord, action: Action) -> Result<(String, S
         Ok(serde_json::Value::String(name)) => name,
         _ => String::new(),
     };
-    Ok((name(from), name(to)))
+    Ok(name(to))
 }
 
 /// Withdraws (取下げ) a draft, a submitted or a returned application. `If-Match` required.
 async fn withdraw(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let current = owned(&state, &session, &id).await?;
     let expected = if_match(&headers)?;
-    let (from, to) = next_status(&current, Action::Withdraw)?;
+    let to = next_status(&current, Action::Withdraw)?;
     if expected != current.version {
         return Err(ApiError::PreconditionFailed);
     }
-    let record = state
+    let mut record = current.next_version();
+    record.status = to;
+    state
         .applications
-        .change_status(&id, expected, &from, &to, None)
+        .commit(
+            &id,
+            Some(expected),
+            Some(&record),
+            &[],
+            note(&session, "withdraw", vec!["/status".into()]),
+        )
         .await?;
     tracing::info!(%id, "withdrawn");
     Ok(respond(StatusCode::OK, &record))
@@ -468,13 +568,13 @@ async fn withdraw(
 /// applicant then prints the application PDF and posts it. `If-Match` required.
 async fn finalise(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let current = owned(&state, &session, &id).await?;
     let expected = if_match(&headers)?;
-    let (from, to) = next_status(&current, Action::FinaliseForPaper)?;
+    let to = next_status(&current, Action::FinaliseForPaper)?;
     if expected != current.version {
         return Err(ApiError::PreconditionFailed);
     }
@@ -495,12 +595,148 @@ async fn finalise(
             .collect(),
         routing: serde_json::to_value(&routing).map_err(|e| ApiError::Internal(e.to_string()))?,
     };
-    let record = state
+    let mut record = current.next_version();
+    record.status = to;
+    record.paper = Some(paper);
+    state
         .applications
-        .change_status(&id, expected, &from, &to, Some(&paper))
+        .commit(
+            &id,
+            Some(expected),
+            Some(&record),
+            &[],
+            note(
+                &session,
+                "finalise_for_paper",
+                vec!["/status".into(), "/paper".into()],
+            ),
+        )
         .await?;
     tracing::info!(%id, "finalised for paper");
     Ok(respond(StatusCode::OK, &record))
+}
+
+/// Starts a change application (変更申請) from a certified plan of the company: a new draft
+/// carrying the certification it changes, going back to the authorities that certified it.
+/// Refused once the certified period has ended (a new application is needed then). One-shot:
+/// takes an `Idempotency-Key`, and a retry answers the draft the first call created.
+async fn start_change(
+    State(state): State<ApplicationsState>,
+    session: ApplicantSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
+    let fingerprint = format!("change:{id}");
+    if let Some(answer) = replay_done(&state, &session, &key, &fingerprint).await? {
+        return Ok(answer);
+    }
+    let company = session.record.company_id.clone();
+    let source = owned(&state, &session, &id).await?;
+    let (Some(certification), "certified") = (&source.certification, source.status.as_str()) else {
+        return Err(ApiError::Conflict(format!(
+            "変更申請は認定された計画からのみ作成できます（この申請は「{}」です）。",
+            status_label(&source.status)
+        )));
+    };
+    let certified_plan = state
+        .applications
+        .revision(&source.id, certification.revision)
+        .await?;
+    let period = Plan::from_json(certified_plan.clone())
+        .ok()
+        .and_then(|p| field(&p.period).copied())
+        .ok_or_else(|| ApiError::Internal("certified plan without a period".into()))?;
+    let today = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
+    if period.end() < keiryoku_domain::plan::YearMonth::of(today) {
+        return Err(ApiError::Conflict(
+            "認定された計画の実施期間が終了しているため、変更申請はできません。新たに計画を申請してください。".into(),
+        ));
+    }
+    let mut plan = certified_plan;
+    if let Some(object) = plan.as_object_mut() {
+        object.insert(
+            "kind".into(),
+            serde_json::json!({
+                "type": "change",
+                "certification": {
+                    "number": certification.number,
+                    "certified_on": certification.certified_on,
+                    "office_id": certification.office_ids.first(),
+                    "period": plan_period_json(&period),
+                },
+            }),
+        );
+    }
+    let change_of = ChangeOf {
+        application_id: source.id.clone(),
+        certification_number: certification.number.clone(),
+        certified_on: certification.certified_on.clone(),
+        office_ids: certification.office_ids.clone(),
+        revision: certification.revision,
+    };
+    let record = new_draft(
+        &company,
+        &session.record.sub,
+        "change",
+        plan,
+        Some(change_of),
+    );
+    let mut audit = note(&session, "create_change", vec!["/plan".into()]);
+    audit.detail = Some(serde_json::json!({
+        "changes": source.id,
+        "certification_number": certification.number,
+    }));
+    let extras = [Extra::IdempotencyKey {
+        company_id: company.clone(),
+        key: key.clone(),
+        fingerprint: fingerprint.clone(),
+    }];
+    match state
+        .applications
+        .commit(&record.id, None, Some(&record), &extras, audit)
+        .await
+    {
+        Ok(()) => {}
+        Err(CommitError::KeyUsed) => {
+            return replay_done(&state, &session, &key, &fingerprint)
+                .await?
+                .ok_or(ApiError::PreconditionFailed);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    tracing::info!(id = %record.id, source = %source.id, "change application started");
+    let location = HeaderValue::from_str(&format!("/applications/{}", record.id))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut response = respond(StatusCode::CREATED, &record);
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+/// The period as the plan JSON writes it.
+fn plan_period_json(period: &keiryoku_domain::plan::Period) -> serde_json::Value {
+    serde_json::to_value(period).unwrap_or(serde_json::Value::Null)
+}
+
+/// The audit trail of one of the company's applications, oldest first. Read-only: no route
+/// changes or deletes it.
+async fn history(
+    State(state): State<ApplicationsState>,
+    session: ApplicantSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !is_issued_id(&id) {
+        return Err(ApiError::NotFound);
+    }
+    // The owner's history stays readable after a draft was deleted, so ownership is checked
+    // on the trail itself: its first record names the company that created it.
+    let records = state.applications.history(&id).await?;
+    match records.first() {
+        Some(first) if first.actor.on_behalf_of == session.record.company_id => {
+            Ok(Json(serde_json::json!({ "items": records })).into_response())
+        }
+        _ => Err(ApiError::NotFound),
+    }
 }
 
 /// 日本語の表示名 of a stored status.
@@ -526,7 +762,7 @@ const MAX_PAGE: i32 = 100;
 /// The company's applications, newest first, `limit` (1–100) per page with a cursor.
 async fn list(
     State(state): State<ApplicationsState>,
-    session: CurrentSession,
+    session: ApplicantSession,
     QueryParams(params): QueryParams<ListParams>,
 ) -> Result<Response, ApiError> {
     let limit = params.limit.unwrap_or(DEFAULT_PAGE);
@@ -549,17 +785,4 @@ async fn list(
         )
         .await?;
     Ok(Json(page).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_uuid_shaped_ids_are_looked_up() {
-        assert!(is_application_id("01890a5d-ac96-774b-bcce-b302099a8057"));
-        assert!(!is_application_id("../../etc/passwd"));
-        assert!(!is_application_id(""));
-        assert!(!is_application_id("01890a5d-ac96-774b-bcce-b302099a8057x"));
-    }
 }

@@ -4,6 +4,9 @@
 //! for ten minutes and bound to the browser by a cookie; the ID token is verified (RS256 pinned,
 //! iss, aud, exp, nonce) and every business attribute comes from UserInfo. We then issue our own
 //! session; GビズID's tokens are not kept.
+//!
+//! Staff log in the same way through their own OIDC client (`/staff/login`, `/staff/callback`);
+//! only identities in the staff directory get a staff session, which carries no company.
 
 #![forbid(unsafe_code)]
 
@@ -19,7 +22,9 @@ use keiryoku_http::{
     ApiError, CSRF_COOKIE, CurrentSession, LOGIN_COOKIE, QueryParams, SESSION_COOKIE, Site,
     read_cookie,
 };
-use keiryoku_store::{LoginState, LoginStates, SessionRecord, Sessions, StoreError};
+use keiryoku_store::{
+    LoginState, LoginStates, SessionRecord, Sessions, StaffDirectory, StaffMember, StoreError,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -33,9 +38,14 @@ pub struct AuthState {
     pub sessions: Sessions,
     pub logins: LoginStates,
     pub oidc: Arc<OidcClient>,
+    /// The staff identity provider's client (a second registration, staff accounts only).
+    pub staff_oidc: Arc<OidcClient>,
+    pub staff: StaffDirectory,
     pub session_ttl_seconds: i64,
     /// Where the browser goes after a successful login.
     pub home_path: String,
+    /// Where staff go after login.
+    pub staff_home_path: String,
 }
 
 impl FromRef<AuthState> for Sessions {
@@ -51,6 +61,8 @@ pub fn app(state: AuthState) -> Router {
             .route("/auth/login", get(login))
             .route("/auth/callback", get(callback))
             .route("/auth/logout", post(logout))
+            .route("/staff/login", get(staff_login))
+            .route("/staff/callback", get(staff_callback))
             .route("/me", get(me))
             .with_state(state),
     )
@@ -66,10 +78,30 @@ struct LoginParams {
     login_hint: Option<String>,
 }
 
-/// Starts a login: remembers state, nonce and PKCE verifier, and redirects to the provider.
+/// Starts an applicant login at GビズID.
 async fn login(
     State(state): State<AuthState>,
     QueryParams(params): QueryParams<LoginParams>,
+) -> Result<Response, ApiError> {
+    let oidc = state.oidc.clone();
+    start_login(&state, &oidc, false, params).await
+}
+
+/// Starts a staff login at the staff identity provider.
+async fn staff_login(
+    State(state): State<AuthState>,
+    QueryParams(params): QueryParams<LoginParams>,
+) -> Result<Response, ApiError> {
+    let oidc = state.staff_oidc.clone();
+    start_login(&state, &oidc, true, params).await
+}
+
+/// Starts a login: remembers state, nonce and PKCE verifier, and redirects to the provider.
+async fn start_login(
+    state: &AuthState,
+    oidc: &OidcClient,
+    staff: bool,
+    params: LoginParams,
 ) -> Result<Response, ApiError> {
     let hint = params.login_hint.filter(|h| !h.is_empty());
     if hint
@@ -85,9 +117,9 @@ async fn login(
         nonce: random_token(),
         pkce_verifier: random_token(),
         expires_at: now() + LOGIN_TTL_SECONDS,
+        staff,
     };
-    let url = state
-        .oidc
+    let url = oidc
         .authorization_url(
             &pending.state,
             &pending.nonce,
@@ -116,54 +148,14 @@ struct CallbackParams {
     error: Option<String>,
 }
 
-/// Completes a login: checks the state, exchanges the code, verifies the ID token, reads UserInfo,
-/// refuses エントリー accounts, and issues our session.
+/// Completes an applicant login: refuses エントリー accounts and issues our session.
 async fn callback(
     State(state): State<AuthState>,
     headers: axum::http::HeaderMap,
     QueryParams(params): QueryParams<CallbackParams>,
 ) -> Result<Response, ApiError> {
-    if let Some(error) = params.error {
-        tracing::info!(%error, "provider returned an error to the callback");
-        return Err(ApiError::LoginFailed(
-            "GビズIDでのログインが完了しませんでした。もう一度ログインしてください。".into(),
-        ));
-    }
-    let (Some(code), Some(returned_state)) = (params.code, params.state) else {
-        return Err(ApiError::BadRequest(
-            "code と state が必要です。ログイン画面から操作してください。".into(),
-        ));
-    };
-    // The state must be the one this browser started with (login CSRF) and still pending.
-    let started = read_cookie(&headers, LOGIN_COOKIE);
-    let mismatch = || {
-        ApiError::LoginFailed(
-            "ログインの手続きが確認できません。最初からログインし直してください。".into(),
-        )
-    };
-    if started.as_deref() != Some(returned_state.as_str()) {
-        return Err(mismatch());
-    }
-    let pending = match state.logins.take(&returned_state, now()).await {
-        Ok(pending) => pending,
-        Err(StoreError::NotFound) => return Err(mismatch()),
-        Err(other) => return Err(other.into()),
-    };
-
-    let tokens = state
-        .oidc
-        .exchange_code(&code, &pending.pkce_verifier)
-        .await?;
-    let id_claims = state
-        .oidc
-        .verify_id_token(&tokens.id_token, &pending.nonce)
-        .await?;
-    let user = state.oidc.userinfo(&tokens.access_token).await?;
-    if user.sub != id_claims.sub {
-        return Err(ApiError::LoginFailed(
-            "GビズIDの利用者情報が一致しません。もう一度ログインしてください。".into(),
-        ));
-    }
+    let oidc = state.oidc.clone();
+    let user = verified_user(&state, &oidc, false, &headers, params).await?;
     match user.account_type() {
         Some(AccountType::Prime | AccountType::Member) => {}
         Some(AccountType::Entry) => {
@@ -177,11 +169,91 @@ async fn callback(
             ));
         }
     }
-
-    let token = random_token();
     let record = session_record(&user, now(), state.session_ttl_seconds);
-    state.sessions.put(&token, &record).await?;
     tracing::info!(sub = %record.sub, company = %record.company_id, "logged in");
+    issue_session(&state, record, &state.home_path).await
+}
+
+/// Completes a staff login: only identities with an active staff directory entry get a session.
+async fn staff_callback(
+    State(state): State<AuthState>,
+    headers: axum::http::HeaderMap,
+    QueryParams(params): QueryParams<CallbackParams>,
+) -> Result<Response, ApiError> {
+    let oidc = state.staff_oidc.clone();
+    let user = verified_user(&state, &oidc, true, &headers, params).await?;
+    let member = match state.staff.active(&user.sub).await {
+        Ok(member) => member,
+        Err(StoreError::NotFound) => {
+            tracing::info!(sub = %user.sub, "staff login refused: not in the staff directory");
+            return Err(ApiError::Forbidden(
+                "職員名簿に登録されていないため、審査画面にはログインできません。管理者に登録を依頼してください。".into(),
+            ));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let record = staff_session_record(&user, member, now(), state.session_ttl_seconds);
+    tracing::info!(sub = %record.sub, "staff logged in");
+    issue_session(&state, record, &state.staff_home_path).await
+}
+
+/// Checks the callback against the login this browser started (of the same kind), exchanges the
+/// code, verifies the ID token and reads UserInfo.
+async fn verified_user(
+    state: &AuthState,
+    oidc: &OidcClient,
+    staff: bool,
+    headers: &axum::http::HeaderMap,
+    params: CallbackParams,
+) -> Result<GbizUserInfo, ApiError> {
+    if let Some(error) = params.error {
+        tracing::info!(%error, "provider returned an error to the callback");
+        return Err(ApiError::LoginFailed(
+            "GビズIDでのログインが完了しませんでした。もう一度ログインしてください。".into(),
+        ));
+    }
+    let (Some(code), Some(returned_state)) = (params.code, params.state) else {
+        return Err(ApiError::BadRequest(
+            "code と state が必要です。ログイン画面から操作してください。".into(),
+        ));
+    };
+    // The state must be the one this browser started with (login CSRF) and still pending.
+    let started = read_cookie(headers, LOGIN_COOKIE);
+    let mismatch = || {
+        ApiError::LoginFailed(
+            "ログインの手続きが確認できません。最初からログインし直してください。".into(),
+        )
+    };
+    if started.as_deref() != Some(returned_state.as_str()) {
+        return Err(mismatch());
+    }
+    let pending = match state.logins.take(&returned_state, now()).await {
+        Ok(pending) if pending.staff == staff => pending,
+        Ok(_) | Err(StoreError::NotFound) => return Err(mismatch()),
+        Err(other) => return Err(other.into()),
+    };
+
+    let tokens = oidc.exchange_code(&code, &pending.pkce_verifier).await?;
+    let id_claims = oidc
+        .verify_id_token(&tokens.id_token, &pending.nonce)
+        .await?;
+    let user = oidc.userinfo(&tokens.access_token).await?;
+    if user.sub != id_claims.sub {
+        return Err(ApiError::LoginFailed(
+            "GビズIDの利用者情報が一致しません。もう一度ログインしてください。".into(),
+        ));
+    }
+    Ok(user)
+}
+
+/// Stores a new session and answers with its cookies and a redirect to `home`.
+async fn issue_session(
+    state: &AuthState,
+    record: SessionRecord,
+    home: &str,
+) -> Result<Response, ApiError> {
+    let token = random_token();
+    state.sessions.put(&token, &record).await?;
     let ttl = state.session_ttl_seconds;
     Ok((
         AppendHeaders([
@@ -200,7 +272,7 @@ async fn callback(
                 state.site.expired_cookie(LOGIN_COOKIE, true),
             ),
         ]),
-        Redirect::to(&state.home_path),
+        Redirect::to(home),
     )
         .into_response())
 }
@@ -223,6 +295,34 @@ pub fn session_record(user: &GbizUserInfo, now: i64, ttl: i64) -> SessionRecord 
         csrf_token: random_token(),
         created_at: now,
         expires_at: now + ttl,
+        staff: None,
+    }
+}
+
+/// Our session for a staff member: no company, the directory entry at login.
+pub fn staff_session_record(
+    user: &GbizUserInfo,
+    member: StaffMember,
+    now: i64,
+    ttl: i64,
+) -> SessionRecord {
+    SessionRecord {
+        sub: user.sub.clone(),
+        account_type: String::new(),
+        corp_type: String::new(),
+        company_id: String::new(),
+        corporate_number: None,
+        company_name: String::new(),
+        prefecture_code: None,
+        address1: None,
+        address2: None,
+        representative_name: None,
+        user_name: Some(member.name.clone()),
+        email: member.email.clone().or_else(|| user.email.clone()),
+        csrf_token: random_token(),
+        created_at: now,
+        expires_at: now + ttl,
+        staff: Some(member),
     }
 }
 
@@ -248,9 +348,28 @@ async fn logout(
         .into_response())
 }
 
-/// Who is logged in, for which company.
+/// Who is logged in, for which company (applicants) or authority (staff).
 async fn me(session: CurrentSession) -> Response {
     let s = session.record;
+    let expires_at = keiryoku_store::format_rfc3339(
+        time::OffsetDateTime::from_unix_timestamp(s.expires_at)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
+    );
+    if let Some(staff) = &s.staff {
+        let office = keiryoku_domain::tables::tables()
+            .office(&staff.office_id)
+            .map(|(_, office)| office.name.clone());
+        return axum::Json(json!({
+            "user": { "sub": s.sub, "name": staff.name, "email": s.email },
+            "staff": {
+                "role": staff.role,
+                "office_id": staff.office_id,
+                "office_name": office,
+            },
+            "session": { "expires_at": expires_at },
+        }))
+        .into_response();
+    }
     axum::Json(json!({
         "user": {
             "sub": s.sub,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use keiryoku_auth::{ClientSecret, OidcClient, OidcConfig};
 use keiryoku_fn_auth::{AuthState, app};
 use keiryoku_http::{ConfigError, Site, env_var};
-use keiryoku_store::{AwsClients, LoginStates, Sessions};
+use keiryoku_store::{AwsClients, LoginStates, Sessions, StaffDirectory};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -23,6 +23,19 @@ async fn main() -> Result<(), lambda_http::Error> {
         },
         secret,
     );
+    let staff_secret = ClientSecret::from_parameter(
+        aws.sdk_config(),
+        env_var("STAFF_OIDC_CLIENT_SECRET_PARAMETER")?,
+    );
+    let staff_oidc = OidcClient::new(
+        OidcConfig {
+            issuer: env_var("STAFF_OIDC_ISSUER")?,
+            client_id: env_var("STAFF_OIDC_CLIENT_ID")?,
+            redirect_uri: site.url("/staff/callback"),
+            scopes: "openid profile user email".into(),
+        },
+        staff_secret,
+    );
     let session_ttl_seconds = env_var("SESSION_TTL_SECONDS")?
         .parse()
         .map_err(|e| ConfigError(format!("SESSION_TTL_SECONDS: {e}")))?;
@@ -30,6 +43,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         sessions: Sessions::new(aws.dynamodb.clone(), &table),
         logins: LoginStates::new(aws.dynamodb.clone(), &table),
         oidc: Arc::new(oidc),
+        staff_oidc: Arc::new(staff_oidc),
+        staff: StaffDirectory::new(aws.dynamodb.clone(), &table),
+        staff_home_path: std::env::var("STAFF_HOME_PATH")
+            .unwrap_or_else(|_| "/review/queue".into()),
         session_ttl_seconds,
         home_path: std::env::var("APP_HOME_PATH").unwrap_or_else(|_| "/me".into()),
         site,

@@ -15,6 +15,9 @@ pub const STACK_NAME: &str = "keiryoku-local";
 /// The dev client registered at the dev identity provider.
 pub const CLIENT_ID: &str = "keiryoku-local";
 pub const CLIENT_SECRET: &str = "keiryoku-local-secret";
+/// The staff client registered at the same dev provider (staff accounts only get in).
+pub const STAFF_CLIENT_ID: &str = "keiryoku-local-staff";
+pub const STAFF_CLIENT_SECRET: &str = "keiryoku-local-staff-secret";
 
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
@@ -114,6 +117,8 @@ impl LocalConfig {
             "PublicBaseUrl" => Some(self.api_url()),
             "OidcIssuer" => Some(self.idp_url()),
             "OidcClientId" => Some(CLIENT_ID.to_string()),
+            "StaffOidcIssuer" => Some(self.idp_url()),
+            "StaffOidcClientId" => Some(STAFF_CLIENT_ID.to_string()),
             _ => self.template.parameter_default(name).map(str::to_string),
         }
     }

@@ -13,7 +13,7 @@ use aws_sdk_s3::types::{
 use keiryoku_template::KeyElement;
 
 use crate::LocalError;
-use crate::config::{CLIENT_SECRET, LocalConfig, REGION};
+use crate::config::{CLIENT_SECRET, LocalConfig, REGION, STAFF_CLIENT_SECRET};
 
 fn sdk_error<E: std::error::Error>(what: &str) -> impl FnOnce(E) -> LocalError + '_ {
     move |e| {
@@ -176,11 +176,17 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
         }
     }
 
-    // The operator creates this SecureString before deploying (README); locally we do.
-    if let Some(parameter) = config.parameter("OidcClientSecretParameter") {
+    // The operator creates these SecureStrings before deploying (README); locally we do.
+    for (name, secret) in [
+        ("OidcClientSecretParameter", CLIENT_SECRET),
+        ("StaffOidcClientSecretParameter", STAFF_CLIENT_SECRET),
+    ] {
+        let Some(parameter) = config.parameter(name) else {
+            continue;
+        };
         ssm.put_parameter()
             .name(&parameter)
-            .value(CLIENT_SECRET)
+            .value(secret)
             .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
             .overwrite(true)
             .send()
@@ -188,5 +194,27 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
             .map_err(sdk_error("put client secret parameter"))?;
         created.push(format!("SSM SecureString {parameter}"));
     }
+
+    // The staff directory, seeded from infra/staff-directory.json (the operator manages it in
+    // AWS with `keiryoku-admin staff …`, which uses the same store code).
+    let table = config
+        .template
+        .tables
+        .first()
+        .and_then(|t| config.physical_name(&t.logical_id))
+        .ok_or_else(|| LocalError::Setup("template.yaml has no table".into()))?;
+    let directory = keiryoku_store::StaffDirectory::new(dynamodb.clone(), &table);
+    let seed = config.root.join("infra/staff-directory.json");
+    let text = std::fs::read_to_string(&seed)
+        .map_err(LocalError::io(format!("read {}", seed.display())))?;
+    let members: Vec<keiryoku_store::StaffMember> = serde_json::from_str(&text)
+        .map_err(|e| LocalError::Setup(format!("{}: {e}", seed.display())))?;
+    for member in &members {
+        directory
+            .put(member)
+            .await
+            .map_err(|e| LocalError::Setup(format!("seed staff {}: {e}", member.sub)))?;
+    }
+    created.push(format!("staff directory: {} entries", members.len()));
     Ok(created)
 }

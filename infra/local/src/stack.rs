@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::LocalError;
-use crate::config::{CLIENT_ID, CLIENT_SECRET, LocalConfig};
+use crate::config::{CLIENT_ID, CLIENT_SECRET, LocalConfig, STAFF_CLIENT_ID, STAFF_CLIENT_SECRET};
 use crate::gateway::{self, GatewayRoute};
 use crate::provision::provision;
 use crate::runtime_api::FunctionRuntime;
@@ -78,11 +78,18 @@ async fn start_into(
     )
     .await?;
 
-    let clients = serde_json::json!([{
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "redirect_uris": [format!("{}/auth/callback", config.api_url())],
-    }]);
+    let clients = serde_json::json!([
+        {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "redirect_uris": [format!("{}/auth/callback", config.api_url())],
+        },
+        {
+            "client_id": STAFF_CLIENT_ID,
+            "client_secret": STAFF_CLIENT_SECRET,
+            "redirect_uris": [format!("{}/staff/callback", config.api_url())],
+        },
+    ]);
     supervisor
         .spawn(ChildSpec {
             label: "idp".into(),
@@ -201,7 +208,7 @@ fn banner(config: &LocalConfig) {
         .ok()
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok());
     println!(
-        "  test accounts (log in with {}/auth/login?login_hint=<account>):",
+        "  test accounts (applicants: {0}/auth/login?login_hint=<account>, staff: {0}/staff/login?login_hint=<account>):",
         config.api_url()
     );
     for account in accounts

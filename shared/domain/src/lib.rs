@@ -18,6 +18,7 @@
 
 pub mod corporate_number;
 pub mod dates;
+pub mod diff;
 pub mod guidelines;
 pub mod indicators;
 pub mod jsic;

@@ -37,9 +37,58 @@ pub struct Rules {
     pub equipment_type_c_abolished_from: Sourced<String>,
     pub acquisition_window_days: Sourced<i64>,
     pub processing_days: Sourced<ProcessingDays>,
+    pub certification_number: Sourced<CertificationNumberFormats>,
+}
+
+/// 認定番号 formats: one per authority, or the default.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CertificationNumberFormats {
+    pub default_format: String,
+    /// Office id → format.
+    pub offices: std::collections::BTreeMap<String, String>,
 }
 
 impl Rules {
+    /// The 認定番号 that authority `office_id` gives its `seq`-th certification of fiscal year
+    /// `fiscal`, in that authority's format (`rules.json`).
+    ///
+    /// ```
+    /// let rules = &keiryoku_domain::tables::tables().rules;
+    /// assert_eq!(rules.certification_number("meti-kanto", 2026, 7), "関東経産第2026-00007号");
+    /// ```
+    pub fn certification_number(&self, office_id: &str, fiscal: i32, seq: i64) -> String {
+        let formats = &self.certification_number.value;
+        let format = formats
+            .offices
+            .get(office_id)
+            .unwrap_or(&formats.default_format);
+        let office_name = crate::tables::tables()
+            .office(office_id)
+            .map(|(_, o)| o.name.as_str())
+            .unwrap_or(office_id);
+        let mut out = format
+            .replace("{office_name}", office_name)
+            .replace("{office_id}", office_id)
+            .replace(
+                "{wareki_fiscal}",
+                &crate::dates::wareki_fiscal_year(fiscal).unwrap_or_else(|| fiscal.to_string()),
+            )
+            .replace("{fiscal}", &fiscal.to_string());
+        // {seq:N}: the sequence zero-padded to N digits; {seq}: as is.
+        while let Some(start) = out.find("{seq") {
+            let Some(len) = out[start..].find('}') else {
+                break;
+            };
+            let spec = &out[start + 4..start + len];
+            let width = spec
+                .strip_prefix(':')
+                .and_then(|w| w.parse::<usize>().ok())
+                .unwrap_or(0);
+            out.replace_range(start..=start + len, &format!("{seq:0width$}"));
+        }
+        out
+    }
+
     /// The date from which equipment type C is refused.
     pub fn type_c_abolished_from(&self) -> Option<time::Date> {
         time::Date::parse(

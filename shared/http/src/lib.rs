@@ -5,7 +5,8 @@
 //!   with a Japanese title and detail. This is the one place errors become HTTP statuses.
 //! - [`JsonBody`]: a JSON body extractor with a size limit and problem+json rejections.
 //! - [`Site`]: the platform's public origin, cookie policy and the CSRF / Origin guard.
-//! - [`CurrentSession`]: the logged-in applicant, from our session cookie.
+//! - [`CurrentSession`], [`ApplicantSession`], [`StaffSession`]: who is logged in, from our
+//!   session cookie (staff re-checked against the staff directory on every request).
 //! - [`fallback`]: 404 / 405 for requests no route takes, from template.yaml's route table.
 //! - [`run`]: the Lambda entry point with JSON logs.
 
@@ -15,6 +16,7 @@ mod body;
 mod cookies;
 pub mod fallback;
 mod lambda;
+mod preconditions;
 mod problem;
 mod query;
 mod session;
@@ -23,7 +25,8 @@ mod site;
 pub use body::{BODY_LIMIT_BYTES, JsonBody};
 pub use cookies::{CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, read_cookie};
 pub use lambda::{ConfigError, env_var, run};
+pub use preconditions::{etag, idempotency_key, if_match, is_issued_id};
 pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE};
 pub use query::QueryParams;
-pub use session::CurrentSession;
+pub use session::{ApplicantSession, CurrentSession, StaffSession};
 pub use site::Site;

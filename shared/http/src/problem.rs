@@ -190,6 +190,22 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<keiryoku_store::CommitError> for ApiError {
+    fn from(err: keiryoku_store::CommitError) -> ApiError {
+        use keiryoku_store::CommitError;
+        match err {
+            CommitError::Stale => ApiError::PreconditionFailed,
+            CommitError::KeyUsed => ApiError::Conflict(
+                "同じ Idempotency-Key の操作が同時に行われました。しばらくしてから同じ値で再送してください。".into(),
+            ),
+            CommitError::CounterMoved => ApiError::Conflict(
+                "番号の割り当てが同時に行われました。もう一度操作してください。".into(),
+            ),
+            CommitError::Store(inner) => inner.into(),
+        }
+    }
+}
+
 impl From<OidcError> for ApiError {
     fn from(err: OidcError) -> ApiError {
         match err {

@@ -1,13 +1,21 @@
-use std::collections::HashMap;
+//! Application records (`APP#<id>`) and every write to them.
+//!
+//! Every change is one DynamoDB transaction built by [`Applications::commit`]: the whole new
+//! record, conditional on the version that was read (so a lost race changes nothing), plus the
+//! authority case entries derived from it ([`crate::cases`]), the audit record
+//! ([`crate::audit`]) and whatever the action needs besides (idempotency key, counter,
+//! revision). Either all of it happens or none of it.
 
-use aws_sdk_dynamodb::types::AttributeValue;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
+use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::error::conditional;
-use crate::item::{Item, get_n, get_s, key, n, s};
+use crate::audit::{Actor, AuditRecord, audit_item, version_hash};
+use crate::cases::case_item;
+use crate::cursor::{decode_cursor, encode_cursor};
+use crate::item::{Item, get_item, get_json, get_n, get_s, key, n, query_all, s};
 
 /// An application (申請) as stored: its state and the plan (様式第1) as entered so far.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -33,10 +41,25 @@ pub struct ApplicationRecord {
     /// What finalising for paper recorded (authorities without e-filing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub paper: Option<PaperFiling>,
+    /// Each competent authority's decision in the current review round (office id → decision).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub decisions: BTreeMap<String, Decision>,
+    /// The latest return for correction (差戻し), with its comments.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub returned: Option<ReturnNote>,
+    /// 認定: set when every competent authority approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification: Option<Certification>,
+    /// 不認定.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejection: Option<Rejection>,
+    /// For a change application (変更申請): the certified application it changes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_of: Option<ChangeOf>,
 }
 
 /// A plan finalised for paper: the applicant prints the application PDF and posts it.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PaperFiling {
     pub finalised_at: String,
     pub office_ids: Vec<String>,
@@ -45,7 +68,7 @@ pub struct PaperFiling {
 }
 
 /// What is recorded when an application is submitted (受付).
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Submission {
     /// 受付番号: unique, never reused.
     pub receipt_number: String,
@@ -59,6 +82,77 @@ pub struct Submission {
     pub office_ids: Vec<String>,
     /// The routing answer with its explanation, as shown to the applicant.
     pub routing: serde_json::Value,
+    /// The version this submission produced; its plan is kept as a revision.
+    #[serde(default)]
+    pub revision: i64,
+}
+
+/// One authority's decision on the current submission.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Decision {
+    /// `approved`, `returned` or `rejected`.
+    pub decision: String,
+    pub by: Actor,
+    pub at: String,
+    /// 認定番号 allocated by this authority (approvals only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certification_number: Option<String>,
+}
+
+/// A comment anchored to a field of the plan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FieldComment {
+    /// JSON Pointer into the plan (`/plan/period/start`).
+    pub path: String,
+    pub message: String,
+}
+
+/// 差戻し: what the reviewer asks to be corrected.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReturnNote {
+    pub at: String,
+    pub by: Actor,
+    pub office_id: String,
+    pub message: String,
+    pub comments: Vec<FieldComment>,
+    /// The submitted revision that was returned (the resubmission is compared with it).
+    pub revision: i64,
+}
+
+/// 認定.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Certification {
+    /// 認定番号 of the first competent authority (the one printed first).
+    pub number: String,
+    /// Every authority's 認定番号 (joint plans have one per authority).
+    pub numbers: BTreeMap<String, String>,
+    /// 認定日 in Japan.
+    pub certified_on: String,
+    pub certified_at: String,
+    pub office_ids: Vec<String>,
+    /// The submitted revision that was certified.
+    pub revision: i64,
+}
+
+/// 不認定.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Rejection {
+    pub at: String,
+    pub by: Actor,
+    pub office_id: String,
+    pub reason: String,
+}
+
+/// The certification a change application (変更申請) changes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChangeOf {
+    pub application_id: String,
+    pub certification_number: String,
+    pub certified_on: String,
+    /// The authorities that certified it: the change goes back to them.
+    pub office_ids: Vec<String>,
+    /// The certified revision (the reviewer sees the change as a diff against it).
+    pub revision: i64,
 }
 
 /// A one-shot action already done under an idempotency key: a retry answers the same.
@@ -70,28 +164,50 @@ pub struct IdempotentResult {
     pub status: u16,
 }
 
-/// The outcome of a submission attempt.
-#[derive(Debug, Clone)]
-pub enum SubmitOutcome {
-    Submitted(Box<ApplicationRecord>),
-    /// The idempotency key was already used; here is what it did.
-    AlreadyDone(IdempotentResult),
-}
-
-/// The fields a new draft starts with.
-#[derive(Debug, Clone)]
-pub struct NewApplication {
-    pub company_id: String,
-    pub created_by: String,
-    pub plan: serde_json::Value,
-}
-
 /// One page of a company's applications, newest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplicationPage {
     pub items: Vec<ApplicationRecord>,
     /// Pass back as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// What else a commit writes besides the application, its case entries and its audit record.
+#[derive(Debug, Clone)]
+pub enum Extra {
+    /// Remember an idempotency key of a company (fails the commit if the key was used).
+    IdempotencyKey {
+        company_id: String,
+        key: String,
+        fingerprint: String,
+    },
+    /// Keep the plan of this version as a revision (submissions).
+    Revision,
+    /// Move a gapless counter from `current` to `current + 1` (fails if it moved meanwhile).
+    Counter { name: String, current: i64 },
+}
+
+/// Why a commit did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// The application changed since it was read (or, creating, already exists).
+    #[error("the application changed meanwhile")]
+    Stale,
+    #[error("the idempotency key was used meanwhile")]
+    KeyUsed,
+    #[error("the counter moved meanwhile")]
+    CounterMoved,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<CommitError> for StoreError {
+    fn from(e: CommitError) -> StoreError {
+        match e {
+            CommitError::Store(inner) => inner,
+            _ => StoreError::ConditionFailed,
+        }
+    }
 }
 
 /// The application records (`APP#<id>`), listed per company through index `gsi1`.
@@ -107,6 +223,148 @@ fn owner_partition(company_id: &str) -> String {
     format!("OWNER#{company_id}")
 }
 
+fn app_key(id: &str) -> Item {
+    key(format!("APP#{id}"), "APP")
+}
+
+fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// A fresh draft, version 1, for `commit(None, …)`.
+pub fn new_draft(
+    company_id: &str,
+    created_by: &str,
+    kind: &str,
+    plan: serde_json::Value,
+    change_of: Option<ChangeOf>,
+) -> ApplicationRecord {
+    let now = crate::now_rfc3339();
+    ApplicationRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        company_id: company_id.to_string(),
+        created_by: created_by.to_string(),
+        kind: kind.to_string(),
+        status: "draft".into(),
+        version: 1,
+        created_at: now.clone(),
+        updated_at: now,
+        plan,
+        submission: None,
+        paper: None,
+        decisions: BTreeMap::new(),
+        returned: None,
+        certification: None,
+        rejection: None,
+        change_of,
+    }
+}
+
+impl ApplicationRecord {
+    /// The next version of this record: version + 1, updated now. Callers then change it.
+    pub fn next_version(&self) -> ApplicationRecord {
+        let mut next = self.clone();
+        next.version += 1;
+        next.updated_at = crate::now_rfc3339();
+        next
+    }
+
+    /// The SHA-256 identifying this version (see [`version_hash`]).
+    pub fn version_hash(&self) -> Result<String, StoreError> {
+        Ok(version_hash(
+            &self.id,
+            self.version,
+            &self.status,
+            &json(&self.plan)?,
+        ))
+    }
+
+    fn to_item(&self) -> Result<Item, StoreError> {
+        let mut item = app_key(&self.id);
+        item.extend([
+            ("kind".to_string(), s("application")),
+            ("id".to_string(), s(&self.id)),
+            ("company_id".to_string(), s(&self.company_id)),
+            ("created_by".to_string(), s(&self.created_by)),
+            ("application_kind".to_string(), s(&self.kind)),
+            ("status".to_string(), s(&self.status)),
+            ("version".to_string(), n(self.version)),
+            ("created_at".to_string(), s(&self.created_at)),
+            ("updated_at".to_string(), s(&self.updated_at)),
+            ("plan".to_string(), s(json(&self.plan)?)),
+            ("gsi1pk".to_string(), s(owner_partition(&self.company_id))),
+            (
+                "gsi1sk".to_string(),
+                s(format!("{}#{}", self.created_at, self.id)),
+            ),
+        ]);
+        let mut document = |name: &str, value: Option<String>| {
+            if let Some(value) = value {
+                item.insert(name.to_string(), s(value));
+            }
+        };
+        document(
+            "submission",
+            self.submission.as_ref().map(json).transpose()?,
+        );
+        document("paper", self.paper.as_ref().map(json).transpose()?);
+        document(
+            "decisions",
+            (!self.decisions.is_empty())
+                .then(|| json(&self.decisions))
+                .transpose()?,
+        );
+        document("returned", self.returned.as_ref().map(json).transpose()?);
+        document(
+            "certification",
+            self.certification.as_ref().map(json).transpose()?,
+        );
+        document("rejection", self.rejection.as_ref().map(json).transpose()?);
+        document("change_of", self.change_of.as_ref().map(json).transpose()?);
+        Ok(item)
+    }
+}
+
+fn optional<T: serde::de::DeserializeOwned>(
+    item: &Item,
+    name: &str,
+) -> Result<Option<T>, StoreError> {
+    match item.get(name) {
+        Some(_) => Ok(Some(get_json(item, name)?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
+    Ok(ApplicationRecord {
+        id: get_s(item, "id")?.to_string(),
+        company_id: get_s(item, "company_id")?.to_string(),
+        created_by: get_s(item, "created_by")?.to_string(),
+        kind: get_s(item, "application_kind")?.to_string(),
+        status: get_s(item, "status")?.to_string(),
+        version: get_n(item, "version")?,
+        created_at: get_s(item, "created_at")?.to_string(),
+        updated_at: get_s(item, "updated_at")?.to_string(),
+        plan: get_json(item, "plan")?,
+        submission: optional(item, "submission")?,
+        paper: optional(item, "paper")?,
+        decisions: optional(item, "decisions")?.unwrap_or_default(),
+        returned: optional(item, "returned")?,
+        certification: optional(item, "certification")?,
+        rejection: optional(item, "rejection")?,
+        change_of: optional(item, "change_of")?,
+    })
+}
+
+/// What an audit record says about a commit, besides what the commit itself tells.
+#[derive(Debug, Clone)]
+pub struct AuditNote {
+    pub actor: Actor,
+    pub action: String,
+    pub changed_paths: Vec<String>,
+    pub detail: Option<serde_json::Value>,
+}
+
 impl Applications {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Applications {
         Applications {
@@ -115,167 +373,211 @@ impl Applications {
         }
     }
 
-    /// Creates a draft with a fresh id, version 1.
-    pub async fn create(&self, new: NewApplication) -> Result<ApplicationRecord, StoreError> {
-        let now = crate::now_rfc3339();
-        let record = ApplicationRecord {
-            id: uuid::Uuid::now_v7().to_string(),
-            company_id: new.company_id,
-            created_by: new.created_by,
-            kind: "new".into(),
-            status: "draft".into(),
-            version: 1,
-            created_at: now.clone(),
-            updated_at: now,
-            plan: new.plan,
-            submission: None,
-            paper: None,
-        };
-        let plan =
-            serde_json::to_string(&record.plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut item = key(format!("APP#{}", record.id), "APP");
-        item.extend([
-            ("kind".to_string(), s("application")),
-            ("id".to_string(), s(&record.id)),
-            ("company_id".to_string(), s(&record.company_id)),
-            ("created_by".to_string(), s(&record.created_by)),
-            ("application_kind".to_string(), s(&record.kind)),
-            ("status".to_string(), s(&record.status)),
-            ("version".to_string(), n(record.version)),
-            ("created_at".to_string(), s(&record.created_at)),
-            ("updated_at".to_string(), s(&record.updated_at)),
-            ("plan".to_string(), s(plan)),
-            ("gsi1pk".to_string(), s(owner_partition(&record.company_id))),
-            (
-                "gsi1sk".to_string(),
-                s(format!("{}#{}", record.created_at, record.id)),
-            ),
-        ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await
-            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
-        Ok(record)
-    }
-
     /// Reads one application by id.
     pub async fn get(&self, id: &str) -> Result<ApplicationRecord, StoreError> {
-        let out = self
-            .client
-            .get_item()
+        let item = get_item(&self.client, &self.table, app_key(id)).await?;
+        from_item(&item.ok_or(StoreError::NotFound)?)
+    }
+
+    /// Writes `next` (or deletes the application when `next` is `None`) if the stored record is
+    /// still at `expected_version` (`None`: it must not exist yet), together with its case
+    /// entries, `extras` and one audit record, in one transaction.
+    pub async fn commit(
+        &self,
+        id: &str,
+        expected_version: Option<i64>,
+        next: Option<&ApplicationRecord>,
+        extras: &[Extra],
+        note: AuditNote,
+    ) -> Result<(), CommitError> {
+        let mut items = Vec::new();
+        let condition = match expected_version {
+            Some(_) => "attribute_exists(pk) AND #version = :expected",
+            None => "attribute_not_exists(pk)",
+        };
+        let item = match next {
+            Some(record) => {
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(record.to_item()?))
+                    .condition_expression(condition);
+                if let Some(expected) = expected_version {
+                    put = put
+                        .expression_attribute_names("#version", "version")
+                        .expression_attribute_values(":expected", n(expected));
+                }
+                TransactWriteItem::builder()
+                    .put(put.build().map_err(StoreError::sdk)?)
+                    .build()
+            }
+            None => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(app_key(id)))
+                    .condition_expression(condition)
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":expected", n(expected_version.unwrap_or(0)));
+                TransactWriteItem::builder()
+                    .delete(delete.build().map_err(StoreError::sdk)?)
+                    .build()
+            }
+        };
+        items.push((Role::Application, item));
+
+        if let Some(record) = next
+            && let Some(submission) = &record.submission
+        {
+            for office in &submission.office_ids {
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(case_item(record, office)?))
+                    .build()
+                    .map_err(StoreError::sdk)?;
+                items.push((Role::Other, TransactWriteItem::builder().put(put).build()));
+            }
+        }
+
+        for extra in extras {
+            items.push(self.extra_item(id, next, extra)?);
+        }
+
+        let audit = AuditRecord {
+            application_id: id.to_string(),
+            at: crate::now_rfc3339(),
+            actor: note.actor,
+            action: note.action,
+            changed_paths: note.changed_paths,
+            version: next.map(|r| r.version),
+            version_hash: next.map(ApplicationRecord::version_hash).transpose()?,
+            detail: note.detail,
+        };
+        let put = Put::builder()
             .table_name(&self.table)
-            .set_key(Some(key(format!("APP#{id}"), "APP")))
-            .consistent_read(true)
-            .send()
-            .await
+            .set_item(Some(audit_item(&audit)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
             .map_err(StoreError::sdk)?;
-        from_item(&out.item.ok_or(StoreError::NotFound)?)
+        items.push((Role::Other, TransactWriteItem::builder().put(put).build()));
+
+        let roles: Vec<Role> = items.iter().map(|(r, _)| *r).collect();
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items.into_iter().map(|(_, i)| i).collect()))
+            .send()
+            .await;
+        let Err(err) = result else {
+            return Ok(());
+        };
+        use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+        let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
+            err.as_service_error()
+        else {
+            return Err(StoreError::sdk(err).into());
+        };
+        // The first failed condition in our order says what happened.
+        for (role, reason) in roles.iter().zip(cancelled.cancellation_reasons()) {
+            if reason.code() == Some("ConditionalCheckFailed") {
+                return Err(match role {
+                    Role::Application => CommitError::Stale,
+                    Role::Key => CommitError::KeyUsed,
+                    Role::Counter => CommitError::CounterMoved,
+                    Role::Other => CommitError::Store(StoreError::ConditionFailed),
+                });
+            }
+        }
+        Err(StoreError::sdk(err).into())
     }
 
-    /// Replaces the plan of an editable application, if it is still at `expected_version` and
-    /// in one of `editable_statuses`; the version goes up by one. A lost race is
-    /// [`StoreError::ConditionFailed`] and changes nothing.
-    pub async fn update_plan(
+    fn extra_item(
         &self,
         id: &str,
-        expected_version: i64,
-        editable_statuses: &[&str],
-        plan: &serde_json::Value,
-    ) -> Result<ApplicationRecord, StoreError> {
-        let plan = serde_json::to_string(plan).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let placeholders: Vec<String> = (0..editable_statuses.len())
-            .map(|i| format!(":s{i}"))
-            .collect();
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("APP#{id}"), "APP")))
-            .update_expression("SET #plan = :plan, #version = :next, updated_at = :now")
-            .condition_expression(format!(
-                "attribute_exists(pk) AND #version = :expected AND #status IN ({})",
-                placeholders.join(", ")
-            ))
-            .expression_attribute_names("#plan", "plan")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":plan", s(plan))
-            .expression_attribute_values(":expected", n(expected_version))
-            .expression_attribute_values(":next", n(expected_version + 1))
-            .expression_attribute_values(":now", s(crate::now_rfc3339()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        for (placeholder, status) in placeholders.iter().zip(editable_statuses) {
-            request = request.expression_attribute_values(placeholder, s(*status));
-        }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
-        from_item(&out.attributes.ok_or(StoreError::NotFound)?)
+        next: Option<&ApplicationRecord>,
+        extra: &Extra,
+    ) -> Result<(Role, TransactWriteItem), StoreError> {
+        Ok(match extra {
+            Extra::IdempotencyKey {
+                company_id,
+                key,
+                fingerprint,
+            } => {
+                let mut item = idempotency_key(company_id, key);
+                item.extend([
+                    ("kind".to_string(), s("idempotency")),
+                    ("fingerprint".to_string(), s(fingerprint)),
+                    ("application_id".to_string(), s(id)),
+                    ("status".to_string(), n(200)),
+                    // Keys are remembered for a day, long enough for any client retry.
+                    (
+                        "ttl".to_string(),
+                        n(time::OffsetDateTime::now_utc().unix_timestamp() + 86_400),
+                    ),
+                ]);
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(StoreError::sdk)?;
+                (Role::Key, TransactWriteItem::builder().put(put).build())
+            }
+            Extra::Revision => {
+                let record = next
+                    .ok_or_else(|| StoreError::Corrupt("a revision needs the new record".into()))?;
+                let mut item = key(format!("APP#{id}"), &revision_sort_key(record.version));
+                item.extend([
+                    ("kind".to_string(), s("revision")),
+                    ("plan".to_string(), s(json(&record.plan)?)),
+                    ("at".to_string(), s(&record.updated_at)),
+                ]);
+                let put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .build()
+                    .map_err(StoreError::sdk)?;
+                (Role::Other, TransactWriteItem::builder().put(put).build())
+            }
+            Extra::Counter { name, current } => {
+                let condition = if *current == 0 {
+                    "attribute_not_exists(pk)"
+                } else {
+                    "#seq = :current"
+                };
+                let mut update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(format!("COUNTER#{name}"), "COUNTER")))
+                    .update_expression("SET #seq = :next")
+                    .condition_expression(condition)
+                    .expression_attribute_names("#seq", "seq")
+                    .expression_attribute_values(":next", n(current + 1));
+                if *current != 0 {
+                    update = update.expression_attribute_values(":current", n(*current));
+                }
+                (
+                    Role::Counter,
+                    TransactWriteItem::builder()
+                        .update(update.build().map_err(StoreError::sdk)?)
+                        .build(),
+                )
+            }
+        })
     }
 
-    /// Moves an application from `from` to `to` if it is still at `expected_version` in `from`,
-    /// optionally recording the paper filing. A lost race is [`StoreError::ConditionFailed`].
-    pub async fn change_status(
-        &self,
-        id: &str,
-        expected_version: i64,
-        from: &str,
-        to: &str,
-        paper: Option<&PaperFiling>,
-    ) -> Result<ApplicationRecord, StoreError> {
-        let mut expression = "SET #status = :to, #version = :next, updated_at = :now".to_string();
-        let mut request = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("APP#{id}"), "APP")))
-            .condition_expression(
-                "attribute_exists(pk) AND #version = :expected AND #status = :from",
-            )
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":to", s(to))
-            .expression_attribute_values(":from", s(from))
-            .expression_attribute_values(":expected", n(expected_version))
-            .expression_attribute_values(":next", n(expected_version + 1))
-            .expression_attribute_values(":now", s(crate::now_rfc3339()))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew);
-        if let Some(paper) = paper {
-            expression.push_str(", paper = :paper");
-            let body =
-                serde_json::to_string(paper).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            request = request.expression_attribute_values(":paper", s(body));
-        }
-        let out = request
-            .update_expression(expression)
-            .send()
-            .await
-            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
-        from_item(&out.attributes.ok_or(StoreError::NotFound)?)
+    /// The plan as it was at a submitted revision.
+    pub async fn revision(&self, id: &str, revision: i64) -> Result<serde_json::Value, StoreError> {
+        let key = key(format!("APP#{id}"), &revision_sort_key(revision));
+        let item = get_item(&self.client, &self.table, key).await?;
+        get_json(&item.ok_or(StoreError::NotFound)?, "plan")
     }
 
-    /// Deletes a draft that is still at `expected_version`.
-    pub async fn delete_draft(&self, id: &str, expected_version: i64) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("APP#{id}"), "APP")))
-            .condition_expression(
-                "attribute_exists(pk) AND #version = :expected AND #status = :draft",
-            )
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":expected", n(expected_version))
-            .expression_attribute_values(":draft", s("draft"))
-            .send()
-            .await
-            .map_err(|e| conditional(e, StoreError::ConditionFailed))?;
-        Ok(())
+    /// The current value of a gapless counter (0 when it never moved).
+    pub async fn counter(&self, name: &str) -> Result<i64, StoreError> {
+        let key = key(format!("COUNTER#{name}"), "COUNTER");
+        match get_item(&self.client, &self.table, key).await? {
+            Some(item) => get_n(&item, "seq"),
+            None => Ok(0),
+        }
     }
 
     /// The next 受付番号 sequence of a year: an atomic counter, so a number is never issued twice
@@ -289,7 +591,7 @@ impl Applications {
             .update_expression("ADD #seq :one")
             .expression_attribute_names("#seq", "seq")
             .expression_attribute_values(":one", n(1))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
             .map_err(StoreError::sdk)?;
@@ -302,16 +604,9 @@ impl Applications {
         company_id: &str,
         key: &str,
     ) -> Result<Option<IdempotentResult>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(idempotency_key(company_id, key)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        let Some(item) = out.item else {
+        let Some(item) =
+            get_item(&self.client, &self.table, idempotency_key(company_id, key)).await?
+        else {
             return Ok(None);
         };
         Ok(Some(IdempotentResult {
@@ -322,97 +617,20 @@ impl Applications {
         }))
     }
 
-    /// Records a submission and its idempotency key in one transaction: either both happen or
-    /// neither. The application must still be at `expected_version` in one of `from_statuses`.
-    pub async fn submit(
-        &self,
-        id: &str,
-        expected_version: i64,
-        from_statuses: &[&str],
-        submission: &Submission,
-        company_id: &str,
-        idempotency_key_text: &str,
-    ) -> Result<SubmitOutcome, StoreError> {
-        use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
-        let body =
-            serde_json::to_string(submission).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let placeholders: Vec<String> =
-            (0..from_statuses.len()).map(|i| format!(":s{i}")).collect();
-        let mut update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(key(format!("APP#{id}"), "APP")))
-            .update_expression("SET #status = :submitted, #version = :next, updated_at = :now, submission = :submission")
-            .condition_expression(format!(
-                "attribute_exists(pk) AND #version = :expected AND #status IN ({})",
-                placeholders.join(", ")
-            ))
-            .expression_attribute_names("#status", "status")
-            .expression_attribute_names("#version", "version")
-            .expression_attribute_values(":submitted", s("submitted"))
-            .expression_attribute_values(":expected", n(expected_version))
-            .expression_attribute_values(":next", n(expected_version + 1))
-            .expression_attribute_values(":now", s(crate::now_rfc3339()))
-            .expression_attribute_values(":submission", s(body));
-        for (placeholder, status) in placeholders.iter().zip(from_statuses) {
-            update = update.expression_attribute_values(placeholder, s(*status));
-        }
-        let fingerprint = format!("submit:{id}");
-        let mut idem = idempotency_key(company_id, idempotency_key_text);
-        idem.extend([
-            ("kind".to_string(), s("idempotency")),
-            ("fingerprint".to_string(), s(&fingerprint)),
-            ("application_id".to_string(), s(id)),
-            ("status".to_string(), n(200)),
-            // Keys are remembered for a day, long enough for any client retry.
-            (
-                "ttl".to_string(),
-                n(time::OffsetDateTime::now_utc().unix_timestamp() + 86_400),
-            ),
-        ]);
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(idem))
-            .condition_expression("attribute_not_exists(pk)");
-        let result = self
+    /// The audit trail of an application, oldest first.
+    pub async fn history(&self, id: &str) -> Result<Vec<AuditRecord>, StoreError> {
+        let query = self
             .client
-            .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .update(update.build().map_err(StoreError::sdk)?)
-                    .build(),
-            )
-            .transact_items(
-                TransactWriteItem::builder()
-                    .put(put.build().map_err(StoreError::sdk)?)
-                    .build(),
-            )
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(SubmitOutcome::Submitted(Box::new(self.get(id).await?))),
-            Err(err) => {
-                let reasons: Vec<String> = match err.as_service_error() {
-                    Some(aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c)) => {
-                        c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None").to_string()).collect()
-                    }
-                    _ => return Err(StoreError::sdk(err)),
-                };
-                // The key was used meanwhile (a concurrent retry): answer what it did.
-                if reasons
-                    .get(1)
-                    .is_some_and(|r| r == "ConditionalCheckFailed")
-                {
-                    return match self
-                        .idempotent_result(company_id, idempotency_key_text)
-                        .await?
-                    {
-                        Some(done) => Ok(SubmitOutcome::AlreadyDone(done)),
-                        None => Err(StoreError::ConditionFailed),
-                    };
-                }
-                Err(StoreError::ConditionFailed)
-            }
-        }
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(crate::audit::audit_partition(id)))
+            .consistent_read(true);
+        query_all(query)
+            .await?
+            .iter()
+            .map(crate::audit::from_audit_item)
+            .collect()
     }
 
     /// A page of the company's applications, newest first, optionally of one status only.
@@ -424,7 +642,9 @@ impl Applications {
         cursor: Option<&str>,
     ) -> Result<ApplicationPage, StoreError> {
         let partition = owner_partition(company_id);
-        let start = cursor.map(|c| decode_cursor(c, &partition)).transpose()?;
+        let start = cursor
+            .map(|c| decode_cursor(c, &GSI1_CURSOR, &partition))
+            .transpose()?;
         let mut query = self
             .client
             .query()
@@ -447,31 +667,31 @@ impl Applications {
             .iter()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out.last_evaluated_key().map(encode_cursor).transpose()?;
+        let next_cursor = out
+            .last_evaluated_key()
+            .map(|k| encode_cursor(k, &GSI1_CURSOR))
+            .transpose()?;
         Ok(ApplicationPage { items, next_cursor })
     }
 }
 
-fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
-    Ok(ApplicationRecord {
-        id: get_s(item, "id")?.to_string(),
-        company_id: get_s(item, "company_id")?.to_string(),
-        created_by: get_s(item, "created_by")?.to_string(),
-        kind: get_s(item, "application_kind")?.to_string(),
-        status: get_s(item, "status")?.to_string(),
-        version: get_n(item, "version")?,
-        created_at: get_s(item, "created_at")?.to_string(),
-        updated_at: get_s(item, "updated_at")?.to_string(),
-        plan: crate::item::get_json(item, "plan")?,
-        submission: match item.get("submission") {
-            Some(_) => Some(crate::item::get_json(item, "submission")?),
-            None => None,
-        },
-        paper: match item.get("paper") {
-            Some(_) => Some(crate::item::get_json(item, "paper")?),
-            None => None,
-        },
-    })
+/// The cursor of a listing on `gsi1`: (pk, sk, gsi1pk, gsi1sk), bound to its partition.
+pub(crate) const GSI1_CURSOR: crate::cursor::CursorShape = crate::cursor::CursorShape {
+    keys: &["pk", "sk", "gsi1pk", "gsi1sk"],
+    partition: "gsi1pk",
+};
+
+/// What a transaction item stands for, to tell which condition failed.
+#[derive(Debug, Clone, Copy)]
+enum Role {
+    Application,
+    Key,
+    Counter,
+    Other,
+}
+
+fn revision_sort_key(version: i64) -> String {
+    format!("REV#{version:010}")
 }
 
 /// The record of an idempotency key, per company (the key itself is kept only as a hash).
@@ -480,74 +700,4 @@ fn idempotency_key(company_id: &str, idempotency_key: &str) -> Item {
     let digest = sha2::Sha256::digest(format!("{company_id}\n{idempotency_key}").as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     key(format!("IDEM#{hex}"), "IDEM")
-}
-
-/// The attributes of a `LastEvaluatedKey` on `gsi1`.
-const CURSOR_KEYS: [&str; 4] = ["pk", "sk", "gsi1pk", "gsi1sk"];
-
-fn encode_cursor(last: &Item) -> Result<String, StoreError> {
-    let mut plain = serde_json::Map::new();
-    for name in CURSOR_KEYS {
-        plain.insert(
-            name.to_string(),
-            serde_json::Value::String(get_s(last, name)?.to_string()),
-        );
-    }
-    let json = serde_json::Value::Object(plain).to_string();
-    Ok(URL_SAFE_NO_PAD.encode(json))
-}
-
-/// Decodes a client-supplied cursor, refusing anything that is not a key of the same listing.
-fn decode_cursor(cursor: &str, partition: &str) -> Result<Item, StoreError> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| StoreError::InvalidCursor)?;
-    let plain: HashMap<String, String> =
-        serde_json::from_slice(&bytes).map_err(|_| StoreError::InvalidCursor)?;
-    if plain.len() != CURSOR_KEYS.len()
-        || plain.get("gsi1pk").map(String::as_str) != Some(partition)
-        || CURSOR_KEYS.iter().any(|k| !plain.contains_key(*k))
-    {
-        return Err(StoreError::InvalidCursor);
-    }
-    Ok(plain
-        .into_iter()
-        .map(|(k, v)| (k, AttributeValue::S(v)))
-        .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn last_key(owner: &str) -> Item {
-        HashMap::from([
-            ("pk".to_string(), s("APP#1")),
-            ("sk".to_string(), s("APP")),
-            ("gsi1pk".to_string(), s(owner_partition(owner))),
-            ("gsi1sk".to_string(), s("2026-01-01T00:00:00Z#1")),
-        ])
-    }
-
-    #[test]
-    fn cursor_round_trips_for_the_same_company() {
-        let cursor = encode_cursor(&last_key("corp-1")).unwrap_or_default();
-        let decoded = decode_cursor(&cursor, &owner_partition("corp-1"));
-        assert_eq!(decoded.ok(), Some(last_key("corp-1")));
-    }
-
-    #[test]
-    fn cursor_of_another_company_or_garbage_is_refused() {
-        let cursor = encode_cursor(&last_key("corp-2")).unwrap_or_default();
-        assert!(matches!(
-            decode_cursor(&cursor, &owner_partition("corp-1")),
-            Err(StoreError::InvalidCursor)
-        ));
-        for junk in ["", "!!!", "e30", "bnVsbA"] {
-            assert!(matches!(
-                decode_cursor(junk, &owner_partition("corp-1")),
-                Err(StoreError::InvalidCursor)
-            ));
-        }
-    }
 }

@@ -2,27 +2,37 @@
 //! the documents bucket. Everything goes through the `aws-sdk-*` crates; locally and in tests they
 //! talk to moto because `AWS_ENDPOINT_URL` points there.
 //!
-//! Each kind of record has its own small handle ([`Sessions`], [`LoginStates`], [`Applications`]),
+//! Each kind of record has its own small handle ([`Sessions`], [`LoginStates`], [`Applications`], [`Cases`], [`StaffDirectory`]),
 //! so a handler holds only the capability it needs, mirroring the per-function IAM policies in
 //! `template.yaml`.
 
 #![forbid(unsafe_code)]
 
 mod applications;
+mod audit;
 mod aws;
+mod cases;
+mod cursor;
+mod documents;
 mod error;
 mod item;
 mod login_states;
 mod sessions;
+mod staff;
 
 pub use applications::{
-    ApplicationPage, ApplicationRecord, Applications, IdempotentResult, NewApplication,
-    PaperFiling, Submission, SubmitOutcome,
+    ApplicationPage, ApplicationRecord, Applications, AuditNote, Certification, ChangeOf,
+    CommitError, Decision, Extra, FieldComment, IdempotentResult, PaperFiling, Rejection,
+    ReturnNote, Submission, new_draft,
 };
+pub use audit::{Actor, AuditRecord, version_hash};
 pub use aws::{AwsClients, Health};
+pub use cases::{CaseFilter, CasePage, CaseRecord, Cases, search_text};
+pub use documents::{Documents, FileInfo, Upload};
 pub use error::StoreError;
 pub use login_states::{LoginState, LoginStates};
 pub use sessions::{SessionRecord, Sessions};
+pub use staff::{StaffDirectory, StaffMember, StaffRole};
 
 /// Current time as an RFC 3339 string in UTC, the format of every timestamp we store.
 pub fn now_rfc3339() -> String {

@@ -14,6 +14,9 @@ pub struct LoginState {
     pub pkce_verifier: String,
     /// Unix seconds after which the callback is refused.
     pub expires_at: i64,
+    /// A staff login (`/staff/login`): only the staff callback completes it, and vice versa.
+    #[serde(default)]
+    pub staff: bool,
 }
 
 /// The pending login records (`LOGIN#<state>`), each usable once.

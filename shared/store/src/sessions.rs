@@ -39,6 +39,10 @@ pub struct SessionRecord {
     pub created_at: i64,
     /// Unix seconds after which the session is refused.
     pub expires_at: i64,
+    /// Set for a staff session (staff login): the directory entry at login. Staff sessions have
+    /// no company and can never act as an applicant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff: Option<crate::StaffMember>,
 }
 
 /// The session records (`SESSION#<sha256(token)>`).

@@ -1,0 +1,182 @@
+//! The CSV extract of a search (`GET /review/cases.csv`): the same conditions as
+//! `GET /review/cases`, every matching case, in a file that opens cleanly in Excel (UTF-8 with a
+//! BOM, CRLF line ends, a Japanese header row, cells that look like formulas neutralised).
+//!
+//! A Lambda response behind API Gateway is buffered (and capped at 6 MB), so the extract is not
+//! sent in the response: it is written page by page to the private documents bucket as a
+//! multipart upload (memory bounded by one part, whatever the number of cases), and the answer is
+//! `303 See Other` to a presigned URL valid for five minutes. Exports expire from the bucket after
+//! a day (lifecycle rule in template.yaml).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use keiryoku_http::{ApiError, QueryParams, StaffSession};
+use keiryoku_store::{CaseRecord, FileInfo};
+
+use crate::{ReviewState, SearchParams};
+
+/// Cases read per page while writing.
+const PAGE: usize = 500;
+
+/// The header row, in the column order of [`row`].
+const HEADER: [&str; 13] = [
+    "受付番号",
+    "受付日",
+    "処理期限",
+    "状況",
+    "当庁の判断",
+    "法人番号",
+    "名称",
+    "都道府県",
+    "事業分野",
+    "認定番号",
+    "認定日",
+    "申請区分",
+    "URL",
+];
+
+/// A cell Excel would read as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`.
+fn cell(value: &str) -> String {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        _ => value.to_string(),
+    }
+}
+
+fn status_label(status: &str) -> String {
+    serde_json::from_value::<keiryoku_domain::status::Status>(serde_json::Value::String(
+        status.to_string(),
+    ))
+    .map(|s| s.label().to_string())
+    .unwrap_or_else(|_| status.to_string())
+}
+
+fn decision_label(decision: &str) -> &str {
+    match decision {
+        "pending" => "審査中",
+        "approved" => "認定",
+        "returned" => "差戻し",
+        "rejected" => "不認定",
+        other => other,
+    }
+}
+
+fn row(case: &CaseRecord) -> [String; 13] {
+    let prefecture = keiryoku_domain::tables::tables()
+        .prefecture(&case.prefecture)
+        .map(|p| p.name.clone())
+        .unwrap_or_else(|| case.prefecture.clone());
+    [
+        case.receipt_number.clone(),
+        case.received_on.clone(),
+        case.due_on.clone(),
+        status_label(&case.status),
+        decision_label(&case.decision).to_string(),
+        case.corporate_number.clone().unwrap_or_default(),
+        case.company_name.clone(),
+        prefecture,
+        case.industries.join(" "),
+        case.certification_number.clone().unwrap_or_default(),
+        case.certified_on.clone().unwrap_or_default(),
+        if case.kind == "change" {
+            "変更申請"
+        } else {
+            "新規申請"
+        }
+        .to_string(),
+        format!("/review/cases/{}", case.application_id),
+    ]
+}
+
+/// CSV lines (CRLF) of some rows.
+fn lines<I: IntoIterator<Item = [String; 13]>>(rows: I) -> Result<Bytes, std::io::Error> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in rows {
+        writer
+            .write_record(row.iter().map(|v| cell(v)))
+            .map_err(std::io::Error::other)?;
+    }
+    writer
+        .into_inner()
+        .map(Bytes::from)
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
+/// How long the download link of an extract is valid.
+const LINK_VALID: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// The CSV extract of a search of the reviewer's authority.
+pub(crate) async fn extract(
+    State(state): State<ReviewState>,
+    staff: StaffSession,
+    QueryParams(params): QueryParams<SearchParams>,
+) -> Result<Response, ApiError> {
+    let filter = params.filter()?;
+    let office = staff.member.office_id.clone();
+    let today = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
+    let mut upload = state.documents.upload(FileInfo {
+        key: format!("exports/{office}/{}.csv", uuid::Uuid::now_v7()),
+        content_type: "text/csv; charset=utf-8".into(),
+        disposition: format!("attachment; filename=\"cases-{office}-{today}.csv\""),
+    });
+    let internal = |e: std::io::Error| ApiError::Internal(e.to_string());
+    let mut head = vec![0xEF, 0xBB, 0xBF];
+    head.extend_from_slice(&lines([HEADER.map(str::to_string)]).map_err(internal)?);
+    upload.write(&head).await?;
+    let mut cursor = params.cursor.clone();
+    let mut rows = 0usize;
+    loop {
+        let page = match state
+            .cases
+            .search(&office, &filter, PAGE, cursor.as_deref())
+            .await
+        {
+            Ok(page) => page,
+            Err(e) => {
+                upload.abort().await;
+                return Err(e.into());
+            }
+        };
+        rows += page.items.len();
+        upload
+            .write(&lines(page.items.iter().map(row)).map_err(internal)?)
+            .await?;
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let key = upload.finish().await?;
+    let url = state.documents.presigned_get(&key, LINK_VALID).await?;
+    tracing::info!(%office, staff = %staff.member.sub, rows, %key, "CSV extract");
+    let location = HeaderValue::from_str(&url).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        Json(serde_json::json!({ "url": url, "rows": rows, "expires_in_seconds": LINK_VALID.as_secs() })),
+    )
+        .into_response();
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_and_lines_end_in_crlf() {
+        let mut values = HEADER.map(str::to_string);
+        values[6] = "=HYPERLINK(\"x\")".into();
+        values[7] = "株式会社\"引用\"".into();
+        let bytes = lines([values]).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.ends_with("\r\n"));
+        assert!(text.contains("'=HYPERLINK"));
+        assert!(text.contains("\"株式会社\"\"引用\"\"\""));
+    }
+}

@@ -1,0 +1,371 @@
+//! Case entries (審査案件): one per application and competent authority, under the authority's
+//! partition `OFFICE#<office id>` / `CASE#<application id>`.
+//!
+//! They are derived from the application record on every commit (never written on their own),
+//! so they always agree with it. An entry is in its authority's queue (index `gsi1`, partition
+//! `QUEUE#<office id>`, sorted by due date) while the application waits for that authority's
+//! decision. Search filters on the denormalised attributes here.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+
+use crate::StoreError;
+use crate::applications::{ApplicationRecord, GSI1_CURSOR};
+use crate::cursor::{CursorShape, decode_cursor, encode_cursor};
+use crate::item::{Item, get_s, key, s};
+
+/// One authority's view of one application, as listed in queues and searches.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub application_id: String,
+    pub office_id: String,
+    /// `new` or `change`.
+    pub kind: String,
+    /// The application's status.
+    pub status: String,
+    /// This authority's decision in the current round: `pending`, `approved`, `returned`,
+    /// `rejected` (or the application's final status once it has one).
+    pub decision: String,
+    pub receipt_number: String,
+    pub received_at: String,
+    pub received_on: String,
+    pub due_on: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certified_on: Option<String>,
+    /// This authority's 認定番号.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certification_number: Option<String>,
+    pub company_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub corporate_number: Option<String>,
+    /// 本店所在地の都道府県 (JIS code).
+    pub prefecture: String,
+    /// 事業分野: every 中分類 and 細分類 code of the plan.
+    pub industries: Vec<String>,
+    pub updated_at: String,
+}
+
+fn plan_text(plan: &serde_json::Value, pointer: &str) -> Option<String> {
+    plan.pointer(pointer)
+        .and_then(serde_json::Value::as_str)
+        .map(keiryoku_domain::normalize::text)
+        .filter(|t| !t.is_empty())
+}
+
+/// The text a company-name search matches against: NFKC, lower case, no spaces.
+pub fn search_text(value: &str) -> String {
+    keiryoku_domain::normalize::text(value)
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+impl CaseRecord {
+    /// The entry of `office_id` for a submitted application.
+    pub fn derive(record: &ApplicationRecord, office_id: &str) -> Option<CaseRecord> {
+        let submission = record.submission.as_ref()?;
+        let decision = match record.decisions.get(office_id) {
+            Some(d) => d.decision.clone(),
+            None if record.status == "submitted" => "pending".into(),
+            None => record.status.clone(),
+        };
+        let industries = record
+            .plan
+            .get("business_fields")
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .flat_map(|f| {
+                ["middle_code", "detail_code"]
+                    .into_iter()
+                    .filter_map(|k| f.get(k).and_then(serde_json::Value::as_str))
+                    .map(keiryoku_domain::normalize::text)
+            })
+            .collect();
+        let certification = record.certification.as_ref();
+        Some(CaseRecord {
+            application_id: record.id.clone(),
+            office_id: office_id.to_string(),
+            kind: record.kind.clone(),
+            status: record.status.clone(),
+            decision,
+            receipt_number: submission.receipt_number.clone(),
+            received_at: submission.received_at.clone(),
+            received_on: submission.received_on.clone(),
+            due_on: submission.due_on.clone(),
+            certified_on: certification.map(|c| c.certified_on.clone()),
+            certification_number: certification.and_then(|c| c.numbers.get(office_id).cloned()),
+            company_name: plan_text(&record.plan, "/applicant/name").unwrap_or_default(),
+            corporate_number: plan_text(&record.plan, "/applicant/corporate_number"),
+            prefecture: plan_text(&record.plan, "/applicant/head_office/prefecture_code")
+                .unwrap_or_default(),
+            industries,
+            updated_at: record.updated_at.clone(),
+        })
+    }
+
+    /// Whether the application waits for this authority's decision.
+    pub fn is_pending(&self) -> bool {
+        self.status == "submitted" && self.decision == "pending"
+    }
+}
+
+fn office_partition(office_id: &str) -> String {
+    format!("OFFICE#{office_id}")
+}
+
+fn queue_partition(office_id: &str) -> String {
+    format!("QUEUE#{office_id}")
+}
+
+/// The item of the case entry of `office_id` for `record`.
+pub(crate) fn case_item(record: &ApplicationRecord, office_id: &str) -> Result<Item, StoreError> {
+    let case = CaseRecord::derive(record, office_id)
+        .ok_or_else(|| StoreError::Corrupt("a case entry needs a submission".into()))?;
+    let body = serde_json::to_string(&case).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item = key(office_partition(office_id), &format!("CASE#{}", record.id));
+    let mut text = |name: &str, value: &str| {
+        item.insert(name.to_string(), s(value));
+    };
+    text("kind", "case");
+    text("body", &body);
+    text("status", &case.status);
+    text("received_on", &case.received_on);
+    text("prefecture", &case.prefecture);
+    text("company_search", &search_text(&case.company_name));
+    // Space-delimited so that `contains(industries, " 24 ")` matches whole codes only.
+    text("industries", &format!(" {} ", case.industries.join(" ")));
+    if let Some(number) = &case.corporate_number {
+        text("corporate_number", number);
+    }
+    if let Some(on) = &case.certified_on {
+        text("certified_on", on);
+    }
+    if let Some(number) = &case.certification_number {
+        text("certification_number", number);
+    }
+    if case.is_pending() {
+        text("gsi1pk", &queue_partition(office_id));
+        text("gsi1sk", &format!("{}#{}", case.due_on, record.id));
+    }
+    Ok(item)
+}
+
+fn from_case_item(item: &Item) -> Result<CaseRecord, StoreError> {
+    let body = get_s(item, "body")?;
+    serde_json::from_str(body).map_err(|e| StoreError::Corrupt(format!("case: {e}")))
+}
+
+/// Search conditions of the reviewers' search (each one optional; all must hold).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseFilter {
+    pub status: Option<String>,
+    /// 受付日 from / to (inclusive, `YYYY-MM-DD`).
+    pub received_from: Option<String>,
+    pub received_to: Option<String>,
+    /// 認定日 from / to (inclusive).
+    pub certified_from: Option<String>,
+    pub certified_to: Option<String>,
+    pub prefecture: Option<String>,
+    /// A JSIC 中分類 or 細分類 code.
+    pub industry: Option<String>,
+    /// Part of the company name (compared after [`search_text`]).
+    pub company: Option<String>,
+    pub corporate_number: Option<String>,
+    pub certification_number: Option<String>,
+}
+
+/// A page of case entries.
+#[derive(Debug, Clone, Serialize)]
+pub struct CasePage {
+    pub items: Vec<CaseRecord>,
+    pub next_cursor: Option<String>,
+}
+
+const CASE_CURSOR: CursorShape = CursorShape {
+    keys: &["pk", "sk"],
+    partition: "pk",
+};
+
+/// The case entries of the table.
+#[derive(Clone)]
+pub struct Cases {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Cases {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Cases {
+        Cases {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// The entry of an application at an authority: `NotFound` when the application was never
+    /// routed there.
+    pub async fn get(
+        &self,
+        office_id: &str,
+        application_id: &str,
+    ) -> Result<CaseRecord, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                office_partition(office_id),
+                &format!("CASE#{application_id}"),
+            )))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        from_case_item(&out.item.ok_or(StoreError::NotFound)?)
+    }
+
+    /// The authority's queue: applications waiting for its decision, earliest due date first.
+    pub async fn queue(
+        &self,
+        office_id: &str,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<CasePage, StoreError> {
+        let partition = queue_partition(office_id);
+        let start = cursor
+            .map(|c| decode_cursor(c, &GSI1_CURSOR, &partition))
+            .transpose()?;
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :queue")
+            .expression_attribute_values(":queue", s(partition))
+            .limit(limit)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        let items = out
+            .items()
+            .iter()
+            .map(from_case_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = out
+            .last_evaluated_key()
+            .map(|k| encode_cursor(k, &GSI1_CURSOR))
+            .transpose()?;
+        Ok(CasePage { items, next_cursor })
+    }
+
+    /// Up to `limit` entries of the authority matching `filter`, oldest application first, and
+    /// the cursor of the rest. Reads the authority's partition page by page, so memory stays
+    /// bounded by `limit` whatever the number of cases.
+    pub async fn search(
+        &self,
+        office_id: &str,
+        filter: &CaseFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<CasePage, StoreError> {
+        let partition = office_partition(office_id);
+        let mut start = cursor
+            .map(|c| decode_cursor(c, &CASE_CURSOR, &partition))
+            .transpose()?;
+        let (expression, values) = filter_expression(filter);
+        let mut items: Vec<(Item, CaseRecord)> = Vec::new();
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :office AND begins_with(sk, :case)")
+                .expression_attribute_values(":office", s(&partition))
+                .expression_attribute_values(":case", s("CASE#"))
+                .limit(200)
+                .set_exclusive_start_key(start.take());
+            if let Some(expression) = &expression {
+                query = query.filter_expression(expression);
+                for (name, value) in &values {
+                    query = query.expression_attribute_values(name, value.clone());
+                }
+                if filter.status.is_some() {
+                    query = query.expression_attribute_names("#status", "status");
+                }
+            }
+            let out = query.send().await.map_err(StoreError::sdk)?;
+            for item in out.items() {
+                items.push((item.clone(), from_case_item(item)?));
+            }
+            let more = out.last_evaluated_key.clone();
+            if items.len() >= limit {
+                let has_more = items.len() > limit || more.is_some();
+                items.truncate(limit);
+                let next_cursor = match (has_more, items.last()) {
+                    (true, Some((last, _))) => Some(encode_cursor(last, &CASE_CURSOR)?),
+                    _ => None,
+                };
+                return Ok(CasePage {
+                    items: items.into_iter().map(|(_, c)| c).collect(),
+                    next_cursor,
+                });
+            }
+            match more {
+                Some(next) => start = Some(next),
+                None => {
+                    return Ok(CasePage {
+                        items: items.into_iter().map(|(_, c)| c).collect(),
+                        next_cursor: None,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The DynamoDB filter expression of a search, with its values.
+fn filter_expression(filter: &CaseFilter) -> (Option<String>, Vec<(String, AttributeValue)>) {
+    let mut parts = Vec::new();
+    let mut values = Vec::new();
+    let mut add = |clause: &str, name: &str, value: String| {
+        parts.push(clause.to_string());
+        values.push((name.to_string(), s(value)));
+    };
+    if let Some(v) = &filter.status {
+        add("#status = :status", ":status", v.clone());
+    }
+    if let Some(v) = &filter.received_from {
+        add("received_on >= :rf", ":rf", v.clone());
+    }
+    if let Some(v) = &filter.received_to {
+        add("received_on <= :rt", ":rt", v.clone());
+    }
+    if let Some(v) = &filter.certified_from {
+        add("certified_on >= :cf", ":cf", v.clone());
+    }
+    if let Some(v) = &filter.certified_to {
+        add("certified_on <= :ct", ":ct", v.clone());
+    }
+    if let Some(v) = &filter.prefecture {
+        add("prefecture = :pref", ":pref", v.clone());
+    }
+    if let Some(v) = &filter.industry {
+        add("contains(industries, :ind)", ":ind", format!(" {v} "));
+    }
+    if let Some(v) = &filter.company {
+        add("contains(company_search, :co)", ":co", search_text(v));
+    }
+    if let Some(v) = &filter.corporate_number {
+        add("corporate_number = :cn", ":cn", v.clone());
+    }
+    if let Some(v) = &filter.certification_number {
+        add("certification_number = :cert", ":cert", v.clone());
+    }
+    if parts.is_empty() {
+        (None, values)
+    } else {
+        (Some(parts.join(" AND ")), values)
+    }
+}

@@ -1,0 +1,568 @@
+//! The reviewers' side end to end: staff login against the staff directory, the authority's
+//! queue, return with field comments, the resubmission diff, approval with certification numbers,
+//! joint (共管) approval, rejection, change applications, the audit trail, search and CSV.
+
+use keiryoku_e2e::{
+    Browser, Sent, complete_plan, header, json, logged_in, problem, staff_logged_in, unique_key,
+};
+use serde_json::{Value, json};
+
+async fn draft(browser: &Browser, plan: Value) -> Value {
+    let response = browser
+        .post("/applications")
+        .json(&json!({ "plan": plan }))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    json(response).await
+}
+
+async fn submitted(browser: &Browser, plan: Value) -> Value {
+    let created = draft(browser, plan).await;
+    let id = created["id"].as_str().unwrap_or_default();
+    let response = browser
+        .post(&format!("/applications/{id}/submit"))
+        .header("idempotency-key", unique_key("submit"))
+        .sent()
+        .await;
+    let body = json(response).await;
+    assert_eq!(body["status"], "submitted", "{body}");
+    body
+}
+
+fn id_of(record: &Value) -> String {
+    record["id"].as_str().unwrap_or_default().to_string()
+}
+
+fn etag_of(record: &Value) -> String {
+    format!("\"{}\"", record["version"])
+}
+
+/// A plan of two ministries: 製造業 (経済産業省) and 土木工事業 (国土交通省), both in Tokyo.
+fn joint_plan() -> Value {
+    let mut plan = complete_plan();
+    if let Some(fields) = plan["business_fields"].as_array_mut() {
+        fields.push(json!({"middle_code": "06", "detail_code": "0621"}));
+    }
+    plan
+}
+
+async fn approve(staff: &Browser, id: &str, etag: &str) -> reqwest::Response {
+    staff
+        .post(&format!("/review/cases/{id}/approve"))
+        .header("if-match", etag)
+        .sent()
+        .await
+}
+
+async fn case_view(staff: &Browser, id: &str) -> (Value, String) {
+    let response = staff.get(&format!("/review/cases/{id}")).sent().await;
+    assert_eq!(response.status(), 200);
+    let etag = header(&response, "etag");
+    (json(response).await, etag)
+}
+
+async fn queue_ids(staff: &Browser) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut path = "/review/queue?limit=200".to_string();
+    loop {
+        let page = json(staff.get(&path).sent().await).await;
+        for item in page["items"].as_array().into_iter().flatten() {
+            ids.push(
+                item["application_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/review/queue?limit=200&cursor={cursor}"),
+            None => return ids,
+        }
+    }
+}
+
+#[tokio::test]
+async fn staff_outside_the_directory_cannot_log_in_and_applicants_are_not_staff() {
+    // A staff identity the directory does not list is refused at the callback.
+    let browser = Browser::new();
+    let response = browser
+        .http
+        .get(format!(
+            "{}/staff/login?login_hint=staff-unlisted",
+            keiryoku_e2e::api_url()
+        ))
+        .sent()
+        .await;
+    let body = problem(response, 403).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("職員名簿")
+    );
+
+    // An applicant account through the staff client is not in the directory either.
+    let browser = Browser::new();
+    let response = browser
+        .http
+        .get(format!(
+            "{}/staff/login?login_hint=applicant-tokyo",
+            keiryoku_e2e::api_url()
+        ))
+        .sent()
+        .await;
+    problem(response, 403).await;
+
+    // A staff member is who the directory says.
+    let staff = staff_logged_in("reviewer-kanto-meti").await;
+    let me = json(staff.get("/me").sent().await).await;
+    assert_eq!(me["staff"]["office_id"], "meti-kanto");
+    assert_eq!(me["staff"]["office_name"], "関東経済産業局");
+}
+
+#[tokio::test]
+async fn the_whole_story_from_draft_to_certified_change() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let mut plan = complete_plan();
+    plan["current_state"]["challenges"] = json!("熟練工の高齢化。");
+    let record = submitted(&applicant, plan).await;
+    let id = id_of(&record);
+    let receipt = record["submission"]["receipt_number"].clone();
+
+    // The right authority sees it in its queue; another authority neither sees nor opens it.
+    let kanto = staff_logged_in("reviewer-kanto-meti").await;
+    let kinki = staff_logged_in("reviewer-kinki-meti").await;
+    assert!(queue_ids(&kanto).await.contains(&id));
+    assert!(!queue_ids(&kinki).await.contains(&id));
+    problem(kinki.get(&format!("/review/cases/{id}")).sent().await, 404).await;
+
+    let (view, etag) = case_view(&kanto, &id).await;
+    assert_eq!(view["case"]["decision"], "pending");
+    assert_eq!(view["case"]["overdue"], false);
+    assert_eq!(view["case"]["receipt_number"], receipt);
+    assert_eq!(
+        view["application"]["plan"]["applicant"]["name"],
+        "株式会社霞が関精機"
+    );
+
+    // Return for correction with a comment anchored to a field: If-Match is required.
+    let body = json!({
+        "message": "現状認識の課題を具体的に記載してください。",
+        "comments": [{"path": "/plan/current_state/challenges", "message": "課題の内容と原因を記載してください。"}],
+    });
+    let response = kanto
+        .post(&format!("/review/cases/{id}/return"))
+        .json(&body)
+        .sent()
+        .await;
+    problem(response, 428).await;
+    let response = kanto
+        .post(&format!("/review/cases/{id}/return"))
+        .header("if-match", &etag)
+        .json(&body)
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        !queue_ids(&kanto).await.contains(&id),
+        "returned cases leave the queue"
+    );
+
+    // The applicant sees the comments on its application, fixes the field and resubmits.
+    let response = applicant.get(&format!("/applications/{id}")).sent().await;
+    let etag = header(&response, "etag");
+    let returned = json(response).await;
+    assert_eq!(returned["status"], "returned");
+    assert_eq!(
+        returned["returned"]["comments"][0]["path"],
+        "/plan/current_state/challenges"
+    );
+    let fixed = "熟練工の高齢化による技能継承と、多品種少量生産での段取り時間の長さ。";
+    let response = applicant
+        .http
+        .patch(format!("{}/applications/{id}", keiryoku_e2e::api_url()))
+        .header("x-csrf-token", applicant.csrf())
+        .header("if-match", &etag)
+        .json(&json!({"current_state": {"challenges": fixed}}))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = applicant
+        .post(&format!("/applications/{id}/submit"))
+        .header("idempotency-key", unique_key("resubmit"))
+        .sent()
+        .await;
+    assert_eq!(json(response).await["status"], "submitted");
+
+    // The reviewer sees exactly what changed since the version returned.
+    let (view, etag) = case_view(&kanto, &id).await;
+    let comparison = &view["comparisons"][0];
+    assert_eq!(comparison["against"], "returned");
+    let changes = comparison["changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["path"], "/plan/current_state/challenges");
+    assert_eq!(changes[0]["before"], "熟練工の高齢化。");
+    assert_eq!(changes[0]["after"], fixed);
+
+    // Approve: a stale ETag changes nothing; the current one certifies with a number.
+    problem(approve(&kanto, &id, "\"1\"").await, 412).await;
+    let response = approve(&kanto, &id, &etag).await;
+    assert_eq!(response.status(), 200);
+    let certified = json(response).await;
+    assert_eq!(certified["status"], "certified");
+    let number = certified["certification"]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        number.starts_with("関東経産第") && number.ends_with('号'),
+        "{number}"
+    );
+    assert_eq!(certified["certification"]["numbers"]["meti-kanto"], number);
+    // A second approval is refused.
+    let etag = etag_of(&certified);
+    problem(approve(&kanto, &id, &etag).await, 409).await;
+
+    // The audit trail tells the story, to the owner and to the reviewer alike.
+    let history = json(
+        applicant
+            .get(&format!("/applications/{id}/history"))
+            .sent()
+            .await,
+    )
+    .await;
+    let actions: Vec<&str> = history["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["action"].as_str())
+        .collect();
+    assert_eq!(
+        actions,
+        ["create", "submit", "return", "edit", "submit", "approve"]
+    );
+    let items = history["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items[2]["actor"]["role"], "reviewer");
+    assert_eq!(items[2]["actor"]["on_behalf_of"], "meti-kanto");
+    assert_eq!(
+        items[3]["changed_paths"],
+        json!(["/plan/current_state/challenges"])
+    );
+    assert!(
+        items
+            .iter()
+            .all(|r| r["version_hash"].as_str().is_some_and(|h| h.len() == 64))
+    );
+    let staff_history = json(
+        kanto
+            .get(&format!("/review/cases/{id}/history"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(staff_history["items"], history["items"]);
+
+    // A change application starts from the certified plan and goes back to 関東経済産業局.
+    let key = unique_key("change");
+    let response = applicant
+        .post(&format!("/applications/{id}/change"))
+        .header("idempotency-key", &key)
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    let change = json(response).await;
+    // A retried request answers the same draft.
+    let again = json(
+        applicant
+            .post(&format!("/applications/{id}/change"))
+            .header("idempotency-key", &key)
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(again["id"], change["id"]);
+    assert_eq!(change["kind"], "change");
+    assert_eq!(change["change_of"]["certification_number"], number);
+    assert_eq!(change["plan"]["kind"]["type"], "change");
+    assert_eq!(change["plan"]["kind"]["certification"]["number"], number);
+    let change_id = id_of(&change);
+    let response = applicant
+        .http
+        .patch(format!("{}/applications/{change_id}", keiryoku_e2e::api_url()))
+        .header("x-csrf-token", applicant.csrf())
+        .header("if-match", etag_of(&change))
+        .json(&json!({"funds": [{"measure_number": 1, "purpose": "5軸マシニングセンタ購入", "source": "自己資金", "amount_thousand_yen": 20000}]}))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = applicant
+        .post(&format!("/applications/{change_id}/submit"))
+        .header("idempotency-key", unique_key("submit-change"))
+        .sent()
+        .await;
+    let change = json(response).await;
+    assert_eq!(change["status"], "submitted", "{change}");
+    assert_eq!(change["submission"]["office_ids"], json!(["meti-kanto"]));
+    let (view, _) = case_view(&kanto, &change_id).await;
+    let comparison = view["comparisons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["against"] == "certified")
+        .cloned()
+        .unwrap_or_default();
+    let paths: Vec<&str> = comparison["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"/plan/funds/0/source"), "{paths:?}");
+    assert!(paths.contains(&"/plan/kind/type"), "{paths:?}");
+
+    // Search finds the certified case by its number; the CSV of the same search opens in Excel.
+    let found = json(
+        kanto
+            .get(&format!(
+                "/review/cases?certification_number={}",
+                url::form_urlencoded::byte_serialize(number.as_bytes()).collect::<String>()
+            ))
+            .sent()
+            .await,
+    )
+    .await;
+    let ids: Vec<&str> = found["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["application_id"].as_str())
+        .collect();
+    assert_eq!(ids, [id.as_str()]);
+    let response = kanto
+        .get("/review/cases.csv?corporate_number=9010401234567&status=certified")
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(header(&response, "content-type").starts_with("text/csv"));
+    let bytes = response.bytes().await.unwrap_or_default();
+    assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM");
+    let text = String::from_utf8_lossy(&bytes[3..]).to_string();
+    assert!(text.starts_with("受付番号,受付日,処理期限,状況"), "{text}");
+    assert!(text.ends_with("\r\n"));
+    assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
+    assert!(text.contains(&number));
+    assert!(text.contains("株式会社霞が関精機"));
+}
+
+#[tokio::test]
+async fn a_joint_plan_is_certified_only_when_every_authority_approved() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let record = submitted(&applicant, joint_plan()).await;
+    let id = id_of(&record);
+    assert_eq!(
+        record["submission"]["office_ids"],
+        json!(["meti-kanto", "mlit-dev-kanto"])
+    );
+    let meti = staff_logged_in("reviewer-kanto-meti").await;
+    let mlit = staff_logged_in("reviewer-kanto-mlit").await;
+    assert!(queue_ids(&meti).await.contains(&id));
+    assert!(queue_ids(&mlit).await.contains(&id));
+
+    let (_, etag) = case_view(&meti, &id).await;
+    let first = json(approve(&meti, &id, &etag).await).await;
+    assert_eq!(first["status"], "submitted", "one approval is not enough");
+    assert_eq!(first["decisions"]["meti-kanto"]["decision"], "approved");
+    assert!(!queue_ids(&meti).await.contains(&id));
+    assert!(queue_ids(&mlit).await.contains(&id));
+
+    let (_, etag) = case_view(&mlit, &id).await;
+    let second = json(approve(&mlit, &id, &etag).await).await;
+    assert_eq!(second["status"], "certified");
+    let numbers = &second["certification"]["numbers"];
+    assert!(numbers["meti-kanto"].is_string() && numbers["mlit-dev-kanto"].is_string());
+    assert_eq!(second["certification"]["number"], numbers["meti-kanto"]);
+}
+
+#[tokio::test]
+async fn concurrent_approvals_get_distinct_consecutive_numbers() {
+    let applicant = logged_in("applicant-osaka").await;
+    let mut plan = complete_plan();
+    plan["applicant"]["name"] = json!("浪速金属工業株式会社");
+    plan["applicant"]["corporate_number"] = json!("7120001234561");
+    plan["applicant"]["head_office"]["prefecture_code"] = json!("27");
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(id_of(&submitted(&applicant, plan.clone()).await));
+    }
+    let kinki = staff_logged_in("reviewer-kinki-meti").await;
+    let mut etags = Vec::new();
+    for id in &ids {
+        etags.push(case_view(&kinki, id).await.1);
+    }
+    let approvals: Vec<reqwest::RequestBuilder> = ids
+        .iter()
+        .zip(&etags)
+        .map(|(id, etag)| {
+            kinki
+                .post(&format!("/review/cases/{id}/approve"))
+                .header("if-match", etag)
+        })
+        .collect();
+    let approvals = approvals.into_iter().map(|r| async move { r.sent().await });
+    let mut numbers = Vec::new();
+    for response in futures_join(approvals).await {
+        assert_eq!(response.status(), 200);
+        let body = json(response).await;
+        numbers.push(
+            body["certification"]["number"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    let mut sequences: Vec<u32> = numbers
+        .iter()
+        .filter_map(|n| n.trim_end_matches('号').rsplit('-').next()?.parse().ok())
+        .collect();
+    sequences.sort_unstable();
+    assert_eq!(sequences.len(), 4, "{numbers:?}");
+    assert!(
+        sequences.windows(2).all(|w| w[1] == w[0] + 1),
+        "gapless and unique: {numbers:?}"
+    );
+}
+
+/// Runs futures concurrently on the test runtime.
+async fn futures_join<F: std::future::Future<Output = reqwest::Response> + Send + 'static>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<reqwest::Response> {
+    let handles: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = Vec::new();
+    for handle in handles {
+        out.push(handle.await.unwrap_or_else(|e| panic!("task: {e}")));
+    }
+    out
+}
+
+#[tokio::test]
+async fn rejection_needs_a_reason_and_ends_the_application() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let id = id_of(&submitted(&applicant, complete_plan()).await);
+    let kanto = staff_logged_in("reviewer-kanto-meti").await;
+    let (_, etag) = case_view(&kanto, &id).await;
+    let response = kanto
+        .post(&format!("/review/cases/{id}/reject"))
+        .header("if-match", &etag)
+        .json(&json!({"reason": "  "}))
+        .sent()
+        .await;
+    let body = problem(response, 422).await;
+    assert_eq!(body["errors"][0]["path"], "/reason");
+    let response = kanto
+        .post(&format!("/review/cases/{id}/reject"))
+        .header("if-match", &etag)
+        .json(&json!({"reason": "労働生産性の算定根拠が示されていません。"}))
+        .sent()
+        .await;
+    assert_eq!(json(response).await["status"], "rejected");
+    let mine = json(applicant.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(
+        mine["rejection"]["reason"],
+        "労働生産性の算定根拠が示されていません。"
+    );
+    // Nothing more: no change application from a rejected plan, no withdrawal.
+    let response = applicant
+        .post(&format!("/applications/{id}/change"))
+        .header("idempotency-key", unique_key("change"))
+        .sent()
+        .await;
+    problem(response, 409).await;
+}
+
+#[tokio::test]
+async fn returns_need_comments_on_plan_fields() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let id = id_of(&submitted(&applicant, complete_plan()).await);
+    let kanto = staff_logged_in("reviewer-kanto-meti").await;
+    let (_, etag) = case_view(&kanto, &id).await;
+    let response = kanto
+        .post(&format!("/review/cases/{id}/return"))
+        .header("if-match", &etag)
+        .json(&json!({
+            "message": "",
+            "comments": [{"path": "/status", "message": "x"}, {"path": "/plan/period", "message": "a\u{0007}b"}],
+        }))
+        .sent()
+        .await;
+    let body = problem(response, 422).await;
+    let paths: Vec<&str> = body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/message", "/comments/0/path", "/comments/1/message"]
+    );
+    // Nothing changed.
+    let (view, after) = case_view(&kanto, &id).await;
+    assert_eq!(after, etag);
+    assert_eq!(view["application"]["status"], "submitted");
+}
+
+/// Runs the operator command against the local stack's table.
+fn admin(args: &[&str]) -> String {
+    let binary =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/keiryoku-admin");
+    let output = std::process::Command::new(&binary)
+        .args(args)
+        .env("TABLE_NAME", keiryoku_e2e::table_name())
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e} (make build builds it)", binary.display()));
+    assert!(
+        output.status.success(),
+        "keiryoku-admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn the_operator_command_manages_the_directory_and_deactivation_is_immediate() {
+    // Refused before the operator adds the identity.
+    let response = Browser::new()
+        .http
+        .get(format!(
+            "{}/staff/login?login_hint=staff-temporary",
+            keiryoku_e2e::api_url()
+        ))
+        .sent()
+        .await;
+    problem(response, 403).await;
+
+    admin(&[
+        "staff",
+        "put",
+        "--sub",
+        "900010",
+        "--name",
+        "臨時 職員",
+        "--office",
+        "meti-tohoku",
+    ]);
+    assert!(admin(&["staff", "list"]).contains("\"sub\":\"900010\""));
+    let staff = staff_logged_in("staff-temporary").await;
+    let queue = json(staff.get("/review/queue").sent().await).await;
+    assert_eq!(queue["office_id"], "meti-tohoku");
+
+    // Deactivation takes effect on the next request of the session already open.
+    admin(&["staff", "deactivate", "--sub", "900010"]);
+    problem(staff.get("/review/queue").sent().await, 403).await;
+    admin(&["staff", "remove", "--sub", "900010"]);
+    assert!(!admin(&["staff", "list"]).contains("\"sub\":\"900010\""));
+}
