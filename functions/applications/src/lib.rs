@@ -9,6 +9,10 @@
 
 #![forbid(unsafe_code)]
 
+mod prefill;
+
+pub use prefill::{Prefill, Prefiller};
+
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +38,7 @@ pub struct ApplicationsState {
     pub site: Site,
     pub sessions: Sessions,
     pub applications: Applications,
+    pub prefiller: Prefiller,
 }
 
 impl FromRef<ApplicationsState> for Sessions {
@@ -53,6 +58,7 @@ pub fn app(state: ApplicationsState) -> Router {
             .route("/applications/{id}/finalise", post(finalise))
             .route("/applications/{id}/change", post(start_change))
             .route("/applications/{id}/history", get(history))
+            .route("/prefill", get(preview_prefill))
             .with_state(state),
     )
 }
@@ -63,6 +69,9 @@ pub fn app(state: ApplicationsState) -> Router {
 struct CreateBody {
     #[serde(default)]
     plan: Option<serde_json::Value>,
+    /// Fill the applicant section from GビズID and gBizINFO first.
+    #[serde(default)]
+    prefill: bool,
 }
 
 /// An application as answered: the stored record and what draft validation finds in its plan.
@@ -71,6 +80,17 @@ struct ApplicationView<'a> {
     #[serde(flatten)]
     record: &'a ApplicationRecord,
     validation: Report,
+    /// What prefill filled in (only when the draft was created with `"prefill": true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    prefill: Option<&'a Prefill>,
+}
+
+/// What a new draft would be prefilled with, and where each value comes from.
+async fn preview_prefill(
+    State(state): State<ApplicationsState>,
+    session: ApplicantSession,
+) -> Result<Response, ApiError> {
+    Ok(Json(state.prefiller.prefill(&session.record).await).into_response())
 }
 
 /// Draft-level validation of a plan, as of today in Japan.
@@ -88,9 +108,18 @@ fn draft_report(plan: &serde_json::Value) -> Report {
 
 /// The answer for one application: JSON with its validation, and its `ETag`.
 fn respond(status: StatusCode, record: &ApplicationRecord) -> Response {
+    respond_with(status, record, None)
+}
+
+fn respond_with(
+    status: StatusCode,
+    record: &ApplicationRecord,
+    prefill: Option<&Prefill>,
+) -> Response {
     let view = ApplicationView {
         record,
         validation: draft_report(&record.plan),
+        prefill,
     };
     let mut response = (status, Json(view)).into_response();
     response
@@ -115,6 +144,19 @@ async fn create(
                 message: "計画の内容はJSONオブジェクトで送信してください。".into(),
             }]));
         }
+    };
+    // Prefilled values sit under what the request sent: the applicant's own entries win.
+    let prefill = match body.prefill {
+        true => Some(state.prefiller.prefill(&session.record).await),
+        false => None,
+    };
+    let plan = match &prefill {
+        Some(prefill) => {
+            let mut merged = prefill.plan.clone();
+            json_patch::merge(&mut merged, &plan);
+            merged
+        }
+        None => plan,
     };
     let record = new_draft(
         &session.record.company_id,
@@ -141,7 +183,7 @@ async fn create(
     tracing::info!(id = %record.id, company = %record.company_id, "draft created");
     let location = HeaderValue::from_str(&format!("/applications/{}", record.id))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = respond(StatusCode::CREATED, &record);
+    let mut response = respond_with(StatusCode::CREATED, &record, prefill.as_ref());
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }

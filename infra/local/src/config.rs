@@ -26,6 +26,7 @@ pub struct LocalConfig {
     pub gateway_port: u16,
     pub idp_port: u16,
     pub moto_port: u16,
+    pub gbizinfo_port: u16,
     /// The Python of the venv that has moto (`make setup` creates it).
     pub python: PathBuf,
     pub bin_dir: PathBuf,
@@ -66,6 +67,7 @@ impl LocalConfig {
             gateway_port: port("API_PORT", 3000)?,
             idp_port: port("IDP_PORT", 4000)?,
             moto_port: port("MOTO_PORT", 5000)?,
+            gbizinfo_port: port("GBIZINFO_PORT", 4100)?,
             python: PathBuf::from(env_or(
                 "KEIRYOKU_PYTHON",
                 &root.join(".venv/bin/python").display().to_string(),
@@ -87,6 +89,11 @@ impl LocalConfig {
 
     pub fn idp_url(&self) -> String {
         format!("http://{}:{}", self.host, self.idp_port)
+    }
+
+    /// The gBizINFO stand-in's API root.
+    pub fn gbizinfo_url(&self) -> String {
+        format!("http://{}:{}/hojin", self.host, self.gbizinfo_port)
     }
 
     pub fn moto_url(&self) -> String {
@@ -119,6 +126,7 @@ impl LocalConfig {
             "OidcClientId" => Some(CLIENT_ID.to_string()),
             "StaffOidcIssuer" => Some(self.idp_url()),
             "StaffOidcClientId" => Some(STAFF_CLIENT_ID.to_string()),
+            "GbizInfoBaseUrl" => Some(self.gbizinfo_url()),
             _ => self.template.parameter_default(name).map(str::to_string),
         }
     }

@@ -1,6 +1,6 @@
 //! `local-stack`: the whole platform on one machine.
 //!
-//! - `up`: starts moto and the dev identity provider, creates template.yaml's tables and buckets
+//! - `up`: starts moto, the dev identity provider and a gBizINFO stand-in, creates template.yaml's tables and buckets
 //!   in moto, runs every function of template.yaml as a Lambda process (the same binary as in
 //!   Lambda, fed through a local Lambda Runtime API) and serves template.yaml's routes on the
 //!   local API gateway. Stops every child on Ctrl-C.
@@ -15,6 +15,7 @@ mod bench;
 mod config;
 mod event;
 mod gateway;
+mod gbizinfo;
 mod provision;
 mod runtime_api;
 mod services;

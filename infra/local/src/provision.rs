@@ -180,6 +180,7 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
     for (name, secret) in [
         ("OidcClientSecretParameter", CLIENT_SECRET),
         ("StaffOidcClientSecretParameter", STAFF_CLIENT_SECRET),
+        ("GbizInfoTokenParameter", crate::gbizinfo::TOKEN),
     ] {
         let Some(parameter) = config.parameter(name) else {
             continue;

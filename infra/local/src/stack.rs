@@ -32,6 +32,17 @@ async fn start_into(
     ensure_free(host, config.moto_port, "moto (MOTO_PORT)").await?;
     ensure_free(host, config.idp_port, "identity provider (IDP_PORT)").await?;
     let gateway_listener = reserve(host, config.gateway_port, "API gateway (API_PORT)").await?;
+    let gbizinfo_listener = reserve(
+        host,
+        config.gbizinfo_port,
+        "gBizINFO stand-in (GBIZINFO_PORT)",
+    )
+    .await?;
+    crate::gbizinfo::serve(
+        gbizinfo_listener,
+        &config.root.join("infra/gbizinfo/hojin.json"),
+    )
+    .await?;
     let logs = &config.log_dir;
     for (what, path) in [
         (
@@ -202,6 +213,10 @@ fn banner(config: &LocalConfig) {
     println!(
         "  moto (AWS)         {}   (DynamoDB, S3, SSM; AWS_ENDPOINT_URL)",
         config.moto_url()
+    );
+    println!(
+        "  gBizINFO stand-in  {}   (answers from infra/gbizinfo/hojin.json)",
+        config.gbizinfo_url()
     );
     println!("  logs               {}", config.log_dir.display());
     let accounts = std::fs::read_to_string(config.root.join("infra/idp/accounts.json"))

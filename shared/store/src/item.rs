@@ -87,3 +87,19 @@ pub(crate) async fn get_item(
         .map_err(StoreError::sdk)?;
     Ok(out.item)
 }
+
+/// Writes an item unconditionally (replacing any item with its key).
+pub(crate) async fn put_item(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    item: Item,
+) -> Result<(), StoreError> {
+    client
+        .put_item()
+        .table_name(table)
+        .set_item(Some(item))
+        .send()
+        .await
+        .map_err(StoreError::sdk)?;
+    Ok(())
+}

@@ -11,6 +11,7 @@
 mod applications;
 mod audit;
 mod aws;
+mod cache;
 mod cases;
 mod cursor;
 mod documents;
@@ -27,6 +28,7 @@ pub use applications::{
 };
 pub use audit::{Actor, AuditRecord, version_hash};
 pub use aws::{AwsClients, Health};
+pub use cache::Cache;
 pub use cases::{CaseFilter, CasePage, CaseRecord, Cases, search_text};
 pub use documents::{Documents, FileInfo, Upload};
 pub use error::StoreError;

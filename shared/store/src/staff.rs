@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
-use crate::item::{Item, get_item, get_json, key, query_all, s};
+use crate::item::{Item, get_item, get_json, key, put_item, query_all, s};
 
 /// What a staff member may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,14 +70,7 @@ impl StaffDirectory {
                 s(format!("{}#{}", member.office_id, member.sub)),
             ),
         ]);
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        Ok(())
+        put_item(&self.client, &self.table, item).await
     }
 
     /// The entry of a staff identity, `NotFound` when absent.
