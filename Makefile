@@ -5,7 +5,7 @@ CARGO ?= cargo
 VENV := .venv
 STACK := target/debug/local-stack
 
-.PHONY: run test setup pdf-tools build unit e2e lint events bench sizes sam-build clean
+.PHONY: run test setup pdf-tools build unit e2e lint events bench load sizes sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -65,6 +65,16 @@ bench:
 	KEIRYOKU_BIN_DIR=target/release target/release/local-stack bench-startup 30
 	$(CARGO) bench -p keiryoku-domain
 	$(CARGO) bench -p keiryoku-pdf
+
+## load: a bounded wrk run of the applicant mix (reads, autosaves, submits) against the local stack
+## (release build): throughput, p50/p99, errors, CPU per request of our processes vs moto's.
+## LOAD_THREADS (8), LOAD_DURATION (30s), LOAD_SUBMIT_DRAFTS (60 per thread).
+load: setup
+	$(CARGO) build --release --bins
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "install wrk (sudo apt-get install wrk)"; exit 1; fi; \
+	fi
+	KEIRYOKU_BIN_DIR=target/release target/release/local-stack exec -- bash infra/load/run.sh
 
 ## sizes: release binary size of each function
 sizes:
