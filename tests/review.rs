@@ -124,10 +124,60 @@ async fn staff_outside_the_directory_cannot_log_in_and_applicants_are_not_staff(
 #[tokio::test]
 async fn the_whole_story_from_draft_to_certified_change() {
     let applicant = logged_in("applicant-tokyo").await;
+    // Prefilled from GビズID and gBizINFO, the rest typed in.
     let mut plan = complete_plan();
     plan["current_state"]["challenges"] = json!("熟練工の高齢化。");
-    let record = submitted(&applicant, plan).await;
-    let id = id_of(&record);
+    if let Some(applicant) = plan["applicant"].as_object_mut() {
+        for prefilled in ["name", "name_kana", "corporate_number", "head_office"] {
+            applicant.remove(prefilled);
+        }
+    }
+    let response = applicant
+        .post("/applications")
+        .json(&json!({"prefill": true, "plan": plan}))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    let created = json(response).await;
+    assert_eq!(created["plan"]["applicant"]["name"], "株式会社霞が関精機");
+    assert_eq!(
+        created["plan"]["applicant"]["corporate_number"],
+        "9010401234567"
+    );
+    let id = id_of(&created);
+
+    // An edit with a stale ETag is refused and changes nothing; the current one saves.
+    let edit = |etag: String, text: &'static str| {
+        applicant
+            .http
+            .patch(format!("{}/applications/{id}", keiryoku_e2e::api_url()))
+            .header("x-csrf-token", applicant.csrf())
+            .header("if-match", etag)
+            .json(&json!({"current_state": {"business_overview": text}}))
+    };
+    let saved = json(edit(etag_of(&created), "精密金属加工。").sent().await).await;
+    problem(
+        edit(etag_of(&created), "古い版からの上書き").sent().await,
+        412,
+    )
+    .await;
+    assert_eq!(
+        saved["plan"]["current_state"]["business_overview"],
+        "精密金属加工。"
+    );
+
+    // Submitted twice with one key: one submission, one receipt number.
+    let key = unique_key("story");
+    let submit = || {
+        applicant
+            .post(&format!("/applications/{id}/submit"))
+            .header("idempotency-key", &key)
+    };
+    let record = json(submit().sent().await).await;
+    let again = json(submit().sent().await).await;
+    assert_eq!(record["status"], "submitted", "{record}");
+    assert_eq!(again["submission"], record["submission"]);
+    assert_eq!(again["version"], record["version"]);
     let receipt = record["submission"]["receipt_number"].clone();
 
     // The right authority sees it in its queue; another authority neither sees nor opens it.
@@ -243,13 +293,19 @@ async fn the_whole_story_from_draft_to_certified_change() {
         .collect();
     assert_eq!(
         actions,
-        ["create", "submit", "return", "edit", "submit", "approve"]
+        [
+            "create", "edit", "submit", "return", "edit", "submit", "approve"
+        ]
     );
     let items = history["items"].as_array().cloned().unwrap_or_default();
-    assert_eq!(items[2]["actor"]["role"], "reviewer");
-    assert_eq!(items[2]["actor"]["on_behalf_of"], "meti-kanto");
+    assert_eq!(items[3]["actor"]["role"], "reviewer");
+    assert_eq!(items[3]["actor"]["on_behalf_of"], "meti-kanto");
     assert_eq!(
-        items[3]["changed_paths"],
+        items[1]["changed_paths"],
+        json!(["/plan/current_state/business_overview"])
+    );
+    assert_eq!(
+        items[4]["changed_paths"],
         json!(["/plan/current_state/challenges"])
     );
     assert!(
