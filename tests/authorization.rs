@@ -27,6 +27,7 @@ fn audience(method: &str, path: &str) -> Audience {
         "$default" | "/health" | "/openapi.json" | "/auth/login" | "/auth/callback"
         | "/staff/login" | "/staff/callback" | "/routing/preview" => Audience::Public,
         _ if path.starts_with("/reference/") => Audience::Public,
+        _ if path.starts_with("/verify/") => Audience::Public,
         "/me" | "/auth/logout" => Audience::AnySession,
         _ if path.starts_with("/applications") || path == "/prefill" => Audience::Applicant,
         _ if path.starts_with("/review/") => Audience::Staff,

@@ -39,7 +39,7 @@ async fn every_template_route_is_served_by_its_function() {
         // The $default answer for an unknown route is a 404 not-found problem; a served route
         // answers something else (401, 403, 302, 200…).
         assert!(
-            !(status == 404 && body.contains("not-found")),
+            !(status == 404 && body.contains("urn:keiryoku:problem:not-found")),
             "{} is not served: {status} {body}",
             route.route_key()
         );

@@ -3,32 +3,10 @@
 //! joint (共管) approval, rejection, change applications, the audit trail, search and CSV.
 
 use keiryoku_e2e::{
-    Browser, Sent, complete_plan, header, json, logged_in, problem, staff_logged_in, unique_key,
+    Browser, Sent, complete_plan, header, json, logged_in, problem, staff_logged_in, submitted,
+    unique_key,
 };
 use serde_json::{Value, json};
-
-async fn draft(browser: &Browser, plan: Value) -> Value {
-    let response = browser
-        .post("/applications")
-        .json(&json!({ "plan": plan }))
-        .sent()
-        .await;
-    assert_eq!(response.status(), 201);
-    json(response).await
-}
-
-async fn submitted(browser: &Browser, plan: Value) -> Value {
-    let created = draft(browser, plan).await;
-    let id = created["id"].as_str().unwrap_or_default();
-    let response = browser
-        .post(&format!("/applications/{id}/submit"))
-        .header("idempotency-key", unique_key("submit"))
-        .sent()
-        .await;
-    let body = json(response).await;
-    assert_eq!(body["status"], "submitted", "{body}");
-    body
-}
 
 fn id_of(record: &Value) -> String {
     record["id"].as_str().unwrap_or_default().to_string()

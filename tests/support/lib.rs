@@ -166,6 +166,26 @@ pub fn complete_plan() -> Value {
     plan
 }
 
+/// A new draft of `plan`, submitted with a fresh idempotency key; the submitted application.
+pub async fn submitted(browser: &Browser, plan: Value) -> Value {
+    let response = browser
+        .post("/applications")
+        .json(&serde_json::json!({ "plan": plan }))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    let created = json(response).await;
+    let id = created["id"].as_str().unwrap_or_default();
+    let response = browser
+        .post(&format!("/applications/{id}/submit"))
+        .header("idempotency-key", unique_key("submit"))
+        .sent()
+        .await;
+    let body = json(response).await;
+    assert_eq!(body["status"], "submitted", "{body}");
+    body
+}
+
 /// An idempotency key no other test uses.
 pub fn unique_key(label: &str) -> String {
     format!("{label}-{}", uuid::Uuid::new_v4())

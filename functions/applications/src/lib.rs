@@ -24,7 +24,7 @@ use keiryoku_domain::status::{Action, Role, Status, transition};
 use keiryoku_domain::validation::{Context, Level, Report, validate_json};
 use keiryoku_http::{
     ApiError, ApplicantSession, FieldError, JsonBody, QueryParams, Site, etag, idempotency_key,
-    if_match, is_issued_id,
+    if_match, is_issued_id, owned_application,
 };
 use keiryoku_store::{
     Actor, ApplicationRecord, Applications, AuditNote, ChangeOf, CommitError, Extra,
@@ -158,13 +158,14 @@ async fn create(
         }
         None => plan,
     };
-    let record = new_draft(
+    let mut record = new_draft(
         &session.record.company_id,
         &session.record.sub,
         "new",
         plan,
         None,
     );
+    record.notify_to = session.record.email.clone();
     let paths = keiryoku_domain::diff::changed_paths(
         &serde_json::Value::Object(Default::default()),
         &record.plan,
@@ -204,14 +205,7 @@ async fn owned(
     session: &ApplicantSession,
     id: &str,
 ) -> Result<ApplicationRecord, ApiError> {
-    if !is_issued_id(id) {
-        return Err(ApiError::NotFound);
-    }
-    let record = state.applications.get(id).await?;
-    if record.company_id != session.record.company_id {
-        return Err(ApiError::NotFound);
-    }
-    Ok(record)
+    owned_application(&state.applications, &session.record.company_id, id).await
 }
 
 /// The applicant as recorded in the audit trail.
@@ -459,6 +453,10 @@ async fn submit_once(
     let mut record = current.next_version();
     record.status = "submitted".into();
     record.decisions.clear();
+    // Notices about this submission go to the GビズID address of who submitted it.
+    if session.record.email.is_some() {
+        record.notify_to = session.record.email.clone();
+    }
     let submission = Submission {
         receipt_number: format!("R{fiscal}-{sequence:06}"),
         received_at: keiryoku_store::format_rfc3339(now),
@@ -717,13 +715,14 @@ async fn start_change(
         office_ids: certification.office_ids.clone(),
         revision: certification.revision,
     };
-    let record = new_draft(
+    let mut record = new_draft(
         &company,
         &session.record.sub,
         "change",
         plan,
         Some(change_of),
     );
+    record.notify_to = session.record.email.clone();
     let mut audit = note(&session, "create_change", vec!["/plan".into()]);
     audit.detail = Some(serde_json::json!({
         "changes": source.id,

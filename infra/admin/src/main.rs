@@ -9,20 +9,35 @@
 //! keiryoku-admin staff deactivate --sub 900001
 //! keiryoku-admin staff remove --sub 900001
 //! keiryoku-admin staff import FILE.json
+//! keiryoku-admin effects list                      # parked effects (certificates, mail)
+//! keiryoku-admin effects replay --key APP#VERSION#EFFECT
+//! keiryoku-admin certificates rerender --id CERTIFICATE_ID
 //! ```
+//!
+//! `effects replay` and `certificates rerender` run the effects function's own code, so they also
+//! need `DOCUMENTS_BUCKET`, `MAIL_FROM`, `PUBLIC_BASE_URL` (and `MAIL_CONFIGURATION_SET` if any):
+//! the values of the effects function's environment.
 
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use keiryoku_store::{AwsClients, StaffDirectory, StaffMember, StaffRole};
+use keiryoku_fn_effects::{Effector, Outcome, rerender};
+use keiryoku_mail::Mailer;
+use keiryoku_store::{
+    Applications, AwsClients, Certificates, Documents, EffectSpec, Effects, StaffDirectory,
+    StaffMember, StaffRole,
+};
 
 const USAGE: &str = "usage: keiryoku-admin [--table NAME] staff list
        keiryoku-admin [--table NAME] staff put --sub SUB --name NAME --office OFFICE_ID [--email EMAIL] [--role reviewer]
        keiryoku-admin [--table NAME] staff deactivate --sub SUB
        keiryoku-admin [--table NAME] staff remove --sub SUB
        keiryoku-admin [--table NAME] staff import FILE.json
+       keiryoku-admin [--table NAME] effects list
+       keiryoku-admin [--table NAME] effects replay --key APPLICATION#VERSION#EFFECT
+       keiryoku-admin [--table NAME] certificates rerender --id CERTIFICATE_ID
 The table defaults to $TABLE_NAME.";
 
 #[tokio::main]
@@ -79,13 +94,20 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
         args.drain(..2);
     }
     let table = table.ok_or_else(|| format!("no table: set TABLE_NAME or --table\n{USAGE}"))?;
-    let (Some("staff"), Some(command)) = (
+    let (Some(group), Some(command)) = (
         args.first().map(String::as_str),
         args.get(1).map(String::as_str),
     ) else {
         return Err(USAGE.into());
     };
     let aws = AwsClients::from_env().await;
+    match group {
+        "staff" => {}
+        "effects" | "certificates" => {
+            return effects(&aws, &table, group, command, &args[2..]).await;
+        }
+        _ => return Err(USAGE.into()),
+    }
     let directory = StaffDirectory::new(aws.dynamodb.clone(), &table);
     let rest = &args[2..];
     match command {
@@ -152,4 +174,97 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
         _ => return Err(USAGE.into()),
     }
     Ok(())
+}
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| format!("{name} is not set (use the effects function's environment)"))
+}
+
+/// The effects function's code, configured from the environment.
+fn effector(aws: &AwsClients, table: &str) -> Result<Effector, String> {
+    Ok(Effector {
+        applications: Applications::new(aws.dynamodb.clone(), table),
+        certificates: Certificates::new(aws.dynamodb.clone(), table),
+        effects: Effects::new(aws.dynamodb.clone(), table),
+        documents: Documents::new(aws.s3(), env("DOCUMENTS_BUCKET")?),
+        mailer: Mailer::new(
+            aws.sdk_config(),
+            env("MAIL_FROM")?,
+            std::env::var("MAIL_CONFIGURATION_SET").ok(),
+        ),
+        public_base_url: env("PUBLIC_BASE_URL")?,
+        max_attempts: 5,
+    })
+}
+
+async fn effects(
+    aws: &AwsClients,
+    table: &str,
+    group: &str,
+    command: &str,
+    rest: &[String],
+) -> Result<(), String> {
+    let store = Effects::new(aws.dynamodb.clone(), table);
+    match (group, command) {
+        ("effects", "list") => {
+            for parked in store.parked().await.map_err(|e| e.to_string())? {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "key": parked.spec.key(),
+                        "attempts": parked.attempts,
+                        "last_error": parked.last_error,
+                        "parked_at": parked.parked_at,
+                    })
+                );
+            }
+            Ok(())
+        }
+        ("effects", "replay") => {
+            let options = options(rest)?;
+            let key = required(&options, "key")?;
+            let mut parts = key.rsplitn(3, '#');
+            let (Some(effect), Some(version), Some(application_id)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(format!(
+                    "--key must be APPLICATION#VERSION#EFFECT, not {key}"
+                ));
+            };
+            let spec = EffectSpec {
+                application_id: application_id.to_string(),
+                version: version
+                    .parse()
+                    .map_err(|_| format!("bad version in {key}"))?,
+                effect: effect.to_string(),
+            };
+            let effector = effector(aws, table)?;
+            store
+                .unpark(&spec)
+                .await
+                .map_err(|e| format!("{key} is not parked: {e}"))?;
+            match effector.run(&spec, None).await {
+                Outcome::Done | Outcome::AlreadyDone => {
+                    println!("replayed {key}: done");
+                    Ok(())
+                }
+                other => Err(format!("replayed {key}: {other:?}")),
+            }
+        }
+        ("certificates", "rerender") => {
+            let options = options(rest)?;
+            let id = required(&options, "id")?;
+            let effector = effector(aws, table)?;
+            let document = rerender(&effector, id).await?;
+            println!(
+                "{}",
+                serde_json::to_string(&document).map_err(|e| e.to_string())?
+            );
+            Ok(())
+        }
+        _ => Err(USAGE.into()),
+    }
 }

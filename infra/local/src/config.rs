@@ -15,6 +15,8 @@ pub const STACK_NAME: &str = "keiryoku-local";
 /// The dev client registered at the dev identity provider.
 pub const CLIENT_ID: &str = "keiryoku-local";
 pub const CLIENT_SECRET: &str = "keiryoku-local-secret";
+/// The domain local mail is sent from (an SES identity in moto).
+pub const MAIL_DOMAIN: &str = "keiryoku.example.jp";
 /// The staff client registered at the same dev provider (staff accounts only get in).
 pub const STAFF_CLIENT_ID: &str = "keiryoku-local-staff";
 pub const STAFF_CLIENT_SECRET: &str = "keiryoku-local-staff-secret";
@@ -127,6 +129,7 @@ impl LocalConfig {
             "StaffOidcIssuer" => Some(self.idp_url()),
             "StaffOidcClientId" => Some(STAFF_CLIENT_ID.to_string()),
             "GbizInfoBaseUrl" => Some(self.gbizinfo_url()),
+            "MailDomain" => Some(MAIL_DOMAIN.to_string()),
             _ => self.template.parameter_default(name).map(str::to_string),
         }
     }
@@ -183,7 +186,15 @@ impl LocalConfig {
                 _ => None,
             };
         }
-        self.parameter(name).or_else(|| self.physical_name(name))
+        self.parameter(name)
+            .or_else(|| self.physical_name(name))
+            // Any other resource of the template: named as CloudFormation would name it here.
+            .or_else(|| {
+                self.template
+                    .resources
+                    .contains_key(name)
+                    .then(|| format!("{STACK_NAME}-{name}"))
+            })
     }
 
     /// A function's environment as Lambda would give it, plus the pointers to the local stack.

@@ -291,7 +291,154 @@ pub fn write_samples() -> Result<(), LocalError> {
             .map_err(LocalError::io(format!("write {}", file.display())))?;
         println!("{}", file.display());
     }
+    for function in &config.template.functions {
+        for source in &function.streams {
+            let dir = config.root.join("events").join(&function.binary);
+            std::fs::create_dir_all(&dir)
+                .map_err(LocalError::io(format!("create {}", dir.display())))?;
+            for (name, event) in stream_samples(&config, source)? {
+                let file = dir.join(format!("{}-{name}.json", source.event));
+                let text = serde_json::to_string_pretty(&event)
+                    .map_err(|e| LocalError::Setup(e.to_string()))?;
+                std::fs::write(&file, text + "\n")
+                    .map_err(LocalError::io(format!("write {}", file.display())))?;
+                println!("{}", file.display());
+            }
+        }
+    }
     Ok(())
+}
+
+/// One Lambda DynamoDB stream event per trigger of the effects (a status change of an
+/// application), with fixed ids and times so that regenerating changes nothing.
+pub fn stream_samples(
+    config: &LocalConfig,
+    source: &keiryoku_template::StreamSource,
+) -> Result<Vec<(&'static str, serde_json::Value)>, LocalError> {
+    use keiryoku_store::{
+        Actor, Certification, Decision, FieldComment, Rejection, ReturnNote, Submission,
+    };
+    let plan: serde_json::Value = serde_json::from_str(include_str!(
+        "../../../shared/domain/tests/fixtures/complete_plan.json"
+    ))
+    .map_err(|e| LocalError::Setup(e.to_string()))?;
+    let at = "2026-11-26T01:00:00Z".to_string();
+    let mut draft = keiryoku_store::new_draft("corp-9010401234567", "100001", "new", plan, None);
+    draft.id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into();
+    draft.created_at = at.clone();
+    draft.updated_at = at.clone();
+    draft.version = 4;
+    draft.notify_to = Some("ichiro.keizai@kasumigaseki-seiki.example.jp".into());
+    let reviewer = Actor {
+        sub: "900001".into(),
+        name: Some("関東 審査一".into()),
+        role: "reviewer".into(),
+        on_behalf_of: "meti-kanto".into(),
+    };
+    let mut submitted = draft.clone();
+    submitted.version = 5;
+    submitted.status = "submitted".into();
+    submitted.submission = Some(Submission {
+        receipt_number: "R2026-000123".into(),
+        received_at: at.clone(),
+        received_on: "2026-11-26".into(),
+        due_on: "2026-12-16".into(),
+        office_ids: vec!["meti-kanto".into()],
+        routing: serde_json::json!({"joint": false, "e_filing": true}),
+        revision: 5,
+    });
+    let next = |status: &str| {
+        let mut record = submitted.clone();
+        record.version = 6;
+        record.status = status.into();
+        record
+    };
+    let mut returned = next("returned");
+    returned.returned = Some(ReturnNote {
+        at: at.clone(),
+        by: reviewer.clone(),
+        office_id: "meti-kanto".into(),
+        message: "現状認識の課題を具体的に記載してください。".into(),
+        comments: vec![FieldComment {
+            path: "/plan/current_state/challenges".into(),
+            message: "課題の原因も記載してください。".into(),
+        }],
+        revision: 5,
+    });
+    let mut certified = next("certified");
+    certified.decisions.insert(
+        "meti-kanto".into(),
+        Decision {
+            decision: "approved".into(),
+            by: reviewer.clone(),
+            at: at.clone(),
+            certification_number: Some("関東経産第2026-00001号".into()),
+        },
+    );
+    certified.certification = Some(Certification {
+        number: "関東経産第2026-00001号".into(),
+        numbers: [(
+            "meti-kanto".to_string(),
+            "関東経産第2026-00001号".to_string(),
+        )]
+        .into(),
+        certified_on: "2026-11-26".into(),
+        certified_at: at.clone(),
+        office_ids: vec!["meti-kanto".into()],
+        revision: 5,
+    });
+    let mut rejected = next("rejected");
+    rejected.rejection = Some(Rejection {
+        at: at.clone(),
+        by: reviewer,
+        office_id: "meti-kanto".into(),
+        reason: "労働生産性の算定根拠が示されていません。".into(),
+    });
+    let withdrawn = next("withdrawn");
+    let table = config
+        .physical_name(&source.table)
+        .unwrap_or_else(|| source.table.clone());
+    let stream_arn = format!(
+        "arn:aws:dynamodb:{}:{}:table/{table}/stream/2026-11-26T01:00:00.000",
+        crate::config::REGION,
+        crate::config::ACCOUNT_ID
+    );
+    let image = |record: &keiryoku_store::ApplicationRecord| {
+        record
+            .to_attributes()
+            .map(|item| keiryoku_store::item_to_json(&item))
+            .map_err(|e| LocalError::Setup(e.to_string()))
+    };
+    let mut samples = Vec::new();
+    for (name, old, new, sequence) in [
+        ("submitted", &draft, &submitted, "100000000000000000001"),
+        ("returned", &submitted, &returned, "100000000000000000002"),
+        ("certified", &submitted, &certified, "100000000000000000003"),
+        ("rejected", &submitted, &rejected, "100000000000000000004"),
+        ("withdrawn", &submitted, &withdrawn, "100000000000000000005"),
+    ] {
+        samples.push((
+            name,
+            serde_json::json!({"Records": [{
+                "eventID": format!("sample-{name}"),
+                "eventName": "MODIFY",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": crate::config::REGION,
+                "dynamodb": {
+                    "ApproximateCreationDateTime": 1_795_654_800,
+                    "Keys": {"pk": {"S": format!("APP#{}", new.id)}, "sk": {"S": "APP"}},
+                    "NewImage": image(new)?,
+                    "OldImage": image(old)?,
+                    "SequenceNumber": sequence,
+                    "SizeBytes": 4096,
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": stream_arn,
+            }]}),
+        ));
+    }
+    Ok(samples)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ mod provision;
 mod runtime_api;
 mod services;
 mod stack;
+mod streams;
 
 use std::process::ExitCode;
 

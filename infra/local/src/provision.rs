@@ -196,6 +196,32 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
         created.push(format!("SSM SecureString {parameter}"));
     }
 
+    // SES identities (moto verifies them at once) and configuration sets.
+    let ses = aws_sdk_sesv2::Client::new(&sdk);
+    for identity in &config.template.email_identities {
+        let name = identity
+            .resolve(&|n| config.lookup(n))
+            .map_err(|e| LocalError::Setup(format!("email identity: {e}")))?;
+        ensure_email_identity(&ses, &name).await?;
+        created.push(format!("SES identity {name}"));
+    }
+    for (id, kind) in &config.template.resources {
+        if kind == "AWS::SES::ConfigurationSet"
+            && let Some(name) = config.lookup(id)
+        {
+            // Not every moto version has configuration sets; sending does not depend on it.
+            if ses
+                .create_configuration_set()
+                .configuration_set_name(&name)
+                .send()
+                .await
+                .is_ok()
+            {
+                created.push(format!("SES configuration set {name}"));
+            }
+        }
+    }
+
     // The staff directory, seeded from infra/staff-directory.json (the operator manages it in
     // AWS with `keiryoku-admin staff …`, which uses the same store code).
     let table = config
@@ -218,4 +244,26 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
     }
     created.push(format!("staff directory: {} entries", members.len()));
     Ok(created)
+}
+
+/// Creates an SES email identity unless it exists (tests delete and restore it to make SES fail).
+pub async fn ensure_email_identity(
+    ses: &aws_sdk_sesv2::Client,
+    name: &str,
+) -> Result<(), LocalError> {
+    if ses
+        .get_email_identity()
+        .email_identity(name)
+        .send()
+        .await
+        .is_ok()
+    {
+        return Ok(());
+    }
+    ses.create_email_identity()
+        .email_identity(name)
+        .send()
+        .await
+        .map_err(sdk_error("create email identity"))?;
+    Ok(())
 }

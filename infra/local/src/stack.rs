@@ -176,6 +176,9 @@ async fn start_into(
                 runtime: runtime.clone(),
             });
         }
+        for source in &function.streams {
+            crate::streams::start(config, &function.logical_id, source, runtime.clone()).await?;
+        }
         runtimes.push((function.binary.clone(), runtime));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -288,7 +291,20 @@ pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
         .envs(config.aws_env())
         .env("KEIRYOKU_API_URL", config.api_url())
         .env("KEIRYOKU_IDP_URL", config.idp_url())
-        .env("KEIRYOKU_TABLE", table);
+        .env("KEIRYOKU_TABLE", table)
+        .env(
+            "KEIRYOKU_BUCKET",
+            config
+                .template
+                .buckets
+                .first()
+                .and_then(|b| config.physical_name(&b.logical_id))
+                .unwrap_or_default(),
+        )
+        .env(
+            "KEIRYOKU_MAIL_FROM",
+            format!("no-reply@{}", crate::config::MAIL_DOMAIN),
+        );
     let status = tokio::select! {
         status = child.status() => status.map_err(LocalError::io(format!("run {program}"))),
         _ = stopped() => Err(LocalError::Setup("interrupted".into())),

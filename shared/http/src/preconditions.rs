@@ -50,6 +50,23 @@ pub fn is_issued_id(id: &str) -> bool {
     id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
+/// The application `id` if it exists and belongs to `company_id`; 404 otherwise (another
+/// company's application is answered exactly as one that does not exist).
+pub async fn owned_application(
+    applications: &keiryoku_store::Applications,
+    company_id: &str,
+    id: &str,
+) -> Result<keiryoku_store::ApplicationRecord, ApiError> {
+    if !is_issued_id(id) {
+        return Err(ApiError::NotFound);
+    }
+    let record = applications.get(id).await?;
+    if record.company_id != company_id {
+        return Err(ApiError::NotFound);
+    }
+    Ok(record)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

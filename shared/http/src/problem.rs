@@ -29,6 +29,9 @@ pub enum ApiError {
     Forbidden(String),
     #[error("not found")]
     NotFound,
+    /// A certificate id that names no certificate (public verification).
+    #[error("unknown certificate")]
+    UnknownCertificate,
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<String> },
     #[error("bad request: {0}")]
@@ -82,6 +85,12 @@ impl ApiError {
                 "not-found",
                 "見つかりません",
                 "指定されたページまたはデータは存在しないか、閲覧する権限がありません。".into(),
+            ),
+            ApiError::UnknownCertificate => (
+                StatusCode::NOT_FOUND,
+                "unknown-certificate",
+                "認定書が見つかりません",
+                "この確認IDの認定書はありません。認定書に印刷された確認IDまたはQRコードを確認してください。".into(),
             ),
             ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -56,6 +56,10 @@ pub struct ApplicationRecord {
     /// For a change application (変更申請): the certified application it changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_of: Option<ChangeOf>,
+    /// Where notices go: the GビズID address of the account that last created or submitted it
+    /// (never an address from a request body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_to: Option<String>,
 }
 
 /// A plan finalised for paper: the applicant prints the application PDF and posts it.
@@ -257,6 +261,7 @@ pub fn new_draft(
         certification: None,
         rejection: None,
         change_of,
+        notify_to: None,
     }
 }
 
@@ -277,6 +282,11 @@ impl ApplicationRecord {
             &self.status,
             &json(&self.plan)?,
         ))
+    }
+
+    /// The record as the table stores it (the attribute map a stream image carries).
+    pub fn to_attributes(&self) -> Result<Item, StoreError> {
+        self.to_item()
     }
 
     fn to_item(&self) -> Result<Item, StoreError> {
@@ -321,6 +331,9 @@ impl ApplicationRecord {
         );
         document("rejection", self.rejection.as_ref().map(json).transpose()?);
         document("change_of", self.change_of.as_ref().map(json).transpose()?);
+        if let Some(to) = &self.notify_to {
+            item.insert("notify_to".to_string(), s(to));
+        }
         Ok(item)
     }
 }
@@ -335,7 +348,8 @@ fn optional<T: serde::de::DeserializeOwned>(
     }
 }
 
-pub(crate) fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
+/// An application from its stored attributes (a table item or a stream image).
+pub fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
     Ok(ApplicationRecord {
         id: get_s(item, "id")?.to_string(),
         company_id: get_s(item, "company_id")?.to_string(),
@@ -353,6 +367,7 @@ pub(crate) fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
         certification: optional(item, "certification")?,
         rejection: optional(item, "rejection")?,
         change_of: optional(item, "change_of")?,
+        notify_to: item.get("notify_to").and_then(|v| v.as_s().ok()).cloned(),
     })
 }
 

@@ -50,10 +50,73 @@ impl Documents {
         }
     }
 
-    /// A URL that downloads the file for `valid_for`, without credentials.
-    pub async fn presigned_get(
+    /// Stores a small file in one call, encrypted, with its metadata (ASCII values only);
+    /// returns the S3 version id.
+    pub async fn put(
+        &self,
+        info: &FileInfo,
+        bytes: Vec<u8>,
+        metadata: &[(&str, &str)],
+    ) -> Result<Option<String>, StoreError> {
+        let mut request = self
+            .s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(&info.key)
+            .content_type(&info.content_type)
+            .content_disposition(&info.disposition)
+            .server_side_encryption(aws_sdk_s3::types::ServerSideEncryption::Aes256)
+            .body(ByteStream::from(bytes));
+        for (name, value) in metadata {
+            request = request.metadata(*name, *value);
+        }
+        let out = request.send().await.map_err(StoreError::sdk)?;
+        Ok(out.version_id().map(str::to_string))
+    }
+
+    /// The metadata, version id and size of the current version of a file, `None` if absent.
+    pub async fn head(&self, key: &str) -> Result<Option<StoredFile>, StoreError> {
+        match self
+            .s3
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(StoredFile {
+                metadata: out.metadata().cloned().unwrap_or_default(),
+                version_id: out.version_id().map(str::to_string),
+                size: out.content_length().unwrap_or_default(),
+            })),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(StoreError::sdk(e)),
+        }
+    }
+
+    /// Every version id of a file, newest first.
+    pub async fn versions(&self, key: &str) -> Result<Vec<String>, StoreError> {
+        let out = self
+            .s3
+            .list_object_versions()
+            .bucket(&self.bucket)
+            .prefix(key)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        Ok(out
+            .versions()
+            .iter()
+            .filter(|v| v.key() == Some(key))
+            .filter_map(|v| v.version_id().map(str::to_string))
+            .collect())
+    }
+
+    /// A URL that downloads one version of a file for `valid_for`, without credentials.
+    pub async fn presigned_version(
         &self,
         key: &str,
+        version_id: Option<&str>,
         valid_for: Duration,
     ) -> Result<String, StoreError> {
         let config = PresigningConfig::expires_in(valid_for).map_err(StoreError::sdk)?;
@@ -62,11 +125,29 @@ impl Documents {
             .get_object()
             .bucket(&self.bucket)
             .key(key)
+            .set_version_id(version_id.map(str::to_string))
             .presigned(config)
             .await
             .map_err(StoreError::sdk)?;
         Ok(request.uri().to_string())
     }
+
+    /// A URL that downloads the current version of a file for `valid_for`, without credentials.
+    pub async fn presigned_get(
+        &self,
+        key: &str,
+        valid_for: Duration,
+    ) -> Result<String, StoreError> {
+        self.presigned_version(key, None, valid_for).await
+    }
+}
+
+/// What S3 knows of a stored file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    pub metadata: std::collections::HashMap<String, String>,
+    pub version_id: Option<String>,
+    pub size: i64,
 }
 
 /// A file being written (see [`Documents::upload`]).

@@ -13,28 +13,36 @@ mod audit;
 mod aws;
 mod cache;
 mod cases;
+mod certificates;
 mod cursor;
 mod documents;
+mod effects;
 mod error;
 mod item;
 mod login_states;
 mod sessions;
 mod staff;
+mod stream_json;
 
 pub use applications::{
     ApplicationPage, ApplicationRecord, Applications, AuditNote, Certification, ChangeOf,
     CommitError, Decision, Extra, FieldComment, IdempotentResult, PaperFiling, Rejection,
-    ReturnNote, Submission, new_draft,
+    ReturnNote, Submission, from_item as application_from_item, new_draft,
 };
 pub use audit::{Actor, AuditRecord, version_hash};
 pub use aws::{AwsClients, Health};
 pub use cache::Cache;
 pub use cases::{CaseFilter, CasePage, CaseRecord, Cases, search_text};
-pub use documents::{Documents, FileInfo, Upload};
+pub use certificates::{
+    CertificateDocument, CertificateRecord, Certificates, CheckEntry, DownloadEntry, certificate_id,
+};
+pub use documents::{Documents, FileInfo, StoredFile, Upload};
+pub use effects::{Claim, EffectSpec, Effects, ParkedEffect};
 pub use error::StoreError;
 pub use login_states::{LoginState, LoginStates};
 pub use sessions::{SessionRecord, Sessions};
 pub use staff::{StaffDirectory, StaffMember, StaffRole};
+pub use stream_json::{item_from_json, item_to_json};
 
 /// Current time as an RFC 3339 string in UTC, the format of every timestamp we store.
 pub fn now_rfc3339() -> String {

@@ -163,6 +163,23 @@ pub struct Function {
     pub memory_mb: u32,
     pub timeout_seconds: u32,
     pub routes: Vec<Route>,
+    /// DynamoDB stream event sources (event source mappings).
+    pub streams: Vec<StreamSource>,
+}
+
+/// A `Type: DynamoDB` event of a function: an event source mapping on a table's stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamSource {
+    pub event: String,
+    /// The logical id of the table whose stream it reads (`!GetAtt Table.StreamArn`).
+    pub table: String,
+    pub batch_size: u32,
+    /// Retries of a failing batch before the mapping gives up on it.
+    pub maximum_retry_attempts: u32,
+    /// `FunctionResponseTypes: [ReportBatchItemFailures]`.
+    pub report_batch_item_failures: bool,
+    /// `FilterCriteria.Filters[].Pattern`, as JSON (a record passes if any pattern matches).
+    pub filter_patterns: Vec<String>,
 }
 
 /// A key attribute: name and whether it is the hash (partition) or range (sort) key.
@@ -210,6 +227,10 @@ pub struct Template {
     pub functions: Vec<Function>,
     pub tables: Vec<Table>,
     pub buckets: Vec<Bucket>,
+    /// `AWS::SES::EmailIdentity` resources: the identity (a domain or address) each verifies.
+    pub email_identities: Vec<Expr>,
+    /// Every resource: logical id → type.
+    pub resources: BTreeMap<String, String>,
 }
 
 impl Template {
@@ -261,6 +282,7 @@ impl Template {
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let props = resource.get("Properties");
+            template.resources.insert(id.clone(), kind.to_string());
             match kind {
                 "AWS::Serverless::Function" => {
                     let binary = resource
@@ -277,6 +299,7 @@ impl Template {
                     let mut environment = global_env.clone();
                     environment.extend(environment_of(props)?);
                     let routes = routes_of(&id, props)?;
+                    let streams = streams_of(&id, props)?;
                     let memory = props
                         .and_then(|p| p.get("MemorySize"))
                         .and_then(Value::as_u64);
@@ -288,6 +311,7 @@ impl Template {
                         memory_mb: memory.or(global_memory).unwrap_or(128) as u32,
                         timeout_seconds: timeout.or(global_timeout).unwrap_or(3) as u32,
                         routes,
+                        streams,
                     });
                 }
                 "AWS::DynamoDB::Table" => template.tables.push(table_of(&id, props)?),
@@ -302,6 +326,14 @@ impl Template {
                         == Some("Enabled"),
                     logical_id: id,
                 }),
+                "AWS::SES::EmailIdentity" => {
+                    if let Some(identity) = props
+                        .and_then(|p| p.get("EmailIdentity"))
+                        .and_then(Expr::from_value)
+                    {
+                        template.email_identities.push(identity);
+                    }
+                }
                 _ => {}
             }
         }
@@ -423,6 +455,64 @@ fn routes_of(function: &str, props: Option<&Value>) -> Result<Vec<Route>, Templa
         });
     }
     Ok(routes)
+}
+
+fn streams_of(function: &str, props: Option<&Value>) -> Result<Vec<StreamSource>, TemplateError> {
+    let mut streams = Vec::new();
+    let Some(events) = props
+        .and_then(|p| p.get("Events"))
+        .and_then(Value::as_mapping)
+    else {
+        return Ok(streams);
+    };
+    for (name, event) in events {
+        if event.get("Type").and_then(Value::as_str) != Some("DynamoDB") {
+            continue;
+        }
+        let name = key_str(name)?;
+        let p = event.get("Properties");
+        let table = match p.and_then(|p| p.get("Stream")).and_then(Expr::from_value) {
+            Some(Expr::GetAtt(table, attribute)) if attribute == "StreamArn" => table,
+            _ => {
+                return Err(TemplateError::Shape(format!(
+                    "{function}.{name}: Stream must be !GetAtt <Table>.StreamArn"
+                )));
+            }
+        };
+        let number = |key: &str, default: u64| {
+            p.and_then(|p| p.get(key))
+                .and_then(Value::as_u64)
+                .unwrap_or(default) as u32
+        };
+        let report_batch_item_failures = p
+            .and_then(|p| p.get("FunctionResponseTypes"))
+            .and_then(Value::as_sequence)
+            .is_some_and(|types| {
+                types
+                    .iter()
+                    .any(|t| t.as_str() == Some("ReportBatchItemFailures"))
+            });
+        let filter_patterns = p
+            .and_then(|p| p.get("FilterCriteria"))
+            .and_then(|f| f.get("Filters"))
+            .and_then(Value::as_sequence)
+            .map(|filters| {
+                filters
+                    .iter()
+                    .filter_map(|f| f.get("Pattern")?.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        streams.push(StreamSource {
+            event: name,
+            table,
+            batch_size: number("BatchSize", 100),
+            maximum_retry_attempts: number("MaximumRetryAttempts", 10_000),
+            report_batch_item_failures,
+            filter_patterns,
+        });
+    }
+    Ok(streams)
 }
 
 fn key_schema_of(value: Option<&Value>) -> Vec<KeyElement> {

@@ -1,0 +1,23 @@
+#![forbid(unsafe_code)]
+
+use keiryoku_fn_documents::{DocumentsState, app};
+use keiryoku_http::{Site, env_var};
+use keiryoku_store::{
+    Applications, AwsClients, Cases, Certificates, Documents, Sessions, StaffDirectory,
+};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let aws = AwsClients::from_env().await;
+    let table = env_var("TABLE_NAME")?;
+    let state = DocumentsState {
+        site: Site::from_env()?,
+        sessions: Sessions::new(aws.dynamodb.clone(), &table),
+        staff: StaffDirectory::new(aws.dynamodb.clone(), &table),
+        applications: Applications::new(aws.dynamodb.clone(), &table),
+        cases: Cases::new(aws.dynamodb.clone(), &table),
+        certificates: Certificates::new(aws.dynamodb.clone(), &table),
+        documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),
+    };
+    keiryoku_http::run(app(state)).await
+}

@@ -1,0 +1,431 @@
+//! Certificates and mail, end to end: approval → the 認定書 in S3 within seconds, readable by
+//! pdftotext and pdftoppm, its SHA-256 confirmed by public verification; the mail in moto's
+//! outbox to the address on record; downloads recorded and refused to others; an SES outage
+//! parks the mail and an operator's replay sends it exactly once.
+
+use std::time::Duration;
+
+use keiryoku_e2e::{
+    Browser, Sent, api_url, complete_plan, json, logged_in, problem, staff_logged_in, submitted,
+    table_name, unique_key,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// Tests that touch SES's state (or count mail) run one at a time.
+static SES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const APPLICANT_EMAIL: &str = "ichiro.keizai@kasumigaseki-seiki.example.jp";
+
+async fn certified(applicant: &Browser) -> Value {
+    let record = submitted(applicant, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default();
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let response = reviewer
+        .post(&format!("/review/cases/{id}/approve"))
+        .header("if-match", format!("\"{}\"", record["version"]))
+        .sent()
+        .await;
+    let body = json(response).await;
+    assert_eq!(body["status"], "certified", "{body}");
+    body
+}
+
+/// The certificate PDF through the owner's download (303 to a short-lived link, followed).
+async fn download_when_ready(owner: &Browser, id: &str) -> Vec<u8> {
+    for _ in 0..100 {
+        let response = owner
+            .get(&format!("/applications/{id}/certificate"))
+            .sent()
+            .await;
+        if response.status() == 200 {
+            return response
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+        }
+        assert_eq!(response.status(), 409, "not ready yet, or an error");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no certificate for {id} within 10 seconds");
+}
+
+/// Every mail moto's SES has sent.
+async fn outbox() -> Vec<Value> {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+    let data = json(
+        reqwest::get(format!("{endpoint}/moto-api/data.json"))
+            .await
+            .unwrap_or_else(|e| panic!("moto: {e}")),
+    )
+    .await;
+    data["ses"]["Message"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn mail_about<'a>(outbox: &'a [Value], needle: &str) -> Vec<&'a Value> {
+    outbox
+        .iter()
+        .filter(|m| m["body"].as_str().unwrap_or_default().contains(needle))
+        .collect()
+}
+
+/// The mail whose body contains `needle`, once at least one has arrived (5 s at most).
+async fn mail_arriving(needle: &str) -> Vec<Value> {
+    for _ in 0..50 {
+        let found: Vec<Value> = mail_about(&outbox().await, needle)
+            .into_iter()
+            .cloned()
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Vec::new()
+}
+
+fn run(program: &str, args: &[&str]) -> String {
+    let output = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (make setup installs poppler-utils)"));
+    assert!(output.status.success(), "{program} {args:?} failed");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn approval_issues_a_verifiable_certificate_and_mails_the_applicant() {
+    let _ses = SES.lock().await;
+    let owner = logged_in("applicant-tokyo").await;
+    let record = certified(&owner).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let number = record["certification"]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let pdf = download_when_ready(&owner, &id).await;
+    assert!(pdf.starts_with(b"%PDF"), "a PDF");
+
+    // Read as people and machines read it.
+    let dir = std::env::temp_dir().join(format!("keiryoku-cert-{id}"));
+    std::fs::create_dir_all(&dir).unwrap_or_default();
+    let path = dir.join("certificate.pdf");
+    std::fs::write(&path, &pdf).unwrap_or_default();
+    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
+    assert!(text.contains("株式会社霞が関精機"), "{text}");
+    assert!(text.contains(&number), "{text}");
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date();
+    let wareki = format!(
+        "令和{}年{}月{}日",
+        if today.year() == 2019 {
+            "元".to_string()
+        } else {
+            (today.year() - 2018).to_string()
+        },
+        u8::from(today.month()),
+        today.day()
+    );
+    assert!(text.contains(&wareki), "{wareki} in {text}");
+    let image = dir.join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-r",
+            "40",
+            "-png",
+            "-singlefile",
+            &path.display().to_string(),
+            &image.display().to_string(),
+        ],
+    );
+    assert!(std::fs::metadata(dir.join("page.png")).is_ok_and(|m| m.len() > 1000));
+
+    // Public verification, without login: valid, and the SHA-256 of the downloaded bytes.
+    let certificate_id = text
+        .split(|c: char| c.is_whitespace())
+        .find_map(|w| w.split("/verify/").nth(1).map(str::to_string))
+        .unwrap_or_else(|| panic!("verify URL printed on the certificate: {text}"));
+    let anyone = Browser::new();
+    let verified = json(
+        anyone
+            .get(&format!("/verify/{certificate_id}"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(verified["valid"], true);
+    assert_eq!(verified["certification_number"], number);
+    let sha: String = Sha256::digest(&pdf)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(verified["sha256"], sha);
+    let unknown = problem(
+        anyone
+            .get("/verify/00000000-0000-0000-0000-000000000000")
+            .sent()
+            .await,
+        404,
+    )
+    .await;
+    assert_eq!(unknown["type"], "urn:keiryoku:problem:unknown-certificate");
+    // The check is recorded.
+    let checks = keiryoku_e2e::dynamodb()
+        .await
+        .query()
+        .table_name(table_name())
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("CHECKS#{certificate_id}")),
+        )
+        .send()
+        .await
+        .map(|o| o.count())
+        .unwrap_or_default();
+    assert_eq!(checks, 1);
+
+    // The mail went to the address on record, with the fixed subject, once.
+    let mails = mail_arriving(&number).await;
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(
+        mails[0]["destinations"]["ToAddresses"],
+        json!([APPLICANT_EMAIL])
+    );
+    assert!(
+        mails[0]["subject"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("【経営力向上計画】計画が認定されました")
+    );
+
+    // Every download is listed, to the owner and to the reviewers; nobody else downloads.
+    let other = logged_in("applicant-osaka").await;
+    problem(
+        other
+            .get(&format!("/applications/{id}/certificate"))
+            .sent()
+            .await,
+        404,
+    )
+    .await;
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    problem(
+        reviewer
+            .get(&format!("/applications/{id}/certificate"))
+            .sent()
+            .await,
+        403,
+    )
+    .await;
+    download_when_ready(&owner, &id).await;
+    let listed = json(
+        owner
+            .get(&format!("/applications/{id}/certificate/downloads"))
+            .sent()
+            .await,
+    )
+    .await;
+    let items = listed["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["sub"], "100001");
+    assert_eq!(items[0]["source_ip"], "127.0.0.1");
+    let seen_by_reviewer = json(
+        reviewer
+            .get(&format!("/review/cases/{id}/downloads"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(seen_by_reviewer["items"], listed["items"]);
+    let other_authority = staff_logged_in("reviewer-kinki-meti").await;
+    problem(
+        other_authority
+            .get(&format!("/review/cases/{id}/downloads"))
+            .sent()
+            .await,
+        404,
+    )
+    .await;
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn admin(args: &[&str]) -> std::process::Output {
+    let binary =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/keiryoku-admin");
+    std::process::Command::new(&binary)
+        .args(args)
+        .env("TABLE_NAME", table_name())
+        .env(
+            "DOCUMENTS_BUCKET",
+            std::env::var("KEIRYOKU_BUCKET").unwrap_or_default(),
+        )
+        .env(
+            "MAIL_FROM",
+            std::env::var("KEIRYOKU_MAIL_FROM").unwrap_or_default(),
+        )
+        .env("PUBLIC_BASE_URL", api_url())
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", binary.display()))
+}
+
+#[tokio::test]
+async fn an_ses_outage_parks_the_mail_and_a_replay_sends_it_exactly_once() {
+    let _ses = SES.lock().await;
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let ses = aws_sdk_sesv2::Client::new(&config);
+    let domain = std::env::var("KEIRYOKU_MAIL_FROM")
+        .unwrap_or_default()
+        .split('@')
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    // SES refuses to send from an unverified identity: the outage.
+    ses.delete_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+
+    let owner = logged_in("applicant-tokyo").await;
+    let record = certified(&owner).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let number = record["certification"]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // The certificate does not need SES: it is issued anyway.
+    download_when_ready(&owner, &id).await;
+
+    // The mail is retried, then parked for an operator.
+    let key = format!("{id}#{}#mail:certified", record["version"]);
+    let mut parked = false;
+    for _ in 0..100 {
+        let listed = String::from_utf8_lossy(&admin(&["effects", "list"]).stdout).into_owned();
+        if listed.contains(&key) {
+            assert!(
+                listed.contains("Email address not verified") || listed.contains("not verified"),
+                "{listed}"
+            );
+            parked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Restore SES before asserting, so that a failure here does not break later tests.
+    ses.create_email_identity()
+        .email_identity(&domain)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(parked, "{key} parked");
+    assert!(
+        mail_about(&outbox().await, &number).is_empty(),
+        "no mail while SES is down"
+    );
+
+    // The operator replays it: one mail. A second replay is refused: still one.
+    let replay = admin(&["effects", "replay", "--key", &key]);
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let again = admin(&["effects", "replay", "--key", &key]);
+    assert!(!again.status.success(), "a done effect is not parked");
+    let mails = mail_about(&outbox().await, &number).len();
+    assert_eq!(mails, 1);
+
+    // And exactly one certificate: one S3 version, one record.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let versions = s3
+        .list_object_versions()
+        .bucket(std::env::var("KEIRYOKU_BUCKET").unwrap_or_default())
+        .prefix(format!("certificates/{id}/"))
+        .send()
+        .await
+        .map(|o| o.versions().len())
+        .unwrap_or_default();
+    assert_eq!(versions, 1);
+}
+
+#[tokio::test]
+async fn a_name_with_crlf_and_bcc_makes_one_well_formed_mail_to_one_recipient() {
+    let _ses = SES.lock().await;
+    let owner = logged_in("applicant-tokyo").await;
+    let marker = unique_key("inject");
+    let mut plan = complete_plan();
+    plan["applicant"]["name"] = json!(format!(
+        "株式会社改行{marker}\r\nBcc: victim@example.com\r\nSubject: 当選"
+    ));
+    submitted(&owner, plan).await;
+    let mails = mail_arriving(&marker).await;
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(
+        mail["destinations"]["ToAddresses"],
+        json!([APPLICANT_EMAIL])
+    );
+    assert!(
+        mail["destinations"]
+            .get("BccAddresses")
+            .is_none_or(|b| b.as_array().is_none_or(Vec::is_empty))
+    );
+    let subject = mail["subject"].as_str().unwrap_or_default();
+    assert!(
+        subject.starts_with("【経営力向上計画】申請を受け付けました") && !subject.contains("当選")
+    );
+    let body = mail["body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains(&format!(
+            "株式会社改行{marker} Bcc: victim@example.com Subject: 当選 御中"
+        )),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn the_application_pdf_is_the_plan_as_filed() {
+    let owner = logged_in("applicant-tokyo").await;
+    let record = submitted(&owner, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default();
+    let response = owner
+        .get(&format!("/applications/{id}/application.pdf"))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let pdf = response.bytes().await.unwrap_or_default();
+    let path = std::env::temp_dir().join(format!("keiryoku-application-{id}.pdf"));
+    std::fs::write(&path, &pdf).unwrap_or_default();
+    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
+    assert!(text.contains("経営力向上計画に係る認定申請書"), "{text}");
+    assert!(text.contains("株式会社霞が関精機"));
+    assert!(
+        text.contains(
+            record["submission"]["receipt_number"]
+                .as_str()
+                .unwrap_or("?")
+        )
+    );
+    let _ = std::fs::remove_file(path);
+    // Another company cannot have it.
+    let other = logged_in("applicant-osaka").await;
+    problem(
+        other
+            .get(&format!("/applications/{id}/application.pdf"))
+            .sent()
+            .await,
+        404,
+    )
+    .await;
+}
