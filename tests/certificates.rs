@@ -147,10 +147,7 @@ async fn approval_issues_a_verifiable_certificate_and_mails_the_applicant() {
     assert!(std::fs::metadata(dir.join("page.png")).is_ok_and(|m| m.len() > 1000));
 
     // Public verification, without login: valid, and the SHA-256 of the downloaded bytes.
-    let certificate_id = text
-        .split(|c: char| c.is_whitespace())
-        .find_map(|w| w.split("/verify/").nth(1).map(str::to_string))
-        .unwrap_or_else(|| panic!("verify URL printed on the certificate: {text}"));
+    let certificate_id = printed_certificate_id(&pdf, "approval");
     let anyone = Browser::new();
     let verified = json(
         anyone
@@ -418,6 +415,32 @@ async fn the_application_pdf_is_the_plan_as_filed() {
         )
     );
     let _ = std::fs::remove_file(path);
+    // The record of the submission is kept in the documents bucket as well.
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let key = format!("applications/{id}/{}.pdf", record["submission"]["revision"]);
+    let mut stored = None;
+    for _ in 0..50 {
+        if let Ok(head) = s3
+            .head_object()
+            .bucket(std::env::var("KEIRYOKU_BUCKET").unwrap_or_default())
+            .key(&key)
+            .send()
+            .await
+        {
+            stored = head.metadata().and_then(|m| m.get("sha256").cloned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        stored.is_some_and(|sha| sha.len() == 64),
+        "{key} stored with its hash"
+    );
     // Another company cannot have it.
     let other = logged_in("applicant-osaka").await;
     problem(
@@ -428,4 +451,98 @@ async fn the_application_pdf_is_the_plan_as_filed() {
         404,
     )
     .await;
+}
+
+/// The certificate id printed on a certificate (from its verification URL).
+fn printed_certificate_id(pdf: &[u8], label: &str) -> String {
+    let path = std::env::temp_dir().join(format!("keiryoku-{label}-{}.pdf", uuid::Uuid::new_v4()));
+    std::fs::write(&path, pdf).unwrap_or_default();
+    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
+    let _ = std::fs::remove_file(&path);
+    text.split(char::is_whitespace)
+        .find_map(|w| w.split("/verify/").nth(1).map(str::to_string))
+        .unwrap_or_else(|| panic!("verify URL printed on the certificate: {text}"))
+}
+
+#[tokio::test]
+async fn a_certified_change_supersedes_the_certificate_and_a_rerender_keeps_the_first() {
+    let owner = logged_in("applicant-tokyo").await;
+    let record = certified(&owner).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let first = download_when_ready(&owner, &id).await;
+    let certificate = printed_certificate_id(&first, "first");
+    let anyone = Browser::new();
+
+    // Re-rendered after a template fix: a second document; the first is kept and still checks.
+    let rerendered = admin(&["certificates", "rerender", "--id", &certificate]);
+    assert!(
+        rerendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rerendered.stderr)
+    );
+    let verified = json(anyone.get(&format!("/verify/{certificate}")).sent().await).await;
+    let documents = verified["documents"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(documents.len(), 2);
+    let first_sha: String = Sha256::digest(&first)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(documents[0]["sha256"], first_sha);
+    assert_eq!(verified["sha256"], documents[1]["sha256"]);
+
+    // A change application, certified, supersedes the certificate it changes.
+    let change = json(
+        owner
+            .post(&format!("/applications/{id}/change"))
+            .header("idempotency-key", unique_key("change"))
+            .sent()
+            .await,
+    )
+    .await;
+    let change_id = change["id"].as_str().unwrap_or_default().to_string();
+    let submitted_change = json(
+        owner
+            .post(&format!("/applications/{change_id}/submit"))
+            .header("idempotency-key", unique_key("submit-change"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        submitted_change["status"], "submitted",
+        "{submitted_change}"
+    );
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let approved = json(
+        reviewer
+            .post(&format!("/review/cases/{change_id}/approve"))
+            .header("if-match", format!("\"{}\"", submitted_change["version"]))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(approved["status"], "certified");
+    let new_certificate =
+        printed_certificate_id(&download_when_ready(&owner, &change_id).await, "change");
+    let mut old = Value::Null;
+    for _ in 0..50 {
+        old = json(anyone.get(&format!("/verify/{certificate}")).sent().await).await;
+        if old["status"] == "superseded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(old["status"], "superseded");
+    assert_eq!(old["valid"], false);
+    let new = json(
+        anyone
+            .get(&format!("/verify/{new_certificate}"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(new["valid"], true);
 }

@@ -600,3 +600,82 @@ async fn the_operator_command_manages_the_directory_and_deactivation_is_immediat
     admin(&["staff", "remove", "--sub", "900010"]);
     assert!(!admin(&["staff", "list"]).contains("\"sub\":\"900010\""));
 }
+
+#[tokio::test]
+async fn every_search_condition_narrows_the_results_and_pages_through_the_url() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let id = id_of(&submitted(&applicant, complete_plan()).await);
+    let kanto = staff_logged_in("reviewer-kanto-meti").await;
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date();
+    let yesterday = today.previous_day().unwrap_or(today);
+    let found = |query: String| {
+        let kanto = &kanto;
+        let id = id.clone();
+        async move {
+            let mut path = format!("/review/cases?{query}&limit=200");
+            loop {
+                let page = json(kanto.get(&path).sent().await).await;
+                let items = page["items"].as_array().cloned().unwrap_or_default();
+                if items.iter().any(|c| c["application_id"] == id.as_str()) {
+                    // Each listed case has a stable URL.
+                    let item = items.iter().find(|c| c["application_id"] == id.as_str());
+                    assert_eq!(
+                        item.map(|c| c["url"].clone()),
+                        Some(json!(format!("/review/cases/{id}")))
+                    );
+                    return true;
+                }
+                match page["next"].as_str() {
+                    Some(next) => path = next.to_string(),
+                    None => return false,
+                }
+            }
+        }
+    };
+    let company = url::form_urlencoded::byte_serialize("霞が関精機".as_bytes()).collect::<String>();
+    // Every condition that holds finds it…
+    assert!(found(format!(
+        "status=submitted&received_from={today}&received_to={today}&prefecture=13&industry=2431&company={company}&corporate_number=9010401234567"
+    ))
+    .await);
+    assert!(
+        found("industry=24".into()).await,
+        "a 中分類 finds its 細分類"
+    );
+    // …and each one that does not hold excludes it.
+    for miss in [
+        "status=certified".to_string(),
+        format!("received_to={yesterday}"),
+        "prefecture=27".into(),
+        "industry=0621".into(),
+        format!(
+            "company={}",
+            url::form_urlencoded::byte_serialize("浪速".as_bytes()).collect::<String>()
+        ),
+        "corporate_number=7120001234561".into(),
+        format!("certified_from={today}"),
+    ] {
+        assert!(!found(miss.clone()).await, "{miss} excludes it");
+    }
+    // A page of one follows the cursor in the URL and never repeats a case.
+    let mut seen = std::collections::HashSet::new();
+    let mut path = "/review/cases?prefecture=13&limit=1".to_string();
+    for _ in 0..5 {
+        let page = json(kanto.get(&path).sent().await).await;
+        for item in page["items"].as_array().into_iter().flatten() {
+            assert!(
+                seen.insert(item["application_id"].to_string()),
+                "no repeats"
+            );
+        }
+        match page["next"].as_str() {
+            Some(next) => {
+                assert!(next.contains("prefecture=13") && next.contains("cursor="));
+                path = next.to_string();
+            }
+            None => break,
+        }
+    }
+}

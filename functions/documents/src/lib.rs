@@ -260,11 +260,6 @@ async fn application_pdf(
             ));
         }
     };
-    let tables = keiryoku_domain::tables::tables();
-    let addressees = office_ids
-        .iter()
-        .filter_map(|o| tables.office(o).map(|(_, office)| office.title.clone()))
-        .collect();
     let applied_on = time::Date::parse(
         &applied_on,
         &time::format_description::well_known::Iso8601::DATE,
@@ -274,11 +269,7 @@ async fn application_pdf(
         .map_err(|_| ApiError::Internal("stored plan is not an object".into()))?;
     let pdf = keiryoku_pdf::application::render(
         &plan,
-        &keiryoku_pdf::application::ApplicationMeta {
-            applied_on,
-            addressees,
-            receipt_number: receipt,
-        },
+        &keiryoku_pdf::application::ApplicationMeta::for_offices(applied_on, &office_ids, receipt),
     )
     .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut response = pdf.into_response();

@@ -83,6 +83,14 @@ fn certificate_data(
     })
 }
 
+/// SHA-256 of bytes, hex.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn storage_key(application_id: &str, certificate: &str) -> String {
     format!("certificates/{application_id}/{certificate}.pdf")
 }
@@ -94,10 +102,7 @@ async fn store(
     key: &str,
 ) -> Result<CertificateDocument, String> {
     let rendered = keiryoku_pdf::certificate::render(data).map_err(|e| format!("render: {e}"))?;
-    let sha256: String = Sha256::digest(&rendered.pdf)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = sha256_hex(&rendered.pdf);
     let size = i64::try_from(rendered.pdf.len()).unwrap_or(i64::MAX);
     let info = FileInfo {
         key: key.to_string(),

@@ -51,7 +51,7 @@ pub fn effects_of(old: Option<&ApplicationRecord>, new: &ApplicationRecord) -> V
         effect: effect.to_string(),
     };
     match new.status.as_str() {
-        "submitted" => vec![spec("mail:received")],
+        "submitted" => vec![spec("application-record"), spec("mail:received")],
         "returned" => vec![spec("mail:returned")],
         "certified" => vec![spec("certificate"), spec("mail:certified")],
         "rejected" => vec![spec("mail:rejected")],
@@ -126,6 +126,7 @@ impl Effector {
     ) -> Result<Value, String> {
         match spec.effect.as_str() {
             "certificate" => certificate::issue(self, record).await,
+            "application-record" => self.application_record(record).await,
             mail if mail.starts_with("mail:") => {
                 let event = match &mail[5..] {
                     "received" => Event::Received,
@@ -139,6 +140,49 @@ impl Effector {
             }
             other => Err(format!("unknown effect {other}")),
         }
+    }
+
+    /// Keeps the application as submitted, as a PDF under `applications/<id>/<revision>.pdf`
+    /// (one per submission, the record of what was filed).
+    async fn application_record(&self, record: &ApplicationRecord) -> Result<Value, String> {
+        let submission = record.submission.as_ref().ok_or("never submitted")?;
+        let key = format!("applications/{}/{}.pdf", record.id, submission.revision);
+        if let Some(stored) = self.documents.head(&key).await.map_err(|e| e.to_string())? {
+            return Ok(
+                json!({ "key": key, "sha256": stored.metadata.get("sha256"), "existing": true }),
+            );
+        }
+        let applied_on = time::Date::parse(
+            &submission.received_on,
+            &time::format_description::well_known::Iso8601::DATE,
+        )
+        .map_err(|e| format!("received_on: {e}"))?;
+        let plan = keiryoku_domain::plan::Plan::from_json(record.plan.clone())
+            .map_err(|e| format!("plan: {e}"))?;
+        let pdf = keiryoku_pdf::application::render(
+            &plan,
+            &keiryoku_pdf::application::ApplicationMeta::for_offices(
+                applied_on,
+                &submission.office_ids,
+                Some(submission.receipt_number.clone()),
+            ),
+        )
+        .map_err(|e| format!("render: {e}"))?;
+        let sha256 = certificate::sha256_hex(&pdf);
+        let info = keiryoku_store::FileInfo {
+            key: key.clone(),
+            content_type: "application/pdf".into(),
+            disposition: format!("attachment; filename=\"application-{}.pdf\"", record.id),
+        };
+        self.documents
+            .put(
+                &info,
+                pdf,
+                &[("sha256", &sha256), ("application-id", &record.id)],
+            )
+            .await
+            .map_err(|e| format!("store PDF: {e}"))?;
+        Ok(json!({ "key": key, "sha256": sha256 }))
     }
 
     async fn mail(&self, event: Event, record: &ApplicationRecord) -> Result<Value, String> {
@@ -329,7 +373,7 @@ mod tests {
     fn the_sample_stream_events_decode_to_their_effects() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/effects");
         for (trigger, expected) in [
-            ("submitted", vec!["mail:received"]),
+            ("submitted", vec!["application-record", "mail:received"]),
             ("returned", vec!["mail:returned"]),
             ("certified", vec!["certificate", "mail:certified"]),
             ("rejected", vec!["mail:rejected"]),
@@ -361,7 +405,7 @@ mod tests {
         let submitted = record("submitted", 2);
         assert_eq!(
             names(Some(&record("draft", 1)), &submitted),
-            ["mail:received"]
+            ["application-record", "mail:received"]
         );
         assert_eq!(
             names(Some(&submitted), &record("certified", 3)),

@@ -29,6 +29,26 @@ pub struct ApplicationMeta {
     pub receipt_number: Option<String>,
 }
 
+impl ApplicationMeta {
+    /// The meta of an application filed on `applied_on` with the authorities `office_ids` (their
+    /// addressee titles from the routing tables; unknown ids are left out).
+    pub fn for_offices(
+        applied_on: Date,
+        office_ids: &[String],
+        receipt_number: Option<String>,
+    ) -> ApplicationMeta {
+        let tables = keiryoku_domain::tables::tables();
+        ApplicationMeta {
+            applied_on,
+            addressees: office_ids
+                .iter()
+                .filter_map(|o| tables.office(o).map(|(_, office)| office.title.clone()))
+                .collect(),
+            receipt_number,
+        }
+    }
+}
+
 /// A field as printed: the value, or what was sent when it is not of the expected type.
 fn text<T>(field: &Field<T>, show: impl Fn(&T) -> String) -> String {
     match field {
