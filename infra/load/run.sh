@@ -54,7 +54,7 @@ ticks() {
 }
 bin_dir=${KEIRYOKU_BIN_DIR:-target/debug}
 pids() { pgrep -f "$bin_dir/($1)( |\$)" | tr '\n' ' '; }
-functions=$(pids 'auth|applications|review|platform|reference')
+functions=$(pids 'auth|applications|review|platform|reference|documents|effects')
 gateway=$(pids 'local-stack')
 moto=$(pgrep -f "infra/moto/serve.py" | tr '\n' ' ')
 hz=$(getconf CLK_TCK)

@@ -29,7 +29,9 @@ pub enum GbizInfoError {
 
 /// A client of `GET {base_url}/v2/hojin/{corporate_number}`.
 pub struct GbizInfoClient {
-    http: reqwest::Client,
+    /// Built at the first lookup: building it loads the TLS trust roots, which a cold start that
+    /// never prefills should not pay for.
+    http: std::sync::OnceLock<reqwest::Client>,
     base_url: String,
     token: ClientSecret,
     timeout: Duration,
@@ -43,13 +45,8 @@ impl GbizInfoClient {
         token: ClientSecret,
         timeout: Duration,
     ) -> GbizInfoClient {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .unwrap_or_default();
         GbizInfoClient {
-            http,
+            http: std::sync::OnceLock::new(),
             base_url: base_url.into().trim_end_matches('/').to_string(),
             token,
             timeout,
@@ -64,8 +61,14 @@ impl GbizInfoClient {
             .await
             .map_err(|e| GbizInfoError::Token(e.to_string()))?;
         let url = format!("{}/v2/hojin/{corporate_number}", self.base_url);
-        let response = self
-            .http
+        let http = self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .timeout(self.timeout)
+                .connect_timeout(self.timeout)
+                .build()
+                .unwrap_or_default()
+        });
+        let response = http
             .get(&url)
             .header("X-hojinInfo-api-token", token)
             .header("Accept", "application/json")
