@@ -17,7 +17,7 @@ use crate::runtime_api::FunctionRuntime;
 /// How often an idle stream is read.
 const POLL: Duration = Duration::from_millis(200);
 /// The pause before a failed batch is delivered again.
-const RETRY_PAUSE: Duration = Duration::from_millis(500);
+const RETRY_PAUSE: Duration = Duration::from_millis(200);
 
 /// Starts one reader per stream source of a function.
 pub async fn start(
@@ -143,7 +143,8 @@ impl Reader {
     }
 
     /// Invokes the function with a batch until it succeeds, retrying from the first failed
-    /// record, at most `MaximumRetryAttempts` times.
+    /// record. `MaximumRetryAttempts` bounds the retries without progress: a retry that got past
+    /// some records (the checkpoint moved) starts the count again.
     async fn deliver(&self, mut batch: Vec<Value>) {
         let mut retries = 0;
         while !batch.is_empty() {
@@ -166,7 +167,7 @@ impl Reader {
                 );
                 return;
             }
-            retries += 1;
+            retries = if index > 0 { 1 } else { retries + 1 };
             batch.drain(..index);
             tokio::time::sleep(RETRY_PAUSE).await;
         }
