@@ -4,7 +4,8 @@
 //! being classified here fails the test.
 
 use keiryoku_e2e::{
-    Browser, Sent, api_url, complete_plan, header, json, logged_in, staff_logged_in, unique_key,
+    Browser, Sent, api_url, complete_plan, header, json, logged_in, staff_logged_in, submitted,
+    unique_key,
 };
 use keiryoku_template::Template;
 use serde_json::{Value, json};
@@ -102,25 +103,9 @@ async fn every_route_refuses_the_wrong_people_and_nothing_changes() {
     let other_reviewer = staff_logged_in("reviewer-kinki-meti").await;
 
     // A submitted application of 株式会社霞が関精機, routed to 関東経済産業局.
-    let created = json(
-        owner
-            .post("/applications")
-            .json(&json!({"plan": complete_plan()}))
-            .sent()
-            .await,
-    )
-    .await;
-    let id = created["id"].as_str().unwrap_or_default().to_string();
-    let submitted = json(
-        owner
-            .post(&format!("/applications/{id}/submit"))
-            .header("idempotency-key", unique_key("submit"))
-            .sent()
-            .await,
-    )
-    .await;
-    assert_eq!(submitted["status"], "submitted");
-    let etag = format!("\"{}\"", submitted["version"]);
+    let record = submitted(&owner, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let etag = format!("\"{}\"", record["version"]);
     let before = fingerprint(&owner, &id).await;
 
     let mut checked = 0;
@@ -205,24 +190,9 @@ fn bad_bodies() -> Vec<(&'static str, Vec<u8>)> {
 async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
     let owner = logged_in("applicant-tokyo").await;
     let reviewer = staff_logged_in("reviewer-kanto-meti").await;
-    let created = json(
-        owner
-            .post("/applications")
-            .json(&json!({"plan": complete_plan()}))
-            .sent()
-            .await,
-    )
-    .await;
-    let id = created["id"].as_str().unwrap_or_default().to_string();
-    let submitted = json(
-        owner
-            .post(&format!("/applications/{id}/submit"))
-            .header("idempotency-key", unique_key("submit"))
-            .sent()
-            .await,
-    )
-    .await;
-    let etag = format!("\"{}\"", submitted["version"]);
+    let record = submitted(&owner, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let etag = format!("\"{}\"", record["version"]);
     let before = fingerprint(&owner, &id).await;
 
     let mut checked = 0;

@@ -89,6 +89,16 @@ async fn mail_arriving(needle: &str) -> Vec<Value> {
     Vec::new()
 }
 
+/// An S3 client pointed at moto (path-style, as moto serves buckets).
+async fn s3() -> aws_sdk_s3::Client {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
 fn run(program: &str, args: &[&str]) -> String {
     let output = std::process::Command::new(program)
         .args(args)
@@ -341,11 +351,7 @@ async fn an_ses_outage_parks_the_mail_and_a_replay_sends_it_exactly_once() {
     assert_eq!(mails, 1);
 
     // And exactly one certificate: one S3 version, one record.
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3().await;
     let versions = s3
         .list_object_versions()
         .bucket(std::env::var("KEIRYOKU_BUCKET").unwrap_or_default())
@@ -418,12 +424,7 @@ async fn the_application_pdf_is_the_plan_as_filed() {
     );
     let _ = std::fs::remove_file(path);
     // The record of the submission is kept in the documents bucket as well.
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3().await;
     let key = format!("applications/{id}/{}.pdf", record["submission"]["revision"]);
     let mut stored = None;
     for _ in 0..300 {

@@ -20,7 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use keiryoku_domain::plan::{Plan, get as field, rows};
 use keiryoku_domain::routing::{Outcome, RoutingRequest, route};
-use keiryoku_domain::status::{Action, Role, Status, transition};
+use keiryoku_domain::status::{Action, Role, Status, transition_stored};
 use keiryoku_domain::validation::{Context, Level, Report, validate_json};
 use keiryoku_http::{
     ApiError, ApplicantSession, FieldError, JsonBody, QueryParams, Site, etag, idempotency_key,
@@ -562,17 +562,22 @@ fn route_plan(plan: &serde_json::Value) -> Result<keiryoku_domain::routing::Rout
     }
 }
 
-/// The status an applicant's action leads to, or 409 with the status machine's reason.
-fn next_status(current: &ApplicationRecord, action: Action) -> Result<String, ApiError> {
-    let from: Status = serde_json::from_value(serde_json::Value::String(current.status.clone()))
-        .map_err(|_| ApiError::Internal(format!("unknown stored status {}", current.status)))?;
-    let to = transition(from, action, Role::Applicant)
-        .map_err(|reason| ApiError::Conflict(reason.to_string()))?;
-    let name = |s: Status| match serde_json::to_value(s) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    };
-    Ok(name(to))
+/// The owned application at the version in `If-Match`, and the status `action` leads it to
+/// (409 with the status machine's reason when it cannot, 412 when the version is stale).
+async fn transitionable(
+    state: &ApplicationsState,
+    session: &ApplicantSession,
+    id: &str,
+    headers: &HeaderMap,
+    action: Action,
+) -> Result<(ApplicationRecord, Status), ApiError> {
+    let current = owned(state, session, id).await?;
+    let expected = if_match(headers)?;
+    let to = transition_stored(&current.status, action, Role::Applicant)?;
+    if expected != current.version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    Ok((current, to))
 }
 
 /// Withdraws (取下げ) a draft, a submitted or a returned application. `If-Match` required.
@@ -582,14 +587,10 @@ async fn withdraw(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let current = owned(&state, &session, &id).await?;
-    let expected = if_match(&headers)?;
-    let to = next_status(&current, Action::Withdraw)?;
-    if expected != current.version {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let (current, to) = transitionable(&state, &session, &id, &headers, Action::Withdraw).await?;
+    let expected = current.version;
     let mut record = current.next_version();
-    record.status = to;
+    record.status = to.as_str().into();
     state
         .applications
         .commit(
@@ -612,12 +613,9 @@ async fn finalise(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let current = owned(&state, &session, &id).await?;
-    let expected = if_match(&headers)?;
-    let to = next_status(&current, Action::FinaliseForPaper)?;
-    if expected != current.version {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let (current, to) =
+        transitionable(&state, &session, &id, &headers, Action::FinaliseForPaper).await?;
+    let expected = current.version;
     let now = time::OffsetDateTime::now_utc();
     let today = keiryoku_domain::dates::japan_date(now);
     let routing = ready_to_file(&current.plan, today)?;
@@ -636,7 +634,7 @@ async fn finalise(
         routing: serde_json::to_value(&routing).map_err(|e| ApiError::Internal(e.to_string()))?,
     };
     let mut record = current.next_version();
-    record.status = to;
+    record.status = to.as_str().into();
     record.paper = Some(paper);
     state
         .applications
@@ -782,11 +780,7 @@ async fn history(
 
 /// 日本語の表示名 of a stored status.
 fn status_label(status: &str) -> &'static str {
-    serde_json::from_value::<keiryoku_domain::status::Status>(serde_json::Value::String(
-        status.to_string(),
-    ))
-    .map(|s| s.label())
-    .unwrap_or("不明")
+    Status::parse(status).map_or("不明", Status::label)
 }
 
 #[derive(Debug, Deserialize)]
@@ -812,15 +806,12 @@ async fn list(
             "limit は 1 から {MAX_PAGE} の整数で指定してください。"
         )));
     }
-    let status = params.status.map(|s| match serde_json::to_value(s) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    });
+    let status = params.status.map(Status::as_str);
     let page = state
         .applications
         .list_for_company(
             &session.record.company_id,
-            status.as_deref(),
+            status,
             limit,
             params.cursor.as_deref(),
         )

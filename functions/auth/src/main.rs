@@ -12,30 +12,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = AwsClients::from_env().await;
     let site = Site::from_env()?;
     let table = env_var("TABLE_NAME")?;
-    let secret =
-        ClientSecret::from_parameter(aws.sdk_config(), env_var("OIDC_CLIENT_SECRET_PARAMETER")?);
-    let oidc = OidcClient::new(
-        OidcConfig {
-            issuer: env_var("OIDC_ISSUER")?,
-            client_id: env_var("OIDC_CLIENT_ID")?,
-            redirect_uri: site.url("/auth/callback"),
-            scopes: "openid profile user email".into(),
-        },
-        secret,
-    );
-    let staff_secret = ClientSecret::from_parameter(
-        aws.sdk_config(),
-        env_var("STAFF_OIDC_CLIENT_SECRET_PARAMETER")?,
-    );
-    let staff_oidc = OidcClient::new(
-        OidcConfig {
-            issuer: env_var("STAFF_OIDC_ISSUER")?,
-            client_id: env_var("STAFF_OIDC_CLIENT_ID")?,
-            redirect_uri: site.url("/staff/callback"),
-            scopes: "openid profile user email".into(),
-        },
-        staff_secret,
-    );
+    let oidc = oidc_client(&aws, &site, "OIDC", "/auth/callback")?;
+    let staff_oidc = oidc_client(&aws, &site, "STAFF_OIDC", "/staff/callback")?;
     let session_ttl_seconds = env_var("SESSION_TTL_SECONDS")?
         .parse()
         .map_err(|e| ConfigError(format!("SESSION_TTL_SECONDS: {e}")))?;
@@ -52,4 +30,27 @@ async fn main() -> Result<(), lambda_http::Error> {
         site,
     };
     keiryoku_http::run(app(state)).await
+}
+
+/// The OIDC client configured by `<PREFIX>_ISSUER`, `<PREFIX>_CLIENT_ID` and
+/// `<PREFIX>_CLIENT_SECRET_PARAMETER`, called back at `callback`.
+fn oidc_client(
+    aws: &AwsClients,
+    site: &Site,
+    prefix: &str,
+    callback: &str,
+) -> Result<OidcClient, ConfigError> {
+    let secret = ClientSecret::from_parameter(
+        aws.sdk_config(),
+        env_var(&format!("{prefix}_CLIENT_SECRET_PARAMETER"))?,
+    );
+    Ok(OidcClient::new(
+        OidcConfig {
+            issuer: env_var(&format!("{prefix}_ISSUER"))?,
+            client_id: env_var(&format!("{prefix}_CLIENT_ID"))?,
+            redirect_uri: site.url(callback),
+            scopes: "openid profile user email".into(),
+        },
+        secret,
+    ))
 }

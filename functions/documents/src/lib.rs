@@ -251,7 +251,13 @@ async fn application_pdf(
         ),
         (None, Some(p)) => (
             p.office_ids.clone(),
-            p.finalised_at.chars().take(10).collect(),
+            // The day it was finalised in Japan (finalised_at is UTC).
+            time::OffsetDateTime::parse(
+                &p.finalised_at,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map(|at| keiryoku_domain::dates::japan_date(at).to_string())
+            .unwrap_or_default(),
             None,
         ),
         (None, None) => {

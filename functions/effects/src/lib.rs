@@ -328,7 +328,8 @@ fn application(image: Option<&Value>) -> Option<ApplicationRecord> {
 /// deliver again (`ReportBatchItemFailures`): the first one that failed and every one after it,
 /// so order is kept.
 pub async fn handle(effector: &Effector, event: &Value) -> Value {
-    let event: StreamEvent = match serde_json::from_value(event.clone()) {
+    // Read in place: a batch can carry megabytes of images.
+    let event = match StreamEvent::deserialize(event) {
         Ok(event) => event,
         Err(e) => {
             tracing::error!(error = %e, "not a DynamoDB stream event; nothing to do");

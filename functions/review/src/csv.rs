@@ -47,11 +47,8 @@ fn cell(value: &str) -> String {
 }
 
 fn status_label(status: &str) -> String {
-    serde_json::from_value::<keiryoku_domain::status::Status>(serde_json::Value::String(
-        status.to_string(),
-    ))
-    .map(|s| s.label().to_string())
-    .unwrap_or_else(|_| status.to_string())
+    keiryoku_domain::status::Status::parse(status)
+        .map_or_else(|| status.to_string(), |s| s.label().to_string())
 }
 
 fn decision_label(decision: &str) -> &str {

@@ -22,7 +22,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use keiryoku_domain::diff::{FieldChange, changes};
-use keiryoku_domain::status::{Action, Role, Status, transition};
+use keiryoku_domain::status::{Action, Role, Status, transition_stored};
 use keiryoku_domain::validation::{Context, Level, Report, validate_json};
 use keiryoku_http::{
     ApiError, FieldError, JsonBody, QueryParams, Site, StaffSession, etag, if_match, is_issued_id,
@@ -155,13 +155,6 @@ pub(crate) struct SearchParams {
     cursor: Option<String>,
 }
 
-fn status_name(status: Status) -> String {
-    match serde_json::to_value(status) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
-}
-
 impl SearchParams {
     /// The store filter, or every problem with the conditions at once.
     pub(crate) fn filter(&self) -> Result<CaseFilter, ApiError> {
@@ -236,7 +229,7 @@ impl SearchParams {
             return Err(ApiError::Validation(errors));
         }
         Ok(CaseFilter {
-            status: self.status.map(status_name),
+            status: self.status.map(|s| s.as_str().to_string()),
             received_from,
             received_to,
             certified_from,
@@ -432,10 +425,7 @@ async fn decidable(
 ) -> Result<(ApplicationRecord, String), ApiError> {
     let (record, _) = case_of(state, staff, id).await?;
     let expected = if_match(headers)?;
-    let from: Status = serde_json::from_value(serde_json::Value::String(record.status.clone()))
-        .map_err(|_| ApiError::Internal(format!("unknown stored status {}", record.status)))?;
-    let to = transition(from, action, Role::Reviewer)
-        .map_err(|reason| ApiError::Conflict(reason.to_string()))?;
+    let to = transition_stored(&record.status, action, Role::Reviewer)?;
     if let Some(decision) = record.decisions.get(&staff.member.office_id) {
         return Err(ApiError::Conflict(format!(
             "この申請は、貴庁で既に判断済みです（{}）。",
@@ -445,7 +435,7 @@ async fn decidable(
     if expected != record.version {
         return Err(ApiError::PreconditionFailed);
     }
-    Ok((record, status_name(to)))
+    Ok((record, to.as_str().to_string()))
 }
 
 fn decision_label(decision: &str) -> &'static str {

@@ -176,7 +176,9 @@ impl Reader {
     /// Where to resume: the first record named in `batchItemFailures` (the whole batch when
     /// the answer is not a success).
     fn first_failure(&self, batch: &[Value], answer: &[u8]) -> Option<usize> {
-        let answer: Value = serde_json::from_slice(answer).ok()?;
+        let Ok(answer) = serde_json::from_slice::<Value>(answer) else {
+            return Some(0);
+        };
         if !self.source.report_batch_item_failures {
             return None;
         }

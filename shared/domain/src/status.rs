@@ -75,9 +75,36 @@ pub enum TransitionError {
     /// The action is not possible from the current status.
     #[error("{0}")]
     WrongStatus(String),
+    /// The stored status is not one of ours: a bug or a manual edit, not the user's doing.
+    #[error("unknown stored status {0}")]
+    UnknownStatus(String),
 }
 
 impl Status {
+    /// The stored name (`draft`, `submitted`, … as serialised).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Returned => "returned",
+            Status::Certified => "certified",
+            Status::Rejected => "rejected",
+            Status::Withdrawn => "withdrawn",
+            Status::FinalisedForPaper => "finalised_for_paper",
+        }
+    }
+
+    /// The status of a stored name, `None` for anything else.
+    ///
+    /// ```
+    /// use keiryoku_domain::status::Status;
+    /// assert_eq!(Status::parse("returned"), Some(Status::Returned));
+    /// assert_eq!(Status::parse("Returned"), None);
+    /// ```
+    pub fn parse(name: &str) -> Option<Status> {
+        ALL_STATUSES.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// 日本語の表示名.
     pub fn label(self) -> &'static str {
         match self {
@@ -155,9 +182,31 @@ pub fn transition(from: Status, action: Action, role: Role) -> Result<Status, Tr
     Ok(to)
 }
 
+/// [`transition`] from a status as stored (its [`Status::as_str`] name).
+pub fn transition_stored(
+    from: &str,
+    action: Action,
+    role: Role,
+) -> Result<Status, TransitionError> {
+    let from =
+        Status::parse(from).ok_or_else(|| TransitionError::UnknownStatus(from.to_string()))?;
+    transition(from, action, role)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_names_are_the_serialised_names() {
+        for status in ALL_STATUSES {
+            assert_eq!(
+                serde_json::to_value(status).ok(),
+                Some(serde_json::Value::String(status.as_str().into()))
+            );
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+    }
 
     /// The whole table: (from, action) → to, for the role that owns the action.
     const ALLOWED: [(Status, Action, Status); 9] = [

@@ -199,6 +199,17 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<keiryoku_domain::status::TransitionError> for ApiError {
+    fn from(err: keiryoku_domain::status::TransitionError) -> ApiError {
+        use keiryoku_domain::status::TransitionError;
+        match err {
+            TransitionError::UnknownStatus(_) => ApiError::Internal(err.to_string()),
+            // The status machine's reason is the applicant's or reviewer's answer.
+            other => ApiError::Conflict(other.to_string()),
+        }
+    }
+}
+
 impl From<keiryoku_store::CommitError> for ApiError {
     fn from(err: keiryoku_store::CommitError) -> ApiError {
         use keiryoku_store::CommitError;

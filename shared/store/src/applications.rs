@@ -274,22 +274,8 @@ impl ApplicationRecord {
         next
     }
 
-    /// The SHA-256 identifying this version (see [`version_hash`]).
-    pub fn version_hash(&self) -> Result<String, StoreError> {
-        Ok(version_hash(
-            &self.id,
-            self.version,
-            &self.status,
-            &json(&self.plan)?,
-        ))
-    }
-
     /// The record as the table stores it (the attribute map a stream image carries).
     pub fn to_attributes(&self) -> Result<Item, StoreError> {
-        self.to_item()
-    }
-
-    fn to_item(&self) -> Result<Item, StoreError> {
         let mut item = app_key(&self.id);
         item.extend([
             ("kind".to_string(), s("application")),
@@ -406,15 +392,23 @@ impl Applications {
         note: AuditNote,
     ) -> Result<(), CommitError> {
         let mut items = Vec::new();
+        // The plan is serialised once (it may be hundreds of kilobytes on every autosave): the
+        // stored text is also what the version hash and a revision are made of.
+        let stored = next.map(ApplicationRecord::to_attributes).transpose()?;
+        let plan_text = stored
+            .as_ref()
+            .map(|i| get_s(i, "plan").map(str::to_string))
+            .transpose()?;
+        let plan_json = plan_text.as_deref();
         let condition = match expected_version {
             Some(_) => "attribute_exists(pk) AND #version = :expected",
             None => "attribute_not_exists(pk)",
         };
-        let item = match next {
-            Some(record) => {
+        let item = match stored {
+            Some(attributes) => {
                 let mut put = Put::builder()
                     .table_name(&self.table)
-                    .set_item(Some(record.to_item()?))
+                    .set_item(Some(attributes))
                     .condition_expression(condition);
                 if let Some(expected) = expected_version {
                     put = put
@@ -453,7 +447,7 @@ impl Applications {
         }
 
         for extra in extras {
-            items.push(self.extra_item(id, next, extra)?);
+            items.push(self.extra_item(id, next, plan_json, extra)?);
         }
 
         let audit = AuditRecord {
@@ -463,7 +457,9 @@ impl Applications {
             action: note.action,
             changed_paths: note.changed_paths,
             version: next.map(|r| r.version),
-            version_hash: next.map(ApplicationRecord::version_hash).transpose()?,
+            version_hash: next
+                .zip(plan_json)
+                .map(|(r, plan)| version_hash(&r.id, r.version, &r.status, plan)),
             detail: note.detail,
         };
         let put = Put::builder()
@@ -508,6 +504,7 @@ impl Applications {
         &self,
         id: &str,
         next: Option<&ApplicationRecord>,
+        plan_json: Option<&str>,
         extra: &Extra,
     ) -> Result<(Role, TransactWriteItem), StoreError> {
         Ok(match extra {
@@ -537,12 +534,15 @@ impl Applications {
                 (Role::Key, TransactWriteItem::builder().put(put).build())
             }
             Extra::Revision => {
-                let record = next
-                    .ok_or_else(|| StoreError::Corrupt("a revision needs the new record".into()))?;
+                let (Some(record), Some(plan)) = (next, plan_json) else {
+                    return Err(StoreError::Corrupt(
+                        "a revision needs the new record".into(),
+                    ));
+                };
                 let mut item = key(format!("APP#{id}"), &revision_sort_key(record.version));
                 item.extend([
                     ("kind".to_string(), s("revision")),
-                    ("plan".to_string(), s(json(&record.plan)?)),
+                    ("plan".to_string(), s(plan)),
                     ("at".to_string(), s(&record.updated_at)),
                 ]);
                 let put = Put::builder()
