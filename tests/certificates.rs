@@ -364,15 +364,27 @@ async fn an_ses_outage_parks_the_mail_and_a_replay_sends_it_exactly_once() {
 }
 
 #[tokio::test]
-async fn a_name_with_crlf_and_bcc_makes_one_well_formed_mail_to_one_recipient() {
+async fn a_message_with_crlf_and_bcc_makes_one_well_formed_mail_to_one_recipient() {
     let _ses = SES.lock().await;
     let owner = logged_in("applicant-tokyo").await;
     let marker = unique_key("inject");
-    let mut plan = complete_plan();
-    plan["applicant"]["name"] = json!(format!(
-        "株式会社改行{marker}\r\nBcc: victim@example.com\r\nSubject: 当選"
-    ));
-    submitted(&owner, plan).await;
+    // The company name comes from GビズID (the plan's is replaced at submission), so the text a
+    // client controls that reaches a mail is the reviewer's: a return message with CR/LF.
+    let record = submitted(&owner, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default();
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let returned = json(
+        reviewer
+            .post(&format!("/review/cases/{id}/return"))
+            .header("if-match", format!("\"{}\"", record["version"]))
+            .json(&json!({
+                "message": format!("差戻し{marker}\r\nBcc: victim@example.com\r\nSubject: 当選")
+            }))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(returned["status"], "returned", "{returned}");
     let mails = mail_arriving(&marker).await;
     assert_eq!(mails.len(), 1);
     let mail = &mails[0];
@@ -387,15 +399,11 @@ async fn a_name_with_crlf_and_bcc_makes_one_well_formed_mail_to_one_recipient() 
     );
     let subject = mail["subject"].as_str().unwrap_or_default();
     assert!(
-        subject.starts_with("【経営力向上計画】申請を受け付けました") && !subject.contains("当選")
+        subject.starts_with("【経営力向上計画】") && !subject.contains("当選"),
+        "{subject}"
     );
     let body = mail["body"].as_str().unwrap_or_default();
-    assert!(
-        body.contains(&format!(
-            "株式会社改行{marker} Bcc: victim@example.com Subject: 当選 御中"
-        )),
-        "{body}"
-    );
+    assert!(body.contains(&format!("差戻し{marker}")), "{body}");
 }
 
 #[tokio::test]
@@ -549,4 +557,180 @@ async fn a_certified_change_supersedes_the_certificate_and_a_rerender_keeps_the_
     )
     .await;
     assert_eq!(new["valid"], true);
+}
+
+/// The company on a plan is the GビズID account's: another company's 法人番号 never reaches
+/// submission, and another company's name is replaced at submission, so neither the 認定書 nor
+/// /verify can name a company the applicant is not.
+#[tokio::test]
+async fn another_company_s_identity_cannot_reach_submission_or_a_certificate() {
+    let _ses = SES.lock().await;
+    let owner = logged_in("applicant-tokyo").await;
+    // 浪速金属工業's 法人番号 on 霞が関精機's plan: refused at the field, nothing changed.
+    let mut plan = complete_plan();
+    plan["applicant"]["corporate_number"] = json!("7120001234561");
+    let created = json(
+        owner
+            .post("/applications")
+            .json(&json!({ "plan": plan }))
+            .sent()
+            .await,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    let refused = problem(
+        owner
+            .post(&format!("/applications/{id}/submit"))
+            .header("idempotency-key", unique_key("other-number"))
+            .sent()
+            .await,
+        422,
+    )
+    .await;
+    let error = &refused["errors"][0];
+    assert_eq!(
+        error["path"], "/plan/applicant/corporate_number",
+        "{refused}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("9010401234567"),
+        "{refused}"
+    );
+    let after = json(owner.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(after["status"], "draft");
+    assert_eq!(after["version"], created["version"]);
+
+    // Another company's name and representative: replaced by the account's at submission.
+    let mut plan = complete_plan();
+    plan["applicant"]["name"] = json!("浪速金属工業株式会社");
+    plan["applicant"]["representative_name"] = json!("他人 次郎");
+    let record = submitted(&owner, plan).await;
+    assert_eq!(record["plan"]["applicant"]["name"], "株式会社霞が関精機");
+    assert_eq!(
+        record["plan"]["applicant"]["representative_name"],
+        "経済 一郎"
+    );
+    assert_eq!(record["identity"]["corporate_number"], "9010401234567");
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let case = json(reviewer.get(&format!("/review/cases/{id}")).sent().await).await;
+    assert_eq!(
+        case["application"]["identity"]["name"],
+        "株式会社霞が関精機"
+    );
+    let approved = json(
+        reviewer
+            .post(&format!("/review/cases/{id}/approve"))
+            .header("if-match", format!("\"{}\"", record["version"]))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(approved["status"], "certified", "{approved}");
+    let pdf = download_when_ready(&owner, &id).await;
+    let path = std::env::temp_dir().join(format!("keiryoku-identity-{id}.pdf"));
+    std::fs::write(&path, &pdf).unwrap_or_default();
+    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
+    let _ = std::fs::remove_file(&path);
+    assert!(text.contains("株式会社霞が関精機"), "{text}");
+    assert!(!text.contains("浪速金属工業"), "{text}");
+    let certificate = printed_certificate_id(&pdf, "identity");
+    let verified = json(
+        Browser::new()
+            .get(&format!("/verify/{certificate}"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(verified["company_name"], "株式会社霞が関精機", "{verified}");
+}
+
+/// The kind (新規・変更) is the record's: a patch to `/kind` is refused and changes nothing.
+#[tokio::test]
+async fn a_patch_to_the_kind_is_refused() {
+    let owner = logged_in("applicant-tokyo").await;
+    let created = json(
+        owner
+            .post("/applications")
+            .json(&json!({ "plan": complete_plan() }))
+            .sent()
+            .await,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    let refused = problem(
+        owner
+            .patch(&format!("/applications/{id}"))
+            .header("if-match", format!("\"{}\"", created["version"]))
+            .body(
+                json!({"kind": {"type": "change", "certification": {"number": "関東経産第2020-00001号"}}})
+                    .to_string(),
+            )
+            .sent()
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["path"], "/kind", "{refused}");
+    let after = json(owner.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(after["version"], created["version"]);
+    assert_eq!(after["kind"], "new");
+    assert_eq!(after["plan"]["kind"], json!({"type": "new"}));
+}
+
+/// The application PDF is the revision that was filed, even after a return and an edit.
+#[tokio::test]
+async fn the_application_pdf_of_a_returned_and_edited_application_is_the_filed_revision() {
+    let _ses = SES.lock().await;
+    let owner = logged_in("applicant-tokyo").await;
+    let record = submitted(&owner, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let returned = json(
+        reviewer
+            .post(&format!("/review/cases/{id}/return"))
+            .header("if-match", format!("\"{}\"", record["version"]))
+            .json(&json!({"message": "課題を具体的に記載してください。"}))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(returned["status"], "returned", "{returned}");
+    let edited = json(
+        owner
+            .patch(&format!("/applications/{id}"))
+            .header("if-match", format!("\"{}\"", returned["version"]))
+            .body(
+                json!({"current_state": {"challenges": "差戻し後に書き直した課題の文章"}})
+                    .to_string(),
+            )
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        edited["plan"]["current_state"]["challenges"],
+        "差戻し後に書き直した課題の文章"
+    );
+    let response = owner
+        .get(&format!("/applications/{id}/application.pdf"))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let pdf = response.bytes().await.unwrap_or_default();
+    let path = std::env::temp_dir().join(format!("keiryoku-filed-{id}.pdf"));
+    std::fs::write(&path, &pdf).unwrap_or_default();
+    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
+    let _ = std::fs::remove_file(&path);
+    let filed = complete_plan()["current_state"]["challenges"]
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .take(8)
+        .collect::<String>();
+    assert!(text.contains(&filed), "the filed text {filed}: {text}");
+    assert!(!text.contains("差戻し後に書き直した"), "{text}");
 }

@@ -1,4 +1,4 @@
-//! The IPA 「安全なウェブサイトの作り方」 checklist (PRODUCT.md §5), one test or more per class the
+//! The IPA 「安全なウェブサイトの作り方」 checklist (docs/product.md §5), one test or more per class the
 //! current routes expose, end to end. Classes tested elsewhere: CSRF (auth.rs), clickjacking
 //! (platform.rs), missing authorisation (applications.rs); mail header injection comes with the
 //! mail (certificates issue). Memory safety: every crate root has `#![forbid(unsafe_code)]`.

@@ -106,6 +106,14 @@ impl Browser {
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(format!("{}{path}", api_url()))
     }
+
+    /// A JSON Merge Patch (RFC 7396) with the CSRF header; add `If-Match` and the body.
+    pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .patch(format!("{}{path}", api_url()))
+            .header("x-csrf-token", self.csrf())
+            .header("content-type", "application/merge-patch+json")
+    }
 }
 
 impl Default for Browser {

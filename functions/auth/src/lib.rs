@@ -1,6 +1,6 @@
 //! The auth function: GビズID login (`/auth/login`, `/auth/callback`), logout and `/me`.
 //!
-//! Login follows integrations.md §1.7: `state`, `nonce` and the PKCE verifier are kept server-side
+//! Login follows docs/integrations.md §1.7: `state`, `nonce` and the PKCE verifier are kept server-side
 //! for ten minutes and bound to the browser by a cookie; the ID token is verified (RS256 pinned,
 //! iss, aud, exp, nonce) and every business attribute comes from UserInfo. We then issue our own
 //! session; GビズID's tokens are not kept.

@@ -2,30 +2,26 @@
 //! documents bucket under ids only with its SHA-256 and template version as metadata, recorded
 //! as a certificate; a change application's certificate supersedes the one it changes.
 
-use keiryoku_domain::plan::{Plan, get, rows};
+use keiryoku_domain::application::{Application, ApplicationId, CertificateStatus};
+use keiryoku_domain::plan::{get, rows};
 use keiryoku_pdf::certificate::{CertificateData, Issuer};
 use keiryoku_store::{
-    ApplicationRecord, CertificateDocument, CertificateRecord, FileInfo, StoreError, certificate_id,
+    CertificateDocument, CertificateRecord, FileInfo, StoreError, certificate_id,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::Effector;
 
-fn date(text: &str) -> Result<time::Date, String> {
-    time::Date::parse(text, &time::format_description::well_known::Iso8601::DATE)
-        .map_err(|e| format!("date {text}: {e}"))
-}
-
 /// What the certificate of `record` states.
 fn certificate_data(
-    record: &ApplicationRecord,
+    record: &Application,
     id: &str,
     public_base_url: &str,
 ) -> Result<CertificateData, String> {
     let certification = record.certification.as_ref().ok_or("not certified")?;
     let submission = record.submission.as_ref().ok_or("never submitted")?;
-    let plan = Plan::from_json(record.plan.clone()).map_err(|e| format!("plan: {e}"))?;
+    let plan = record.typed_plan();
     let applicant = get(&plan.applicant).ok_or("plan without applicant")?;
     let text = |field: &Option<keiryoku_domain::plan::Typed<String>>| {
         get(field).cloned().unwrap_or_default()
@@ -46,10 +42,10 @@ fn certificate_data(
         .iter()
         .map(|office| {
             let (network, found) = tables
-                .office(office)
+                .office(office.as_str())
                 .ok_or_else(|| format!("unknown office {office}"))?;
             Ok(Issuer {
-                office_id: office.clone(),
+                office_id: office.to_string(),
                 ministry_id: network.ministry.clone(),
                 title: found.title.clone(),
             })
@@ -65,9 +61,10 @@ fn certificate_data(
     Ok(CertificateData {
         certificate_id: id.to_string(),
         certification_number: certification.number.clone(),
-        certified_on: date(&certification.certified_on)?,
-        applied_on: date(&submission.received_on)?,
-        company_name: text(&applicant.name),
+        certified_on: certification.certified_on,
+        applied_on: submission.received_on,
+        // The company GビズID vouched for at submission, never what a form said.
+        company_name: record.company_name(),
         representative: format!(
             "{}　{}",
             text(&applicant.representative_title),
@@ -91,7 +88,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-fn storage_key(application_id: &str, certificate: &str) -> String {
+fn storage_key(application_id: &ApplicationId, certificate: &str) -> String {
     format!("certificates/{application_id}/{certificate}.pdf")
 }
 
@@ -136,12 +133,9 @@ async fn store(
 }
 
 /// Issues the certificate of a certified application, exactly once.
-pub(crate) async fn issue(
-    effector: &Effector,
-    record: &ApplicationRecord,
-) -> Result<Value, String> {
+pub(crate) async fn issue(effector: &Effector, record: &Application) -> Result<Value, String> {
     let certification = record.certification.as_ref().ok_or("not certified")?;
-    let id = certificate_id(&record.id, certification.revision);
+    let id = certificate_id(record.id.as_str(), certification.revision);
     if let Ok((existing, _)) = effector.certificates.get(&id).await
         && let Some(document) = existing.documents.first()
     {
@@ -175,18 +169,17 @@ pub(crate) async fn issue(
     };
     let certificate = CertificateRecord {
         id: id.clone(),
-        application_id: record.id.clone(),
-        company_id: record.company_id.clone(),
-        company_name: record
-            .plan
-            .pointer("/applicant/name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        application_id: record.id.to_string(),
+        company_id: record.company_id.to_string(),
+        company_name: record.company_name(),
         certification_number: certification.number.clone(),
-        certified_on: certification.certified_on.clone(),
-        office_ids: certification.office_ids.clone(),
-        status: "valid".into(),
+        certified_on: certification.certified_on.to_string(),
+        office_ids: certification
+            .office_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
+        status: CertificateStatus::Valid,
         superseded_by: None,
         documents: vec![document.clone()],
         created_at: keiryoku_store::now_rfc3339(),
@@ -198,8 +191,8 @@ pub(crate) async fn issue(
     if let Some(change) = &record.change_of {
         supersede(
             effector,
-            &certificate_id(&change.application_id, change.revision),
-            &record.id,
+            &certificate_id(change.application_id.as_str(), change.revision),
+            record.id.as_str(),
         )
         .await?;
     }
@@ -215,10 +208,10 @@ async fn supersede(effector: &Effector, old: &str, by: &str) -> Result<(), Strin
             Err(StoreError::NotFound) => return Ok(()),
             Err(e) => return Err(e.to_string()),
         };
-        if certificate.status == "superseded" {
+        if certificate.status == CertificateStatus::Superseded {
             return Ok(());
         }
-        certificate.status = "superseded".into();
+        certificate.status = CertificateStatus::Superseded;
         certificate.superseded_by = Some(by.to_string());
         match effector.certificates.save(&certificate, revision).await {
             Ok(()) => return Ok(()),
@@ -240,18 +233,15 @@ pub async fn rerender(
         .get(certificate)
         .await
         .map_err(|e| e.to_string())?;
+    let application_id =
+        ApplicationId::parse(&record.application_id).ok_or("certificate of an unknown id")?;
     let application = effector
         .applications
-        .get(&record.application_id)
+        .get(&application_id)
         .await
         .map_err(|e| e.to_string())?;
     let data = certificate_data(&application, &record.id, &effector.public_base_url)?;
-    let document = store(
-        effector,
-        &data,
-        &storage_key(&record.application_id, &record.id),
-    )
-    .await?;
+    let document = store(effector, &data, &storage_key(&application_id, &record.id)).await?;
     record.documents.push(document.clone());
     effector
         .certificates

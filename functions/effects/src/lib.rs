@@ -13,12 +13,13 @@
 
 mod certificate;
 
+pub use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
+pub use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use keiryoku_domain::application::{Application, Effect, MailEvent};
 use keiryoku_mail::{Comment, Event, Facts, Mailer, compose};
 use keiryoku_store::{
-    ApplicationRecord, Applications, Certificates, Claim, Documents, EffectSpec, Effects,
-    application_from_item, item_from_json,
+    Applications, Certificates, Claim, Documents, EffectSpec, Effects, application_from_item,
 };
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub use certificate::rerender;
@@ -39,26 +40,17 @@ pub struct Effector {
 /// How long a claim holds an effect before another worker may take it over.
 const LEASE_SECONDS: i64 = 120;
 
-/// The effects a change of an application calls for, in the order they must happen.
-pub fn effects_of(old: Option<&ApplicationRecord>, new: &ApplicationRecord) -> Vec<EffectSpec> {
-    let before = old.map(|o| o.status.as_str());
-    if before == Some(new.status.as_str()) {
-        return Vec::new();
-    }
-    let spec = |effect: &str| EffectSpec {
-        application_id: new.id.clone(),
-        version: new.version,
-        effect: effect.to_string(),
-    };
-    match new.status.as_str() {
-        "submitted" => vec![spec("application-record"), spec("mail:received")],
-        "returned" => vec![spec("mail:returned")],
-        "certified" => vec![spec("certificate"), spec("mail:certified")],
-        "rejected" => vec![spec("mail:rejected")],
-        // Only an application that reached an authority is withdrawn from it.
-        "withdrawn" if new.submission.is_some() => vec![spec("mail:withdrawn")],
-        _ => Vec::new(),
-    }
+/// The effects a change of an application calls for (as the domain says), each keyed by the
+/// change, in the order they must happen.
+pub fn effects_of(old: Option<&Application>, new: &Application) -> Vec<EffectSpec> {
+    keiryoku_domain::application::effects_of(old, new)
+        .into_iter()
+        .map(|effect| EffectSpec {
+            application_id: new.id.clone(),
+            version: new.version,
+            effect,
+        })
+        .collect()
 }
 
 /// What running an effect came to.
@@ -76,7 +68,7 @@ impl Effector {
     /// Runs one effect at most once (see the module documentation), from the application as
     /// the change left it (`at_change`, the stream's new image) or, for an operator's replay,
     /// as it is now.
-    pub async fn run(&self, spec: &EffectSpec, at_change: Option<&ApplicationRecord>) -> Outcome {
+    pub async fn run(&self, spec: &EffectSpec, at_change: Option<&Application>) -> Outcome {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let attempt = match self.effects.claim(spec, now, LEASE_SECONDS).await {
             Ok(Claim::Run { attempt }) => attempt,
@@ -119,51 +111,43 @@ impl Effector {
         }
     }
 
-    async fn perform(
-        &self,
-        spec: &EffectSpec,
-        record: &ApplicationRecord,
-    ) -> Result<Value, String> {
-        match spec.effect.as_str() {
-            "certificate" => certificate::issue(self, record).await,
-            "application-record" => self.application_record(record).await,
-            mail if mail.starts_with("mail:") => {
-                let event = match &mail[5..] {
-                    "received" => Event::Received,
-                    "returned" => Event::Returned,
-                    "certified" => Event::Certified,
-                    "rejected" => Event::Rejected,
-                    "withdrawn" => Event::Withdrawn,
-                    other => return Err(format!("unknown mail {other}")),
+    async fn perform(&self, spec: &EffectSpec, record: &Application) -> Result<Value, String> {
+        match spec.effect {
+            Effect::Certificate => certificate::issue(self, record).await,
+            Effect::ApplicationRecord => self.application_record(record).await,
+            Effect::Mail(event) => {
+                let event = match event {
+                    MailEvent::Received => Event::Received,
+                    MailEvent::Returned => Event::Returned,
+                    MailEvent::Certified => Event::Certified,
+                    MailEvent::Rejected => Event::Rejected,
+                    MailEvent::Withdrawn => Event::Withdrawn,
                 };
                 self.mail(event, record).await
             }
-            other => Err(format!("unknown effect {other}")),
         }
     }
 
     /// Keeps the application as submitted, as a PDF under `applications/<id>/<revision>.pdf`
     /// (one per submission, the record of what was filed).
-    async fn application_record(&self, record: &ApplicationRecord) -> Result<Value, String> {
+    async fn application_record(&self, record: &Application) -> Result<Value, String> {
         let submission = record.submission.as_ref().ok_or("never submitted")?;
-        let key = format!("applications/{}/{}.pdf", record.id, submission.revision);
+        let key = keiryoku_store::application_pdf_key(&record.id, submission.revision);
         if let Some(stored) = self.documents.head(&key).await.map_err(|e| e.to_string())? {
             return Ok(
                 json!({ "key": key, "sha256": stored.metadata.get("sha256"), "existing": true }),
             );
         }
-        let applied_on = time::Date::parse(
-            &submission.received_on,
-            &time::format_description::well_known::Iso8601::DATE,
-        )
-        .map_err(|e| format!("received_on: {e}"))?;
-        let plan = keiryoku_domain::plan::Plan::from_json(record.plan.clone())
-            .map_err(|e| format!("plan: {e}"))?;
+        let offices: Vec<String> = submission
+            .office_ids
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let pdf = keiryoku_pdf::application::render(
-            &plan,
+            &record.typed_plan(),
             &keiryoku_pdf::application::ApplicationMeta::for_offices(
-                applied_on,
-                &submission.office_ids,
+                submission.received_on,
+                &offices,
                 Some(submission.receipt_number.clone()),
             ),
         )
@@ -178,14 +162,14 @@ impl Effector {
             .put(
                 &info,
                 pdf,
-                &[("sha256", &sha256), ("application-id", &record.id)],
+                &[("sha256", &sha256), ("application-id", record.id.as_str())],
             )
             .await
             .map_err(|e| format!("store PDF: {e}"))?;
         Ok(json!({ "key": key, "sha256": sha256 }))
     }
 
-    async fn mail(&self, event: Event, record: &ApplicationRecord) -> Result<Value, String> {
+    async fn mail(&self, event: Event, record: &Application) -> Result<Value, String> {
         let to = record
             .notify_to
             .as_deref()
@@ -208,27 +192,12 @@ fn office_name(id: &str) -> String {
 }
 
 /// What a mail may say, all from the stored application.
-fn facts(record: &ApplicationRecord) -> Facts {
-    let text = |pointer: &str| {
-        record
-            .plan
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
+fn facts(record: &Application) -> Facts {
     let submission = record.submission.as_ref();
     let certification = record.certification.as_ref();
     let received_at = submission
-        .and_then(|s| {
-            time::OffsetDateTime::parse(
-                &s.received_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .ok()
-        })
-        .map(|at| {
-            let jst = at.to_offset(time::macros::offset!(+9));
+        .map(|s| {
+            let jst = s.received_at.to_offset(time::macros::offset!(+9));
             format!(
                 "{} {:02}:{:02}（日本時間）",
                 keiryoku_domain::dates::wareki(jst.date())
@@ -239,20 +208,20 @@ fn facts(record: &ApplicationRecord) -> Facts {
         })
         .unwrap_or_default();
     let authorities = certification
-        .map(|c| c.office_ids.clone())
-        .or_else(|| submission.map(|s| s.office_ids.clone()))
-        .unwrap_or_default()
-        .iter()
-        .map(|id| office_name(id))
+        .map(|c| &c.office_ids)
+        .or_else(|| submission.map(|s| &s.office_ids))
+        .into_iter()
+        .flatten()
+        .map(|id| office_name(id.as_str()))
         .collect();
     Facts {
-        application_id: record.id.clone(),
-        company_name: text("/applicant/name"),
+        application_id: record.id.to_string(),
+        company_name: record.company_name(),
         receipt_number: submission
             .map(|s| s.receipt_number.clone())
             .unwrap_or_default(),
         received_at,
-        due_on: submission.map(|s| s.due_on.clone()).unwrap_or_default(),
+        due_on: submission.map(|s| s.due_on.to_string()).unwrap_or_default(),
         authorities,
         return_message: record
             .returned
@@ -270,14 +239,7 @@ fn facts(record: &ApplicationRecord) -> Facts {
             .collect(),
         certification_number: certification.map(|c| c.number.clone()).unwrap_or_default(),
         certified_on: certification
-            .and_then(|c| {
-                time::Date::parse(
-                    &c.certified_on,
-                    &time::format_description::well_known::Iso8601::DATE,
-                )
-                .ok()
-            })
-            .and_then(keiryoku_domain::dates::wareki)
+            .and_then(|c| keiryoku_domain::dates::wareki(c.certified_on))
             .unwrap_or_default(),
         rejection_reason: record
             .rejection
@@ -287,32 +249,11 @@ fn facts(record: &ApplicationRecord) -> Facts {
     }
 }
 
-/// The part of a Lambda DynamoDB stream event we read.
-#[derive(Debug, Deserialize)]
-struct StreamEvent {
-    #[serde(rename = "Records", default)]
-    records: Vec<StreamRecord>,
-}
-
-#[derive(Debug, Deserialize)]
-struct StreamRecord {
-    dynamodb: StreamChange,
-}
-
-#[derive(Debug, Deserialize)]
-struct StreamChange {
-    #[serde(rename = "NewImage")]
-    new_image: Option<Value>,
-    #[serde(rename = "OldImage")]
-    old_image: Option<Value>,
-    #[serde(rename = "SequenceNumber")]
-    sequence_number: String,
-}
-
 /// An application from a stream image, `None` for other records (filtered out by the event
-/// source mapping, but a handler must not trust that).
-fn application(image: Option<&Value>) -> Option<ApplicationRecord> {
-    let item = item_from_json(image?).ok()?;
+/// source mapping, but a handler must not trust that) and for an absent image.
+fn application(image: &serde_dynamo::Item) -> Option<Application> {
+    let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
+        image.clone().into();
     let is_application = item
         .get("kind")
         .and_then(|v| v.as_s().ok())
@@ -321,49 +262,68 @@ fn application(image: Option<&Value>) -> Option<ApplicationRecord> {
     if !is_application {
         return None;
     }
-    application_from_item(&item).ok()
+    match application_from_item(item) {
+        Ok(record) => Some(record),
+        Err(e) => {
+            tracing::error!(error = %e, "an application image that does not read");
+            None
+        }
+    }
+}
+
+/// A record to deliver again, for `ReportBatchItemFailures`.
+fn failure(record: &EventRecord) -> DynamoDbBatchItemFailure {
+    let mut failure = DynamoDbBatchItemFailure::default();
+    failure.item_identifier = record.change.sequence_number.clone();
+    failure
 }
 
 /// Handles one batch of stream records: runs their effects in order and answers the records to
 /// deliver again (`ReportBatchItemFailures`): the first one that failed and every one after it,
 /// so order is kept.
-pub async fn handle(effector: &Effector, event: &Value) -> Value {
-    // Read in place: a batch can carry megabytes of images.
-    let event = match StreamEvent::deserialize(event) {
-        Ok(event) => event,
-        Err(e) => {
-            tracing::error!(error = %e, "not a DynamoDB stream event; nothing to do");
-            return json!({ "batchItemFailures": [] });
-        }
-    };
+pub async fn handle(effector: &Effector, event: &StreamEvent) -> DynamoDbEventResponse {
     let mut failures = Vec::new();
     for record in &event.records {
         if !failures.is_empty() {
-            failures.push(json!({ "itemIdentifier": record.dynamodb.sequence_number }));
+            failures.push(failure(record));
             continue;
         }
-        let Some(new) = application(record.dynamodb.new_image.as_ref()) else {
+        let Some(new) = application(&record.change.new_image) else {
             continue;
         };
-        let old = application(record.dynamodb.old_image.as_ref());
+        let old = application(&record.change.old_image);
         for spec in effects_of(old.as_ref(), &new) {
             if let Outcome::Retry(error) = effector.run(&spec, Some(&new)).await {
                 tracing::warn!(key = %spec.key(), %error, "will be delivered again");
-                failures.push(json!({ "itemIdentifier": record.dynamodb.sequence_number }));
+                failures.push(failure(record));
                 break;
             }
         }
     }
-    json!({ "batchItemFailures": failures })
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = failures;
+    response
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use keiryoku_domain::status::Status;
 
-    fn record(status: &str, version: i64) -> ApplicationRecord {
-        let mut r = keiryoku_store::new_draft("corp-1", "1", "new", json!({}), None);
-        r.status = status.into();
+    fn record(status: Status, version: i64) -> Application {
+        let mut r = Application::new_draft(
+            keiryoku_domain::application::ApplicationId::parse(
+                "00000000-0000-7000-8000-000000000000",
+            )
+            .unwrap_or_else(|| panic!("id")),
+            "corp-1".into(),
+            "1".into(),
+            Default::default(),
+            None,
+            time::OffsetDateTime::UNIX_EPOCH,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        r.status = status;
         r.version = version;
         r
     }
@@ -384,12 +344,12 @@ mod tests {
             let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
             let event: StreamEvent =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let change = &event.records[0].dynamodb;
-            let new = application(change.new_image.as_ref()).unwrap_or_else(|| panic!("{file}"));
-            let old = application(change.old_image.as_ref());
+            let change = &event.records[0].change;
+            let new = application(&change.new_image).unwrap_or_else(|| panic!("{file}"));
+            let old = application(&change.old_image);
             let effects: Vec<String> = effects_of(old.as_ref(), &new)
                 .into_iter()
-                .map(|s| s.effect)
+                .map(|s| s.effect.as_str().to_string())
                 .collect();
             assert_eq!(effects, expected, "{file}");
         }
@@ -397,26 +357,32 @@ mod tests {
 
     #[test]
     fn each_status_change_calls_for_its_effects_once() {
-        let names = |old: Option<&ApplicationRecord>, new: &ApplicationRecord| {
+        let names = |old: Option<&Application>, new: &Application| {
             effects_of(old, new)
                 .into_iter()
-                .map(|s| s.effect)
+                .map(|s| s.effect.as_str())
                 .collect::<Vec<_>>()
         };
-        let submitted = record("submitted", 2);
+        let submitted = record(Status::Submitted, 2);
         assert_eq!(
-            names(Some(&record("draft", 1)), &submitted),
+            names(Some(&record(Status::Draft, 1)), &submitted),
             ["application-record", "mail:received"]
         );
         assert_eq!(
-            names(Some(&submitted), &record("certified", 3)),
+            names(Some(&submitted), &record(Status::Certified, 3)),
             ["certificate", "mail:certified"]
         );
         // No change of status (an edit, a partial joint approval): nothing.
-        assert!(names(Some(&submitted), &record("submitted", 3)).is_empty());
+        assert!(names(Some(&submitted), &record(Status::Submitted, 3)).is_empty());
         // A draft withdrawn before submission never reached anyone.
-        assert!(names(Some(&record("draft", 1)), &record("withdrawn", 2)).is_empty());
-        let keys: Vec<String> = effects_of(None, &record("certified", 9))
+        assert!(
+            names(
+                Some(&record(Status::Draft, 1)),
+                &record(Status::Withdrawn, 2)
+            )
+            .is_empty()
+        );
+        let keys: Vec<String> = effects_of(None, &record(Status::Certified, 9))
             .iter()
             .map(EffectSpec::key)
             .collect();

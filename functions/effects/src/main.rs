@@ -1,6 +1,6 @@
 #![forbid(unsafe_code)]
 
-use keiryoku_fn_effects::{Effector, handle};
+use keiryoku_fn_effects::{Effector, StreamEvent, handle};
 use keiryoku_http::env_var;
 use keiryoku_mail::Mailer;
 use keiryoku_store::{Applications, AwsClients, Certificates, Documents, Effects};
@@ -26,7 +26,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let effector = &effector;
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
+        move |event: LambdaEvent<StreamEvent>| async move {
             Ok::<_, lambda_runtime::Error>(handle(effector, &event.payload).await)
         },
     ))

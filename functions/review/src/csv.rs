@@ -46,21 +46,6 @@ fn cell(value: &str) -> String {
     }
 }
 
-fn status_label(status: &str) -> String {
-    keiryoku_domain::status::Status::parse(status)
-        .map_or_else(|| status.to_string(), |s| s.label().to_string())
-}
-
-fn decision_label(decision: &str) -> &str {
-    match decision {
-        "pending" => "審査中",
-        "approved" => "認定",
-        "returned" => "差戻し",
-        "rejected" => "不認定",
-        other => other,
-    }
-}
-
 fn row(case: &CaseRecord) -> [String; 13] {
     let prefecture = keiryoku_domain::tables::tables()
         .prefecture(&case.prefecture)
@@ -68,22 +53,17 @@ fn row(case: &CaseRecord) -> [String; 13] {
         .unwrap_or_else(|| case.prefecture.clone());
     [
         case.receipt_number.clone(),
-        case.received_on.clone(),
-        case.due_on.clone(),
-        status_label(&case.status),
-        decision_label(&case.decision).to_string(),
+        case.received_on.to_string(),
+        case.due_on.to_string(),
+        case.status.label().to_string(),
+        case.decision.label().to_string(),
         case.corporate_number.clone().unwrap_or_default(),
         case.company_name.clone(),
         prefecture,
         case.industries.join(" "),
         case.certification_number.clone().unwrap_or_default(),
-        case.certified_on.clone().unwrap_or_default(),
-        if case.kind == "change" {
-            "変更申請"
-        } else {
-            "新規申請"
-        }
-        .to_string(),
+        case.certified_on.map(|d| d.to_string()).unwrap_or_default(),
+        format!("{}申請", case.kind.label()),
         format!("/review/cases/{}", case.application_id),
     ]
 }
@@ -114,7 +94,7 @@ pub(crate) async fn extract(
     QueryParams(params): QueryParams<SearchParams>,
 ) -> Result<Response, ApiError> {
     let filter = params.filter()?;
-    let office = staff.member.office_id.clone();
+    let office = crate::office(&staff);
     let today = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
     let mut upload = state.documents.upload(FileInfo {
         key: format!("exports/{office}/{}.csv", uuid::Uuid::now_v7()),

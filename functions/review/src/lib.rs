@@ -21,16 +21,16 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use keiryoku_domain::diff::{FieldChange, changes};
-use keiryoku_domain::status::{Action, Role, Status, transition_stored};
-use keiryoku_domain::validation::{Context, Level, Report, validate_json};
+use keiryoku_domain::application::{Application, OfficeId};
+use keiryoku_domain::status::Status;
+use keiryoku_domain::validation::Report;
 use keiryoku_http::{
-    ApiError, FieldError, JsonBody, QueryParams, Site, StaffSession, etag, if_match, is_issued_id,
+    ApiError, FieldError, JsonBody, QueryParams, Site, StaffSession, etag, if_match,
 };
+use keiryoku_lifecycle as lifecycle;
+use keiryoku_lifecycle::application_id;
 use keiryoku_store::{
-    Actor, ApplicationRecord, Applications, AuditNote, CaseFilter, CaseRecord, Cases,
-    Certification, CommitError, Decision, Documents, Extra, FieldComment, Rejection, ReturnNote,
-    Sessions, StaffDirectory,
+    Applications, CaseFilter, CaseRecord, Cases, Documents, Sessions, StaffDirectory,
 };
 use serde::{Deserialize, Serialize};
 
@@ -89,8 +89,8 @@ struct Listed {
     url: String,
 }
 
-fn listed(case: CaseRecord, today: &str) -> Listed {
-    let overdue = case.is_pending() && case.due_on.as_str() < today;
+fn listed(case: CaseRecord, today: time::Date) -> Listed {
+    let overdue = case.is_pending() && case.due_on < today;
     let url = format!("/review/cases/{}", case.application_id);
     Listed { case, overdue, url }
 }
@@ -125,16 +125,21 @@ async fn queue(
     let limit = page_limit(params.limit)?;
     let page = state
         .cases
-        .queue(&staff.member.office_id, limit, params.cursor.as_deref())
+        .queue(&office(&staff), limit, params.cursor.as_deref())
         .await?;
-    let today = today().to_string();
-    let items: Vec<Listed> = page.items.into_iter().map(|c| listed(c, &today)).collect();
+    let today = today();
+    let items: Vec<Listed> = page.items.into_iter().map(|c| listed(c, today)).collect();
     Ok(Json(serde_json::json!({
         "office_id": staff.member.office_id,
         "items": items,
         "next_cursor": page.next_cursor,
     }))
     .into_response())
+}
+
+/// The office the staff member works for, as the directory says now.
+fn office(staff: &StaffSession) -> OfficeId {
+    OfficeId::from(staff.member.office_id.as_str())
 }
 
 /// The search conditions, all in the URL so that a search is a link.
@@ -159,10 +164,10 @@ impl SearchParams {
     /// The store filter, or every problem with the conditions at once.
     pub(crate) fn filter(&self) -> Result<CaseFilter, ApiError> {
         let mut errors = Vec::new();
-        let mut date = |name: &str, value: &Option<String>| -> Option<String> {
+        let mut date = |name: &str, value: &Option<String>| -> Option<time::Date> {
             let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
             match time::Date::parse(value, &time::format_description::well_known::Iso8601::DATE) {
-                Ok(d) => Some(d.to_string()),
+                Ok(d) => Some(d),
                 Err(_) => {
                     errors.push(FieldError {
                         path: format!("/{name}"),
@@ -229,7 +234,7 @@ impl SearchParams {
             return Err(ApiError::Validation(errors));
         }
         Ok(CaseFilter {
-            status: self.status.map(|s| s.as_str().to_string()),
+            status: self.status,
             received_from,
             received_to,
             certified_from,
@@ -256,18 +261,18 @@ async fn search(
     let page = state
         .cases
         .search(
-            &staff.member.office_id,
+            &office(&staff),
             &filter,
             usize::try_from(limit).unwrap_or(50),
             params.cursor.as_deref(),
         )
         .await?;
-    let today = today().to_string();
+    let today = today();
     let next = page
         .next_cursor
         .as_deref()
         .map(|cursor| next_url(&uri, cursor));
-    let items: Vec<Listed> = page.items.into_iter().map(|c| listed(c, &today)).collect();
+    let items: Vec<Listed> = page.items.into_iter().map(|c| listed(c, today)).collect();
     Ok(Json(serde_json::json!({
         "office_id": staff.member.office_id,
         "items": items,
@@ -289,45 +294,14 @@ fn next_url(uri: &axum::http::Uri, cursor: &str) -> String {
     format!("{}?{}", uri.path(), url.finish())
 }
 
-/// The application of a case of the reviewer's authority; 404 for anything else.
-async fn case_of(
-    state: &ReviewState,
-    staff: &StaffSession,
-    id: &str,
-) -> Result<(ApplicationRecord, CaseRecord), ApiError> {
-    if !is_issued_id(id) {
-        return Err(ApiError::NotFound);
-    }
-    let case = state.cases.get(&staff.member.office_id, id).await?;
-    let record = state.applications.get(id).await?;
-    let routed_here = record
-        .submission
-        .as_ref()
-        .is_some_and(|s| s.office_ids.contains(&staff.member.office_id));
-    if !routed_here {
-        return Err(ApiError::NotFound);
-    }
-    Ok((record, case))
-}
-
-/// What the reviewer compares the plan with.
 #[derive(Serialize)]
-struct Comparison {
-    /// `returned` (the version sent back for correction) or `certified` (the plan a change
-    /// application changes).
-    against: &'static str,
-    revision: i64,
-    changes: Vec<FieldChange>,
-}
-
-#[derive(Serialize)]
-struct CaseView<'a> {
-    application: &'a ApplicationRecord,
+struct CaseJson<'a> {
+    application: &'a Application,
     case: Listed,
     /// Submission-level validation as of the receipt date (warnings and indicators included).
-    validation: Report,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    comparisons: Vec<Comparison>,
+    validation: &'a Report,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    comparisons: &'a [lifecycle::Comparison],
 }
 
 /// One case: the application, this authority's entry, validation and the diffs.
@@ -336,60 +310,19 @@ async fn case(
     staff: StaffSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (record, case) = case_of(&state, &staff, &id).await?;
-    let received = record
-        .submission
-        .as_ref()
-        .and_then(|s| {
-            time::Date::parse(
-                &s.received_on,
-                &time::format_description::well_known::Iso8601::DATE,
-            )
-            .ok()
-        })
-        .unwrap_or_else(today);
-    let (_, validation) = validate_json(
-        &record.plan,
-        &Context {
-            level: Level::Submission,
-            filed_on: received,
-        },
-    );
-    let mut comparisons = Vec::new();
-    if let Some(returned) = &record.returned
-        && record.submission.as_ref().map(|s| s.revision) != Some(returned.revision)
-    {
-        let before = state
-            .applications
-            .revision(&record.id, returned.revision)
-            .await?;
-        comparisons.push(Comparison {
-            against: "returned",
-            revision: returned.revision,
-            changes: changes(&before, &record.plan, "/plan"),
-        });
-    }
-    if let Some(change) = &record.change_of {
-        let certified = state
-            .applications
-            .revision(&change.application_id, change.revision)
-            .await?;
-        comparisons.push(Comparison {
-            against: "certified",
-            revision: change.revision,
-            changes: changes(&certified, &record.plan, "/plan"),
-        });
-    }
-    let view = CaseView {
-        application: &record,
-        case: listed(case, &today().to_string()),
-        validation,
-        comparisons,
+    let id = application_id(&id)?;
+    let view =
+        lifecycle::case_view(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
+    let body = CaseJson {
+        application: &view.application,
+        case: listed(view.case, today()),
+        validation: &view.validation,
+        comparisons: &view.comparisons,
     };
-    let mut response = Json(view).into_response();
+    let mut response = Json(body).into_response();
     response
         .headers_mut()
-        .insert(header::ETAG, etag(record.version));
+        .insert(header::ETAG, etag(view.application.version));
     Ok(response)
 }
 
@@ -399,52 +332,10 @@ async fn history(
     staff: StaffSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    case_of(&state, &staff, &id).await?;
+    let id = application_id(&id)?;
+    lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
     let records = state.applications.history(&id).await?;
     Ok(Json(serde_json::json!({ "items": records })).into_response())
-}
-
-fn actor(staff: &StaffSession) -> Actor {
-    Actor {
-        sub: staff.member.sub.clone(),
-        name: Some(staff.member.name.clone()),
-        role: "reviewer".into(),
-        on_behalf_of: staff.member.office_id.clone(),
-    }
-}
-
-/// The case and application if this authority may take `action` on it now: the application
-/// is at the version in `If-Match`, the status machine allows it, and this authority has not
-/// decided yet in this round.
-async fn decidable(
-    state: &ReviewState,
-    staff: &StaffSession,
-    id: &str,
-    headers: &HeaderMap,
-    action: Action,
-) -> Result<(ApplicationRecord, String), ApiError> {
-    let (record, _) = case_of(state, staff, id).await?;
-    let expected = if_match(headers)?;
-    let to = transition_stored(&record.status, action, Role::Reviewer)?;
-    if let Some(decision) = record.decisions.get(&staff.member.office_id) {
-        return Err(ApiError::Conflict(format!(
-            "この申請は、貴庁で既に判断済みです（{}）。",
-            decision_label(&decision.decision)
-        )));
-    }
-    if expected != record.version {
-        return Err(ApiError::PreconditionFailed);
-    }
-    Ok((record, to.as_str().to_string()))
-}
-
-fn decision_label(decision: &str) -> &'static str {
-    match decision {
-        "approved" => "認定",
-        "returned" => "差戻し",
-        "rejected" => "不認定",
-        _ => "判断",
-    }
 }
 
 /// The body of a return for correction.
@@ -465,36 +356,6 @@ struct CommentBody {
     message: String,
 }
 
-const MESSAGE_LIMIT: usize = 2000;
-const COMMENT_LIMIT: usize = 100;
-
-/// A reviewer's text: present, not too long, no control characters except line breaks.
-fn reviewer_text(value: &str, path: &str, what: &str, errors: &mut Vec<FieldError>) -> String {
-    let text = keiryoku_domain::normalize::text(value);
-    let error = |code: &str, message: String| FieldError {
-        path: path.into(),
-        code: code.into(),
-        message,
-    };
-    if text.is_empty() {
-        errors.push(error("required", format!("{what}を入力してください。")));
-    } else if text.chars().count() > MESSAGE_LIMIT {
-        errors.push(error(
-            "too_long",
-            format!("{what}は{MESSAGE_LIMIT}文字以内で入力してください。"),
-        ));
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
-        errors.push(error(
-            "control_character",
-            format!("{what}に使用できない制御文字が含まれています。"),
-        ));
-    }
-    text
-}
-
 /// Returns the application for correction (差戻し) with comments anchored to field paths.
 async fn return_for_correction(
     State(state): State<ReviewState>,
@@ -503,192 +364,48 @@ async fn return_for_correction(
     headers: HeaderMap,
     JsonBody(body): JsonBody<ReturnBody>,
 ) -> Result<Response, ApiError> {
-    let mut errors = Vec::new();
-    let message = reviewer_text(&body.message, "/message", "差戻しの理由", &mut errors);
-    if body.comments.len() > COMMENT_LIMIT {
-        errors.push(FieldError {
-            path: "/comments".into(),
-            code: "too_many".into(),
-            message: format!("コメントは{COMMENT_LIMIT}件以内にしてください。"),
-        });
-    }
-    let (record, to) = decidable(&state, &staff, &id, &headers, Action::Return).await?;
-    let mut comments = Vec::new();
-    for (i, comment) in body.comments.iter().enumerate() {
-        let path = comment.path.trim();
-        let anchored = path == "/plan"
-            || (path.starts_with("/plan/")
-                && path.len() <= 300
-                && !path.chars().any(char::is_control));
-        if !anchored {
-            errors.push(FieldError {
-                path: format!("/comments/{i}/path"),
-                code: "format".into(),
-                message: "コメントの対象は計画の項目（/plan/… の形式）で指定してください。".into(),
-            });
-        }
-        let text = reviewer_text(
-            &comment.message,
-            &format!("/comments/{i}/message"),
-            "コメント",
-            &mut errors,
-        );
-        comments.push(FieldComment {
-            path: path.to_string(),
-            message: text,
-        });
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let submitted_revision = record
-        .submission
-        .as_ref()
-        .map(|s| s.revision)
-        .unwrap_or(record.version);
-    let mut next = record.next_version();
-    next.status = to;
-    let now = keiryoku_store::now_rfc3339();
-    next.decisions.insert(
-        staff.member.office_id.clone(),
-        Decision {
-            decision: "returned".into(),
-            by: actor(&staff),
-            at: now.clone(),
-            certification_number: None,
-        },
-    );
-    next.returned = Some(ReturnNote {
-        at: now,
-        by: actor(&staff),
-        office_id: staff.member.office_id.clone(),
-        message,
-        comments: comments.clone(),
-        revision: submitted_revision,
-    });
-    let note = AuditNote {
-        actor: actor(&staff),
-        action: "return".into(),
-        changed_paths: vec!["/status".into(), "/returned".into()],
-        detail: Some(serde_json::json!({ "comments": comments })),
-    };
-    state
-        .applications
-        .commit(&id, Some(record.version), Some(&next), &[], note)
-        .await?;
-    tracing::info!(%id, office = %staff.member.office_id, "returned for correction");
-    answer(&next)
+    let id = application_id(&id)?;
+    let expected = if_match(&headers)?;
+    let comments: Vec<(String, String)> = body
+        .comments
+        .into_iter()
+        .map(|c| (c.path, c.message))
+        .collect();
+    let done = lifecycle::return_for_correction(
+        &state.applications,
+        &state.cases,
+        &staff.reviewer(),
+        &id,
+        &body.message,
+        &comments,
+        expected,
+    )
+    .await?;
+    Ok(answer(&done.application))
 }
 
 /// The answer to a decision: the application with its new ETag.
-fn answer(record: &ApplicationRecord) -> Result<Response, ApiError> {
+fn answer(record: &Application) -> Response {
     let mut response = Json(record).into_response();
     response
         .headers_mut()
         .insert(header::ETAG, etag(record.version));
-    Ok(response)
+    response
 }
 
-/// How many times an approval retries when another authority's approval took the counter.
-const COUNTER_RETRIES: usize = 5;
-
-/// Approves (認定) for this authority: allocates its 認定番号 (unique per authority and fiscal
-/// year, gapless, never reused) and, once every competent authority approved, certifies.
+/// Approves (認定) for this authority (see [`lifecycle::approve`]).
 async fn approve(
     State(state): State<ReviewState>,
     staff: StaffSession,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let office = staff.member.office_id.clone();
-    for _ in 0..COUNTER_RETRIES {
-        let (record, _) = decidable(&state, &staff, &id, &headers, Action::Approve).await?;
-        let now = time::OffsetDateTime::now_utc();
-        let today = keiryoku_domain::dates::japan_date(now);
-        let fiscal = keiryoku_domain::dates::fiscal_year(today);
-        let counter = format!("cert#{office}#{fiscal}");
-        let current = state.applications.counter(&counter).await?;
-        let number = keiryoku_domain::tables::tables()
-            .rules
-            .certification_number(&office, fiscal, current + 1);
-        let at = keiryoku_store::format_rfc3339(now);
-        let mut next = record.next_version();
-        next.decisions.insert(
-            office.clone(),
-            Decision {
-                decision: "approved".into(),
-                by: actor(&staff),
-                at: at.clone(),
-                certification_number: Some(number.clone()),
-            },
-        );
-        let offices = record
-            .submission
-            .as_ref()
-            .map(|s| s.office_ids.clone())
-            .unwrap_or_default();
-        let approvals: std::collections::BTreeMap<String, String> = next
-            .decisions
-            .iter()
-            .filter_map(|(o, d)| {
-                (d.decision == "approved")
-                    .then(|| d.certification_number.clone().map(|n| (o.clone(), n)))
-                    .flatten()
-            })
-            .collect();
-        let all_approved = offices.iter().all(|o| approvals.contains_key(o));
-        let mut changed = vec!["/decisions".to_string()];
-        if all_approved {
-            next.status = "certified".into();
-            next.certification = Some(Certification {
-                number: offices
-                    .first()
-                    .and_then(|o| approvals.get(o))
-                    .cloned()
-                    .unwrap_or_else(|| number.clone()),
-                numbers: approvals.clone(),
-                certified_on: today.to_string(),
-                certified_at: at.clone(),
-                office_ids: offices.clone(),
-                revision: record
-                    .submission
-                    .as_ref()
-                    .map(|s| s.revision)
-                    .unwrap_or(record.version),
-            });
-            changed.extend(["/status".to_string(), "/certification".to_string()]);
-        }
-        let note = AuditNote {
-            actor: actor(&staff),
-            action: "approve".into(),
-            changed_paths: changed,
-            detail: Some(serde_json::json!({
-                "certification_number": number,
-                "certified": all_approved,
-                "waiting_for": offices.iter().filter(|o| !approvals.contains_key(*o)).collect::<Vec<_>>(),
-            })),
-        };
-        let extras = [Extra::Counter {
-            name: counter,
-            current,
-        }];
-        match state
-            .applications
-            .commit(&id, Some(record.version), Some(&next), &extras, note)
-            .await
-        {
-            Ok(()) => {
-                tracing::info!(%id, %office, %number, certified = all_approved, "approved");
-                return answer(&next);
-            }
-            // Another approval of this authority took the number: take the next one.
-            Err(CommitError::CounterMoved) => continue,
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Err(ApiError::Unavailable(
-        "認定番号の割り当てが混み合っています。もう一度操作してください。".into(),
-    ))
+    let id = application_id(&id)?;
+    let expected = if_match(&headers)?;
+    let reviewer = staff.reviewer();
+    let done =
+        lifecycle::approve(&state.applications, &state.cases, &reviewer, &id, expected).await?;
+    Ok(answer(&done.application))
 }
 
 #[derive(Debug, Deserialize)]
@@ -705,42 +422,19 @@ async fn reject(
     headers: HeaderMap,
     JsonBody(body): JsonBody<RejectBody>,
 ) -> Result<Response, ApiError> {
-    let mut errors = Vec::new();
-    let reason = reviewer_text(&body.reason, "/reason", "不認定の理由", &mut errors);
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let (record, to) = decidable(&state, &staff, &id, &headers, Action::Reject).await?;
-    let mut next = record.next_version();
-    next.status = to;
-    let at = keiryoku_store::now_rfc3339();
-    next.decisions.insert(
-        staff.member.office_id.clone(),
-        Decision {
-            decision: "rejected".into(),
-            by: actor(&staff),
-            at: at.clone(),
-            certification_number: None,
-        },
-    );
-    next.rejection = Some(Rejection {
-        at,
-        by: actor(&staff),
-        office_id: staff.member.office_id.clone(),
-        reason: reason.clone(),
-    });
-    let note = AuditNote {
-        actor: actor(&staff),
-        action: "reject".into(),
-        changed_paths: vec!["/status".into(), "/rejection".into()],
-        detail: Some(serde_json::json!({ "reason": reason })),
-    };
-    state
-        .applications
-        .commit(&id, Some(record.version), Some(&next), &[], note)
-        .await?;
-    tracing::info!(%id, office = %staff.member.office_id, "rejected");
-    answer(&next)
+    let id = application_id(&id)?;
+    let expected = if_match(&headers)?;
+    let reviewer = staff.reviewer();
+    let done = lifecycle::reject(
+        &state.applications,
+        &state.cases,
+        &reviewer,
+        &id,
+        &body.reason,
+        expected,
+    )
+    .await?;
+    Ok(answer(&done.application))
 }
 
 #[cfg(test)]

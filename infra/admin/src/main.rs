@@ -235,11 +235,13 @@ async fn effects(
                 ));
             };
             let spec = EffectSpec {
-                application_id: application_id.to_string(),
+                application_id: keiryoku_domain::application::ApplicationId::parse(application_id)
+                    .ok_or_else(|| format!("bad application id in {key}"))?,
                 version: version
                     .parse()
                     .map_err(|_| format!("bad version in {key}"))?,
-                effect: effect.to_string(),
+                effect: keiryoku_domain::application::Effect::parse(effect)
+                    .ok_or_else(|| format!("unknown effect in {key}"))?,
             };
             let effector = effector(aws, table)?;
             store

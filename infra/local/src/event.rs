@@ -315,49 +315,63 @@ pub fn stream_samples(
     config: &LocalConfig,
     source: &keiryoku_template::StreamSource,
 ) -> Result<Vec<(&'static str, serde_json::Value)>, LocalError> {
-    use keiryoku_store::{
-        Actor, Certification, Decision, FieldComment, Rejection, ReturnNote, Submission,
+    use keiryoku_domain::application::{
+        Actor, Application, ApplicationId, Certification, Decision, DecisionKind, FieldComment,
+        OfficeId, PlanDocument, Rejection, ReturnNote, Submission,
     };
+    use keiryoku_domain::status::{Role, Status};
+    let setup = |e: String| LocalError::Setup(e);
     let plan: serde_json::Value = serde_json::from_str(include_str!(
         "../../../shared/domain/tests/fixtures/complete_plan.json"
     ))
-    .map_err(|e| LocalError::Setup(e.to_string()))?;
-    let at = "2026-11-26T01:00:00Z".to_string();
-    let mut draft = keiryoku_store::new_draft("corp-9010401234567", "100001", "new", plan, None);
-    draft.id = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into();
-    draft.created_at = at.clone();
-    draft.updated_at = at.clone();
+    .map_err(|e| setup(e.to_string()))?;
+    let plan = PlanDocument::from_value(plan).ok_or_else(|| setup("plan fixture".into()))?;
+    let at = time::macros::datetime!(2026-11-26 01:00 UTC);
+    let on = time::macros::date!(2026 - 11 - 26);
+    let id = ApplicationId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+        .ok_or_else(|| setup("sample id".into()))?;
+    let mut draft = Application::new_draft(
+        id,
+        "corp-9010401234567".into(),
+        "100001".into(),
+        plan,
+        Some("ichiro.keizai@kasumigaseki-seiki.example.jp".into()),
+        at,
+    )
+    .map_err(|e| setup(e.to_string()))?;
     draft.version = 4;
-    draft.notify_to = Some("ichiro.keizai@kasumigaseki-seiki.example.jp".into());
+    let routing = keiryoku_domain::application::route_plan(&draft.typed_plan())
+        .map_err(|e| setup(e.to_string()))?;
     let reviewer = Actor {
         sub: "900001".into(),
         name: Some("関東 審査一".into()),
-        role: "reviewer".into(),
+        role: Role::Reviewer,
         on_behalf_of: "meti-kanto".into(),
     };
+    let office = OfficeId::from("meti-kanto");
     let mut submitted = draft.clone();
     submitted.version = 5;
-    submitted.status = "submitted".into();
+    submitted.status = Status::Submitted;
     submitted.submission = Some(Submission {
         receipt_number: "R2026-000123".into(),
-        received_at: at.clone(),
-        received_on: "2026-11-26".into(),
-        due_on: "2026-12-16".into(),
-        office_ids: vec!["meti-kanto".into()],
-        routing: serde_json::json!({"joint": false, "e_filing": true}),
+        received_at: at,
+        received_on: on,
+        due_on: time::macros::date!(2026 - 12 - 16),
+        office_ids: vec![office.clone()],
+        routing,
         revision: 5,
     });
-    let next = |status: &str| {
+    let next = |status: Status| {
         let mut record = submitted.clone();
         record.version = 6;
-        record.status = status.into();
+        record.status = status;
         record
     };
-    let mut returned = next("returned");
+    let mut returned = next(Status::Returned);
     returned.returned = Some(ReturnNote {
-        at: at.clone(),
+        at,
         by: reviewer.clone(),
-        office_id: "meti-kanto".into(),
+        office_id: office.clone(),
         message: "現状認識の課題を具体的に記載してください。".into(),
         comments: vec![FieldComment {
             path: "/plan/current_state/challenges".into(),
@@ -365,36 +379,32 @@ pub fn stream_samples(
         }],
         revision: 5,
     });
-    let mut certified = next("certified");
+    let mut certified = next(Status::Certified);
     certified.decisions.insert(
-        "meti-kanto".into(),
+        office.clone(),
         Decision {
-            decision: "approved".into(),
+            decision: DecisionKind::Approved,
             by: reviewer.clone(),
-            at: at.clone(),
+            at,
             certification_number: Some("関東経産第2026-00001号".into()),
         },
     );
     certified.certification = Some(Certification {
         number: "関東経産第2026-00001号".into(),
-        numbers: [(
-            "meti-kanto".to_string(),
-            "関東経産第2026-00001号".to_string(),
-        )]
-        .into(),
-        certified_on: "2026-11-26".into(),
-        certified_at: at.clone(),
-        office_ids: vec!["meti-kanto".into()],
+        numbers: [(office.clone(), "関東経産第2026-00001号".to_string())].into(),
+        certified_on: on,
+        certified_at: at,
+        office_ids: vec![office.clone()],
         revision: 5,
     });
-    let mut rejected = next("rejected");
+    let mut rejected = next(Status::Rejected);
     rejected.rejection = Some(Rejection {
-        at: at.clone(),
+        at,
         by: reviewer,
-        office_id: "meti-kanto".into(),
+        office_id: office,
         reason: "労働生産性の算定根拠が示されていません。".into(),
     });
-    let withdrawn = next("withdrawn");
+    let withdrawn = next(Status::Withdrawn);
     let table = config
         .physical_name(&source.table)
         .unwrap_or_else(|| source.table.clone());
@@ -403,10 +413,9 @@ pub fn stream_samples(
         crate::config::REGION,
         crate::config::ACCOUNT_ID
     );
-    let image = |record: &keiryoku_store::ApplicationRecord| {
-        record
-            .to_attributes()
-            .map(|item| keiryoku_store::item_to_json(&item))
+    let image = |record: &Application| {
+        keiryoku_store::application_to_item(record)
+            .map(|(item, _)| keiryoku_store::item_to_json(&item))
             .map_err(|e| LocalError::Setup(e.to_string()))
     };
     let mut samples = Vec::new();

@@ -1,5 +1,5 @@
 //! A stand-in for gBizINFO's REST API on the local stack: `GET /hojin/v2/hojin/{number}` answers
-//! from `infra/gbizinfo/hojin.json` (the shapes of integrations.md §2.3, including `"Null"`
+//! from `infra/gbizinfo/hojin.json` (the shapes of docs/integrations.md §2.3, including `"Null"`
 //! strings and numbers as strings), 404 for numbers it does not list, 401 without the token, and
 //! misbehaves on purpose where the file says so (late answers, 5xx) so prefill's tolerance can be
 //! tested.

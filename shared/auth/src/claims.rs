@@ -21,7 +21,7 @@ pub enum CorpType {
 }
 
 /// The UserInfo answer of GビズID: claims flat at the top level, every value a string
-/// (integrations.md §1.6). Unknown claims are ignored; missing ones are `None`.
+/// (docs/integrations.md §1.6). Unknown claims are ignored; missing ones are `None`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct GbizUserInfo {
     pub sub: String,

@@ -2,7 +2,7 @@
 //!
 //! GビズID speaks the authorization code flow with PKCE (S256), authenticates clients with
 //! `client_secret_basic`, signs ID tokens with RS256 and puts no personal data in them: everything
-//! about the company comes from UserInfo (integrations.md §1.4–1.6). This crate does exactly that
+//! about the company comes from UserInfo (docs/integrations.md §1.4–1.6). This crate does exactly that
 //! and nothing else: it knows neither HTTP routing nor storage.
 
 #![forbid(unsafe_code)]

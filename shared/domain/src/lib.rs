@@ -9,6 +9,8 @@
 //! - [`guidelines`]: the 基本方針 and the 21 事業分野別指針 as data.
 //! - [`dates`]: 和暦, fiscal years, holidays and business days.
 //! - [`status`]: the application status machine.
+//! - [`application`]: the application record and every change its lifecycle makes, and the
+//!   effects (certificate, mail) each change calls for.
 //! - [`corporate_number`]: the 法人番号 check digit.
 //!
 //! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
@@ -16,6 +18,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod application;
 pub mod corporate_number;
 pub mod dates;
 pub mod diff;

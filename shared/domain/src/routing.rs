@@ -11,7 +11,7 @@
 //! assert_eq!(routing.processing_days, 14);
 //! ```
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::tables::{FieldRoute, FieldRule, tables};
 
@@ -40,7 +40,7 @@ pub enum RoutingError {
 }
 
 /// One competent authority.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Authority {
     pub ministry_id: String,
     /// 省庁名.
@@ -56,11 +56,30 @@ pub struct Authority {
     pub verified: bool,
 }
 
+/// Which rule a step of the explanation applied.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    /// The business field's ministry.
+    Field,
+    /// The regional office of the head office's prefecture.
+    Prefecture,
+    /// Maritime fields (船舶・倉庫) go to the 運輸局 or 運輸監理部.
+    Maritime,
+    /// The chosen guideline's ministry.
+    Guideline,
+    /// Several ministries: 共管.
+    Joint,
+    /// Whether every authority takes e-filing.
+    EFiling,
+    /// A change application goes back to the authorities that certified the plan.
+    Change,
+}
+
 /// One step of the explanation.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Step {
-    /// Which rule applied (`field`, `prefecture`, `maritime`, `joint`, `e_filing`, `guideline`).
-    pub rule: &'static str,
+    pub rule: Rule,
     /// The table and row that matched (`fields.json#24`).
     pub row: String,
     /// In Japanese, for the applicant.
@@ -70,7 +89,7 @@ pub struct Step {
 }
 
 /// The competent authorities and what follows from them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Routing {
     pub authorities: Vec<Authority>,
     /// 共管: more than one ministry must approve.
@@ -97,7 +116,7 @@ pub enum Outcome {
 }
 
 /// Versions of the tables an answer was computed from.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TableVersions {
     pub fields: String,
     pub authorities: String,
@@ -148,7 +167,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
         match &rule.route {
             FieldRoute::CallCentre(reason) => {
                 explanation.push(Step {
-                    rule: "field",
+                    rule: Rule::Field,
                     row: format!("fields.json#{}", rule.code),
                     message: format!(
                         "事業分野「{code} {name}」は提出先を自動で判定できません（{reason}）。{CALL_CENTRE}にお問い合わせください。"
@@ -173,7 +192,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
                         ))
                     })?;
                     explanation.push(Step {
-                        rule: "field",
+                        rule: Rule::Field,
                         row: format!("fields.json#{}", rule.code),
                         message: format!(
                             "事業分野「{code} {name}」は{}の所管です（{}の区分「{} {}」）。",
@@ -203,7 +222,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
                             ))
                         })?;
                         let step = Step {
-                            rule: "maritime",
+                            rule: Rule::Maritime,
                             row: format!(
                                 "authorities.json#{}/maritime/{}",
                                 network.id, over.prefecture
@@ -228,7 +247,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
                                 ))
                             })?;
                         let step = Step {
-                            rule: "prefecture",
+                            rule: Rule::Prefecture,
                             row: format!("authorities.json#{}/{}", network.id, office.id),
                             message: format!(
                                 "本店所在地（{} {}）を管轄する{}が提出先です。",
@@ -259,7 +278,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
             && !rule.guidelines.iter().any(|g| g == guideline)
         {
             explanation.push(Step {
-                rule: "guideline",
+                rule: Rule::Guideline,
                 row: format!("fields.json#{}", rule.code),
                 message: format!(
                     "選択した事業分野別指針は事業分野「{code} {name}」に通常対応する指針（{}）と異なります。内容をご確認ください。",
@@ -293,7 +312,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
     };
     if joint {
         explanation.push(Step {
-            rule: "joint",
+            rule: Rule::Joint,
             row: "rules.json#processing_days".into(),
             message: format!(
                 "複数の省庁（{}）が所管する共管の計画です。すべての提出先の認定が必要で、標準処理期間は{processing_days}日です。",
@@ -310,7 +329,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
             .map(|a| a.ministry_name.as_str())
             .collect();
         explanation.push(Step {
-            rule: "e_filing",
+            rule: Rule::EFiling,
             row: "authorities.json#ministries".into(),
             message: format!(
                 "{}は電子申請を受け付けていません。申請書をPDFで印刷し、郵送してください。",
@@ -361,7 +380,7 @@ mod tests {
             assert!(
                 r.explanation
                     .iter()
-                    .any(|s| s.rule == "prefecture" && s.message.contains(&p.name))
+                    .any(|s| s.rule == Rule::Prefecture && s.message.contains(&p.name))
             );
         }
     }
@@ -420,7 +439,7 @@ mod tests {
         assert_eq!(sake.authorities[0].office_name, "東京国税局");
         assert!(!sake.e_filing);
         assert_eq!(sake.processing_days, 30);
-        assert!(sake.explanation.iter().any(|s| s.rule == "e_filing"));
+        assert!(sake.explanation.iter().any(|s| s.rule == Rule::EFiling));
         // 税理士事務所 → 国税局, paper (verified by the NTA page).
         let tax = routing(&["7242"], "27");
         assert_eq!(tax.authorities[0].office_name, "大阪国税局");
@@ -451,7 +470,7 @@ mod tests {
             }
             let r = routing(&[code], "28");
             assert_eq!(r.authorities[0].office_name, "神戸運輸監理部", "{code}");
-            assert!(r.explanation.iter().any(|s| s.rule == "maritime"));
+            assert!(r.explanation.iter().any(|s| s.rule == Rule::Maritime));
             assert!(
                 !r.authorities[0].verified,
                 "the Kobe rule is inferred, so unverified"
@@ -556,6 +575,6 @@ mod tests {
         let Ok(Outcome::Authorities(r)) = outcome else {
             panic!("routes")
         };
-        assert!(r.explanation.iter().any(|s| s.rule == "guideline"));
+        assert!(r.explanation.iter().any(|s| s.rule == Rule::Guideline));
     }
 }

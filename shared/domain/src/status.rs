@@ -1,4 +1,4 @@
-//! The application status machine (PRODUCT.md §4): which role may make which transition, and
+//! The application status machine (docs/product.md §4): which role may make which transition, and
 //! why not when it may not.
 //!
 //! `draft → submitted → (returned → submitted)* → certified | rejected`;
@@ -75,9 +75,6 @@ pub enum TransitionError {
     /// The action is not possible from the current status.
     #[error("{0}")]
     WrongStatus(String),
-    /// The stored status is not one of ours: a bug or a manual edit, not the user's doing.
-    #[error("unknown stored status {0}")]
-    UnknownStatus(String),
 }
 
 impl Status {
@@ -180,17 +177,6 @@ pub fn transition(from: Status, action: Action, role: Role) -> Result<Status, Tr
         }
     };
     Ok(to)
-}
-
-/// [`transition`] from a status as stored (its [`Status::as_str`] name).
-pub fn transition_stored(
-    from: &str,
-    action: Action,
-    role: Role,
-) -> Result<Status, TransitionError> {
-    let from =
-        Status::parse(from).ok_or_else(|| TransitionError::UnknownStatus(from.to_string()))?;
-    transition(from, action, role)
 }
 
 #[cfg(test)]

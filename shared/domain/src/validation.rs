@@ -244,21 +244,23 @@ pub fn validate_json(value: &Value, ctx: &Context) -> (Option<Plan>, Report) {
     };
     let mut report = validate(&plan, ctx);
     if let Some(map) = value.as_object() {
-        for key in map
-            .keys()
-            .filter(|k| !crate::plan::PLAN_KEYS.contains(&k.as_str()))
-        {
-            report.errors.insert(
-                0,
-                Finding {
-                    path: format!("/{}", escape(key)),
-                    code: "unknown_field",
-                    message: format!("「{key}」という項目はありません。項目名を確認してください。"),
-                },
-            );
-        }
+        let mut unknown = unknown_keys(map);
+        unknown.append(&mut report.errors);
+        report.errors = unknown;
     }
     (Some(plan), report)
+}
+
+/// The top-level keys of a plan document that are not fields of the plan.
+pub fn unknown_keys(map: &serde_json::Map<String, Value>) -> Vec<Finding> {
+    map.keys()
+        .filter(|k| !crate::plan::PLAN_KEYS.contains(&k.as_str()))
+        .map(|key| Finding {
+            path: format!("/{}", escape(key)),
+            code: "unknown_field",
+            message: format!("「{key}」という項目はありません。項目名を確認してください。"),
+        })
+        .collect()
 }
 
 /// JSON Pointer escaping of one key.

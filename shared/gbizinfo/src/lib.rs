@@ -1,4 +1,4 @@
-//! gBizINFO (法人インフォメーション / Gビズインフォ) REST API v2, as integrations.md §2 describes
+//! gBizINFO (法人インフォメーション / Gビズインフォ) REST API v2, as docs/integrations.md §2 describes
 //! it: `GET {base}/v2/hojin/{corporate_number}` with the header `X-hojinInfo-api-token`.
 //!
 //! The answer is read leniently: empty values come as JSON `null`, as the string `"Null"`, as

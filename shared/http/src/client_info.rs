@@ -50,3 +50,12 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientInfo {
         })
     }
 }
+
+impl From<ClientInfo> for keiryoku_lifecycle::Visitor {
+    fn from(client: ClientInfo) -> keiryoku_lifecycle::Visitor {
+        keiryoku_lifecycle::Visitor {
+            source_ip: client.source_ip,
+            user_agent: client.user_agent,
+        }
+    }
+}

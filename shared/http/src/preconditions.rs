@@ -47,24 +47,7 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
 /// Whether a path id has the shape of the UUIDs we issue (anything else cannot exist, so it is
 /// answered 404 without a lookup).
 pub fn is_issued_id(id: &str) -> bool {
-    id.len() == 36 && id.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
-}
-
-/// The application `id` if it exists and belongs to `company_id`; 404 otherwise (another
-/// company's application is answered exactly as one that does not exist).
-pub async fn owned_application(
-    applications: &keiryoku_store::Applications,
-    company_id: &str,
-    id: &str,
-) -> Result<keiryoku_store::ApplicationRecord, ApiError> {
-    if !is_issued_id(id) {
-        return Err(ApiError::NotFound);
-    }
-    let record = applications.get(id).await?;
-    if record.company_id != company_id {
-        return Err(ApiError::NotFound);
-    }
-    Ok(record)
+    keiryoku_domain::application::ApplicationId::parse(id).is_some()
 }
 
 #[cfg(test)]

@@ -199,14 +199,46 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<keiryoku_lifecycle::UseCaseError> for ApiError {
+    fn from(err: keiryoku_lifecycle::UseCaseError) -> ApiError {
+        use keiryoku_domain::application::LifecycleError;
+        use keiryoku_lifecycle::UseCaseError;
+        match err {
+            UseCaseError::NotFound => ApiError::NotFound,
+            UseCaseError::Refused(LifecycleError::Transition(reason)) => reason.into(),
+            UseCaseError::Refused(LifecycleError::Conflict(reason)) => ApiError::Conflict(reason),
+            UseCaseError::Refused(LifecycleError::Stale) => ApiError::PreconditionFailed,
+            UseCaseError::Refused(LifecycleError::TooLarge { limit }) => {
+                ApiError::PayloadTooLarge { limit }
+            }
+            UseCaseError::Refused(LifecycleError::Invalid(findings)) => ApiError::Validation(
+                findings
+                    .into_iter()
+                    .map(|f| FieldError {
+                        path: f.path,
+                        code: f.code.to_string(),
+                        message: f.message,
+                    })
+                    .collect(),
+            ),
+            UseCaseError::KeyReused => ApiError::Validation(vec![FieldError {
+                path: "/idempotency-key".into(),
+                code: "reused".into(),
+                message:
+                    "この Idempotency-Key は別の操作で使われています。新しい値を指定してください。"
+                        .into(),
+            }]),
+            UseCaseError::Busy(reason) => ApiError::Unavailable(reason),
+            UseCaseError::Store(inner) => inner.into(),
+            UseCaseError::Internal(cause) => ApiError::Internal(cause),
+        }
+    }
+}
+
 impl From<keiryoku_domain::status::TransitionError> for ApiError {
     fn from(err: keiryoku_domain::status::TransitionError) -> ApiError {
-        use keiryoku_domain::status::TransitionError;
-        match err {
-            TransitionError::UnknownStatus(_) => ApiError::Internal(err.to_string()),
-            // The status machine's reason is the applicant's or reviewer's answer.
-            other => ApiError::Conflict(other.to_string()),
-        }
+        // The status machine's reason is the applicant's or reviewer's answer.
+        ApiError::Conflict(err.to_string())
     }
 }
 

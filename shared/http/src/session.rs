@@ -116,3 +116,49 @@ where
         })
     }
 }
+
+impl ApplicantSession {
+    /// The applicant as the use cases know it: the company, the audit actor, the identity
+    /// GビズID vouches for (from the UserInfo claims kept in the session) and the mail address.
+    pub fn applicant(&self) -> keiryoku_lifecycle::Applicant {
+        use keiryoku_domain::application::{Actor, CompanyId, VerifiedIdentity};
+        let r = &self.record;
+        // 法人区分 "1" is a corporation: its 法人番号 is the registry's. A sole proprietor's
+        // number from GビズID may be an internal one and is never put on a plan.
+        let corporation = r.corp_type == "1";
+        keiryoku_lifecycle::Applicant {
+            company_id: CompanyId::from(r.company_id.as_str()),
+            actor: Actor {
+                sub: r.sub.clone(),
+                name: r.user_name.clone(),
+                role: keiryoku_domain::status::Role::Applicant,
+                on_behalf_of: r.company_id.clone(),
+            },
+            identity: VerifiedIdentity {
+                corporation,
+                name: r.company_name.clone(),
+                corporate_number: r.corporate_number.clone().filter(|_| corporation),
+                representative_name: r.representative_name.clone(),
+                account: r.sub.clone(),
+            },
+            email: r.email.clone(),
+        }
+    }
+}
+
+impl StaffSession {
+    /// The reviewer as the use cases know it: the audit actor and the office from the staff
+    /// directory as it is now.
+    pub fn reviewer(&self) -> keiryoku_lifecycle::Reviewer {
+        use keiryoku_domain::application::{Actor, OfficeId};
+        keiryoku_lifecycle::Reviewer {
+            actor: Actor {
+                sub: self.member.sub.clone(),
+                name: Some(self.member.name.clone()),
+                role: keiryoku_domain::status::Role::Reviewer,
+                on_behalf_of: self.member.office_id.clone(),
+            },
+            office: OfficeId::from(self.member.office_id.as_str()),
+        }
+    }
+}

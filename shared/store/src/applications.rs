@@ -6,172 +6,32 @@
 //! ([`crate::audit`]) and whatever the action needs besides (idempotency key, counter,
 //! revision). Either all of it happens or none of it.
 
-use std::collections::BTreeMap;
-
-use aws_sdk_dynamodb::types::{Delete, Put, ReturnValue, TransactWriteItem, Update};
-use serde::{Deserialize, Serialize};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, Put, ReturnValue, TransactWriteItem, Update,
+};
+use keiryoku_domain::application::{Actor, Application, ApplicationId, AuditAction, CompanyId};
+use keiryoku_domain::status::Status;
+use serde::Serialize;
 
 use crate::StoreError;
-use crate::audit::{Actor, AuditRecord, audit_item, version_hash};
+use crate::audit::{AuditRecord, audit_item, version_hash};
 use crate::cases::case_item;
 use crate::cursor::{decode_cursor, encode_cursor};
 use crate::item::{Item, get_item, get_json, get_n, get_s, key, n, query_all, s};
-
-/// An application (申請) as stored: its state and the plan (様式第1) as entered so far.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ApplicationRecord {
-    pub id: String,
-    /// The company that owns it; only its users can see it.
-    pub company_id: String,
-    /// GビズID `sub` of the person who created it.
-    pub created_by: String,
-    /// `new` (新規申請) or `change` (変更申請).
-    pub kind: String,
-    /// `draft`, `submitted`, … (see PRODUCT.md §4).
-    pub status: String,
-    /// Increases by one on every write; the ETag is made from it.
-    pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
-    /// The plan as entered (may be partial while a draft).
-    pub plan: serde_json::Value,
-    /// What submission recorded; absent until the first submission.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub submission: Option<Submission>,
-    /// What finalising for paper recorded (authorities without e-filing).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub paper: Option<PaperFiling>,
-    /// Each competent authority's decision in the current review round (office id → decision).
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub decisions: BTreeMap<String, Decision>,
-    /// The latest return for correction (差戻し), with its comments.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub returned: Option<ReturnNote>,
-    /// 認定: set when every competent authority approved.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certification: Option<Certification>,
-    /// 不認定.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub rejection: Option<Rejection>,
-    /// For a change application (変更申請): the certified application it changes.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub change_of: Option<ChangeOf>,
-    /// Where notices go: the GビズID address of the account that last created or submitted it
-    /// (never an address from a request body).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub notify_to: Option<String>,
-}
-
-/// A plan finalised for paper: the applicant prints the application PDF and posts it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PaperFiling {
-    pub finalised_at: String,
-    pub office_ids: Vec<String>,
-    /// The routing answer with its explanation.
-    pub routing: serde_json::Value,
-}
-
-/// What is recorded when an application is submitted (受付).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Submission {
-    /// 受付番号: unique, never reused.
-    pub receipt_number: String,
-    /// 受付日時 (RFC 3339, UTC): legally material for the 60-day equipment rule.
-    pub received_at: String,
-    /// 受付日 in Japan.
-    pub received_on: String,
-    /// The due date of the standard processing period (標準処理期間) in business days.
-    pub due_on: String,
-    /// The competent authorities' office ids.
-    pub office_ids: Vec<String>,
-    /// The routing answer with its explanation, as shown to the applicant.
-    pub routing: serde_json::Value,
-    /// The version this submission produced; its plan is kept as a revision.
-    #[serde(default)]
-    pub revision: i64,
-}
-
-/// One authority's decision on the current submission.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Decision {
-    /// `approved`, `returned` or `rejected`.
-    pub decision: String,
-    pub by: Actor,
-    pub at: String,
-    /// 認定番号 allocated by this authority (approvals only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub certification_number: Option<String>,
-}
-
-/// A comment anchored to a field of the plan.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct FieldComment {
-    /// JSON Pointer into the plan (`/plan/period/start`).
-    pub path: String,
-    pub message: String,
-}
-
-/// 差戻し: what the reviewer asks to be corrected.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ReturnNote {
-    pub at: String,
-    pub by: Actor,
-    pub office_id: String,
-    pub message: String,
-    pub comments: Vec<FieldComment>,
-    /// The submitted revision that was returned (the resubmission is compared with it).
-    pub revision: i64,
-}
-
-/// 認定.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Certification {
-    /// 認定番号 of the first competent authority (the one printed first).
-    pub number: String,
-    /// Every authority's 認定番号 (joint plans have one per authority).
-    pub numbers: BTreeMap<String, String>,
-    /// 認定日 in Japan.
-    pub certified_on: String,
-    pub certified_at: String,
-    pub office_ids: Vec<String>,
-    /// The submitted revision that was certified.
-    pub revision: i64,
-}
-
-/// 不認定.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Rejection {
-    pub at: String,
-    pub by: Actor,
-    pub office_id: String,
-    pub reason: String,
-}
-
-/// The certification a change application (変更申請) changes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct ChangeOf {
-    pub application_id: String,
-    pub certification_number: String,
-    pub certified_on: String,
-    /// The authorities that certified it: the change goes back to them.
-    pub office_ids: Vec<String>,
-    /// The certified revision (the reviewer sees the change as a diff against it).
-    pub revision: i64,
-}
 
 /// A one-shot action already done under an idempotency key: a retry answers the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotentResult {
     /// What the key was used for (`submit:<application id>`); another use of the key is refused.
     pub fingerprint: String,
-    pub application_id: String,
+    pub application_id: ApplicationId,
     pub status: u16,
 }
 
 /// One page of a company's applications, newest first.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplicationPage {
-    pub items: Vec<ApplicationRecord>,
+    pub items: Vec<Application>,
     /// Pass back as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
@@ -181,7 +41,7 @@ pub struct ApplicationPage {
 pub enum Extra {
     /// Remember an idempotency key of a company (fails the commit if the key was used).
     IdempotencyKey {
-        company_id: String,
+        company_id: CompanyId,
         key: String,
         fingerprint: String,
     },
@@ -223,145 +83,75 @@ pub struct Applications {
 
 const OWNER_INDEX: &str = "gsi1";
 
-fn owner_partition(company_id: &str) -> String {
+fn owner_partition(company_id: &CompanyId) -> String {
     format!("OWNER#{company_id}")
 }
 
-fn app_key(id: &str) -> Item {
+fn app_key(id: &ApplicationId) -> Item {
     key(format!("APP#{id}"), "APP")
 }
 
-fn json<T: Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
+/// The attribute the item-type discriminator takes in every record of the table; an
+/// application's own kind (new / change) is stored as `application_kind`.
+const ITEM_KIND: &str = "kind";
+const APPLICATION_KIND: &str = "application_kind";
 
-/// A fresh draft, version 1, for `commit(None, …)`.
-pub fn new_draft(
-    company_id: &str,
-    created_by: &str,
-    kind: &str,
-    plan: serde_json::Value,
-    change_of: Option<ChangeOf>,
-) -> ApplicationRecord {
-    let now = crate::now_rfc3339();
-    ApplicationRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        company_id: company_id.to_string(),
-        created_by: created_by.to_string(),
-        kind: kind.to_string(),
-        status: "draft".into(),
-        version: 1,
-        created_at: now.clone(),
-        updated_at: now,
-        plan,
-        submission: None,
-        paper: None,
-        decisions: BTreeMap::new(),
-        returned: None,
-        certification: None,
-        rejection: None,
-        change_of,
-        notify_to: None,
+/// The record as the table stores it (the attribute map a stream image carries), and the plan's
+/// JSON text it holds (what the version hash and a revision are made of). The plan is kept as
+/// one JSON string: DynamoDB maps nest at most 32 levels and a draft may hold anything.
+pub fn to_item(record: &Application) -> Result<(Item, String), StoreError> {
+    let plan = record
+        .plan
+        .to_json()
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item: Item =
+        serde_dynamo::to_item(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if let Some(kind) = item.remove(ITEM_KIND) {
+        item.insert(APPLICATION_KIND.into(), kind);
     }
-}
-
-impl ApplicationRecord {
-    /// The next version of this record: version + 1, updated now. Callers then change it.
-    pub fn next_version(&self) -> ApplicationRecord {
-        let mut next = self.clone();
-        next.version += 1;
-        next.updated_at = crate::now_rfc3339();
-        next
-    }
-
-    /// The record as the table stores it (the attribute map a stream image carries).
-    pub fn to_attributes(&self) -> Result<Item, StoreError> {
-        let mut item = app_key(&self.id);
-        item.extend([
-            ("kind".to_string(), s("application")),
-            ("id".to_string(), s(&self.id)),
-            ("company_id".to_string(), s(&self.company_id)),
-            ("created_by".to_string(), s(&self.created_by)),
-            ("application_kind".to_string(), s(&self.kind)),
-            ("status".to_string(), s(&self.status)),
-            ("version".to_string(), n(self.version)),
-            ("created_at".to_string(), s(&self.created_at)),
-            ("updated_at".to_string(), s(&self.updated_at)),
-            ("plan".to_string(), s(json(&self.plan)?)),
-            ("gsi1pk".to_string(), s(owner_partition(&self.company_id))),
-            (
-                "gsi1sk".to_string(),
-                s(format!("{}#{}", self.created_at, self.id)),
-            ),
-        ]);
-        let mut document = |name: &str, value: Option<String>| {
-            if let Some(value) = value {
-                item.insert(name.to_string(), s(value));
-            }
-        };
-        document(
-            "submission",
-            self.submission.as_ref().map(json).transpose()?,
-        );
-        document("paper", self.paper.as_ref().map(json).transpose()?);
-        document(
-            "decisions",
-            (!self.decisions.is_empty())
-                .then(|| json(&self.decisions))
-                .transpose()?,
-        );
-        document("returned", self.returned.as_ref().map(json).transpose()?);
-        document(
-            "certification",
-            self.certification.as_ref().map(json).transpose()?,
-        );
-        document("rejection", self.rejection.as_ref().map(json).transpose()?);
-        document("change_of", self.change_of.as_ref().map(json).transpose()?);
-        if let Some(to) = &self.notify_to {
-            item.insert("notify_to".to_string(), s(to));
-        }
-        Ok(item)
-    }
-}
-
-fn optional<T: serde::de::DeserializeOwned>(
-    item: &Item,
-    name: &str,
-) -> Result<Option<T>, StoreError> {
-    match item.get(name) {
-        Some(_) => Ok(Some(get_json(item, name)?)),
-        None => Ok(None),
-    }
+    item.extend(app_key(&record.id));
+    item.extend([
+        (ITEM_KIND.to_string(), s("application")),
+        ("plan".to_string(), s(plan.clone())),
+        ("gsi1pk".to_string(), s(owner_partition(&record.company_id))),
+        (
+            "gsi1sk".to_string(),
+            s(format!(
+                "{}#{}",
+                keiryoku_domain::application::rfc3339(record.created_at),
+                record.id
+            )),
+        ),
+    ]);
+    Ok((item, plan))
 }
 
 /// An application from its stored attributes (a table item or a stream image).
-pub fn from_item(item: &Item) -> Result<ApplicationRecord, StoreError> {
-    Ok(ApplicationRecord {
-        id: get_s(item, "id")?.to_string(),
-        company_id: get_s(item, "company_id")?.to_string(),
-        created_by: get_s(item, "created_by")?.to_string(),
-        kind: get_s(item, "application_kind")?.to_string(),
-        status: get_s(item, "status")?.to_string(),
-        version: get_n(item, "version")?,
-        created_at: get_s(item, "created_at")?.to_string(),
-        updated_at: get_s(item, "updated_at")?.to_string(),
-        plan: get_json(item, "plan")?,
-        submission: optional(item, "submission")?,
-        paper: optional(item, "paper")?,
-        decisions: optional(item, "decisions")?.unwrap_or_default(),
-        returned: optional(item, "returned")?,
-        certification: optional(item, "certification")?,
-        rejection: optional(item, "rejection")?,
-        change_of: optional(item, "change_of")?,
-        notify_to: item.get("notify_to").and_then(|v| v.as_s().ok()).cloned(),
-    })
+pub fn from_item(mut item: Item) -> Result<Application, StoreError> {
+    let plan = match item.remove("plan") {
+        Some(AttributeValue::S(text)) => {
+            keiryoku_domain::application::PlanDocument::from_json(&text)
+                .map_err(|e| StoreError::Corrupt(format!("plan: {e}")))?
+        }
+        _ => return Err(StoreError::Corrupt("application without a plan".into())),
+    };
+    for name in [ITEM_KIND, "pk", "sk", "gsi1pk", "gsi1sk"] {
+        item.remove(name);
+    }
+    if let Some(kind) = item.remove(APPLICATION_KIND) {
+        item.insert(ITEM_KIND.into(), kind);
+    }
+    let mut record: Application =
+        serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    record.plan = plan;
+    Ok(record)
 }
 
 /// What an audit record says about a commit, besides what the commit itself tells.
 #[derive(Debug, Clone)]
 pub struct AuditNote {
     pub actor: Actor,
-    pub action: String,
+    pub action: AuditAction,
     pub changed_paths: Vec<String>,
     pub detail: Option<serde_json::Value>,
 }
@@ -375,9 +165,9 @@ impl Applications {
     }
 
     /// Reads one application by id.
-    pub async fn get(&self, id: &str) -> Result<ApplicationRecord, StoreError> {
+    pub async fn get(&self, id: &ApplicationId) -> Result<Application, StoreError> {
         let item = get_item(&self.client, &self.table, app_key(id)).await?;
-        from_item(&item.ok_or(StoreError::NotFound)?)
+        from_item(item.ok_or(StoreError::NotFound)?)
     }
 
     /// Writes `next` (or deletes the application when `next` is `None`) if the stored record is
@@ -385,20 +175,19 @@ impl Applications {
     /// entries, `extras` and one audit record, in one transaction.
     pub async fn commit(
         &self,
-        id: &str,
+        id: &ApplicationId,
         expected_version: Option<i64>,
-        next: Option<&ApplicationRecord>,
+        next: Option<&Application>,
         extras: &[Extra],
         note: AuditNote,
     ) -> Result<(), CommitError> {
         let mut items = Vec::new();
         // The plan is serialised once (it may be hundreds of kilobytes on every autosave): the
         // stored text is also what the version hash and a revision are made of.
-        let stored = next.map(ApplicationRecord::to_attributes).transpose()?;
-        let plan_text = stored
-            .as_ref()
-            .map(|i| get_s(i, "plan").map(str::to_string))
-            .transpose()?;
+        let (stored, plan_text) = match next.map(to_item).transpose()? {
+            Some((item, plan)) => (Some(item), Some(plan)),
+            None => (None, None),
+        };
         let plan_json = plan_text.as_deref();
         let condition = match expected_version {
             Some(_) => "attribute_exists(pk) AND #version = :expected",
@@ -451,7 +240,7 @@ impl Applications {
         }
 
         let audit = AuditRecord {
-            application_id: id.to_string(),
+            application_id: id.clone(),
             at: crate::now_rfc3339(),
             actor: note.actor,
             action: note.action,
@@ -459,7 +248,7 @@ impl Applications {
             version: next.map(|r| r.version),
             version_hash: next
                 .zip(plan_json)
-                .map(|(r, plan)| version_hash(&r.id, r.version, &r.status, plan)),
+                .map(|(r, plan)| version_hash(&r.id, r.version, r.status, plan)),
             detail: note.detail,
         };
         let put = Put::builder()
@@ -502,8 +291,8 @@ impl Applications {
 
     fn extra_item(
         &self,
-        id: &str,
-        next: Option<&ApplicationRecord>,
+        id: &ApplicationId,
+        next: Option<&Application>,
         plan_json: Option<&str>,
         extra: &Extra,
     ) -> Result<(Role, TransactWriteItem), StoreError> {
@@ -517,7 +306,7 @@ impl Applications {
                 item.extend([
                     ("kind".to_string(), s("idempotency")),
                     ("fingerprint".to_string(), s(fingerprint)),
-                    ("application_id".to_string(), s(id)),
+                    ("application_id".to_string(), s(id.as_str())),
                     ("status".to_string(), n(200)),
                     // Keys are remembered for a day, long enough for any client retry.
                     (
@@ -543,7 +332,10 @@ impl Applications {
                 item.extend([
                     ("kind".to_string(), s("revision")),
                     ("plan".to_string(), s(plan)),
-                    ("at".to_string(), s(&record.updated_at)),
+                    (
+                        "at".to_string(),
+                        s(keiryoku_domain::application::rfc3339(record.updated_at)),
+                    ),
                 ]);
                 let put = Put::builder()
                     .table_name(&self.table)
@@ -580,7 +372,11 @@ impl Applications {
     }
 
     /// The plan as it was at a submitted revision.
-    pub async fn revision(&self, id: &str, revision: i64) -> Result<serde_json::Value, StoreError> {
+    pub async fn revision(
+        &self,
+        id: &ApplicationId,
+        revision: i64,
+    ) -> Result<keiryoku_domain::application::PlanDocument, StoreError> {
         let key = key(format!("APP#{id}"), &revision_sort_key(revision));
         let item = get_item(&self.client, &self.table, key).await?;
         get_json(&item.ok_or(StoreError::NotFound)?, "plan")
@@ -616,7 +412,7 @@ impl Applications {
     /// What an idempotency key of a company was already used for, if anything.
     pub async fn idempotent_result(
         &self,
-        company_id: &str,
+        company_id: &CompanyId,
         key: &str,
     ) -> Result<Option<IdempotentResult>, StoreError> {
         let Some(item) =
@@ -626,14 +422,15 @@ impl Applications {
         };
         Ok(Some(IdempotentResult {
             fingerprint: get_s(&item, "fingerprint")?.to_string(),
-            application_id: get_s(&item, "application_id")?.to_string(),
+            application_id: ApplicationId::parse(get_s(&item, "application_id")?)
+                .ok_or_else(|| StoreError::Corrupt("idempotency record".into()))?,
             status: u16::try_from(get_n(&item, "status")?)
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         }))
     }
 
     /// The audit trail of an application, oldest first.
-    pub async fn history(&self, id: &str) -> Result<Vec<AuditRecord>, StoreError> {
+    pub async fn history(&self, id: &ApplicationId) -> Result<Vec<AuditRecord>, StoreError> {
         let query = self
             .client
             .query()
@@ -651,8 +448,8 @@ impl Applications {
     /// A page of the company's applications, newest first, optionally of one status only.
     pub async fn list_for_company(
         &self,
-        company_id: &str,
-        status: Option<&str>,
+        company_id: &CompanyId,
+        status: Option<Status>,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<ApplicationPage, StoreError> {
@@ -674,12 +471,13 @@ impl Applications {
             query = query
                 .filter_expression("#status = :status")
                 .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", s(status));
+                .expression_attribute_values(":status", s(status.as_str()));
         }
         let out = query.send().await.map_err(StoreError::sdk)?;
         let items = out
             .items()
             .iter()
+            .cloned()
             .map(from_item)
             .collect::<Result<Vec<_>, _>>()?;
         let next_cursor = out
@@ -710,9 +508,65 @@ fn revision_sort_key(version: i64) -> String {
 }
 
 /// The record of an idempotency key, per company (the key itself is kept only as a hash).
-fn idempotency_key(company_id: &str, idempotency_key: &str) -> Item {
+fn idempotency_key(company_id: &CompanyId, idempotency_key: &str) -> Item {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{company_id}\n{idempotency_key}").as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     key(format!("IDEM#{hex}"), "IDEM")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keiryoku_domain::application::PlanDocument;
+
+    fn sample() -> Application {
+        let plan = PlanDocument::from_value(serde_json::json!({
+            "applicant": {"name": "株式会社霞が関精機", "extra": [1, {"deep": null}]},
+            "unknown_key": true,
+        }))
+        .unwrap_or_default();
+        Application::new_draft(
+            ApplicationId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+                .unwrap_or_else(|| panic!("id")),
+            "corp-1".into(),
+            "100001".into(),
+            plan,
+            Some("a@example.jp".into()),
+            time::macros::datetime!(2026-11-26 01:00:00.5 UTC),
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn an_application_round_trips_through_its_item_and_a_stream_image() {
+        let record = sample();
+        let (item, plan) = to_item(&record).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            item.get("kind")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+            Some("application")
+        );
+        assert_eq!(
+            item.get("application_kind")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+            Some("new")
+        );
+        assert_eq!(
+            item.get("status")
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str),
+            Some("draft")
+        );
+        assert!(plan.contains("unknown_key"));
+        let back = from_item(item.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, record);
+        // As a Lambda stream event carries it (DynamoDB JSON, read by serde_dynamo).
+        let image: serde_dynamo::Item =
+            serde_json::from_value(crate::item_to_json(&item)).unwrap_or_else(|e| panic!("{e}"));
+        let through_stream = from_item(image.into()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(through_stream, record);
+    }
 }

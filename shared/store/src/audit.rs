@@ -5,35 +5,22 @@
 //! without its record (or a record without its change) cannot exist. No route updates or deletes
 //! them, and template.yaml denies `UpdateItem` / `DeleteItem` on `AUDIT#*` to every function.
 
+use keiryoku_domain::application::{Actor, ApplicationId, AuditAction};
+use keiryoku_domain::status::Status;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::StoreError;
 use crate::item::{Item, get_json, key, s};
 
-/// Who made a change.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Actor {
-    /// The identity's `sub` (GビズID for applicants, the staff provider for staff).
-    pub sub: String,
-    /// Name as known when acting.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// `applicant` or `reviewer`.
-    pub role: String,
-    /// The company (applicants) or authority (staff) acted for.
-    pub on_behalf_of: String,
-}
-
 /// One audit record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditRecord {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     /// RFC 3339, UTC.
     pub at: String,
     pub actor: Actor,
-    /// `create`, `edit`, `submit`, `return`, `approve`, …
-    pub action: String,
+    pub action: AuditAction,
     /// JSON Pointers of what changed (`/plan/period/start`, `/status`).
     pub changed_paths: Vec<String>,
     /// The version the change produced (absent when it deleted the application).
@@ -47,12 +34,13 @@ pub struct AuditRecord {
 
 /// The SHA-256 (hex) identifying one version of an application:
 /// `sha256("<id>\n<version>\n<status>\n<plan as stored>")`.
-pub fn version_hash(id: &str, version: i64, status: &str, plan_json: &str) -> String {
+pub fn version_hash(id: &ApplicationId, version: i64, status: Status, plan_json: &str) -> String {
+    let status = status.as_str();
     let digest = Sha256::digest(format!("{id}\n{version}\n{status}\n{plan_json}").as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub(crate) fn audit_partition(application_id: &str) -> String {
+pub(crate) fn audit_partition(application_id: &ApplicationId) -> String {
     format!("AUDIT#{application_id}")
 }
 

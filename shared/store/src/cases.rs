@@ -9,29 +9,40 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::Serialize;
 
+use keiryoku_domain::application::{
+    Application, ApplicationId, ApplicationKind, DecisionKind, OfficeId, iso_date,
+};
+use keiryoku_domain::status::Status;
+use time::{Date, OffsetDateTime};
+
 use crate::StoreError;
-use crate::applications::{ApplicationRecord, GSI1_CURSOR};
+use crate::applications::GSI1_CURSOR;
 use crate::cursor::{CursorShape, decode_cursor, encode_cursor};
 use crate::item::{Item, get_s, key, s};
 
 /// One authority's view of one application, as listed in queues and searches.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct CaseRecord {
-    pub application_id: String,
-    pub office_id: String,
-    /// `new` or `change`.
-    pub kind: String,
+    pub application_id: ApplicationId,
+    pub office_id: OfficeId,
+    pub kind: ApplicationKind,
     /// The application's status.
-    pub status: String,
-    /// This authority's decision in the current round: `pending`, `approved`, `returned`,
-    /// `rejected` (or the application's final status once it has one).
-    pub decision: String,
+    pub status: Status,
+    /// Where this authority stands in the current round.
+    pub decision: CaseDecision,
     pub receipt_number: String,
-    pub received_at: String,
-    pub received_on: String,
-    pub due_on: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub certified_on: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    #[serde(with = "iso_date")]
+    pub received_on: Date,
+    #[serde(with = "iso_date")]
+    pub due_on: Date,
+    #[serde(
+        default,
+        with = "iso_date::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub certified_on: Option<Date>,
     /// This authority's 認定番号.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certification_number: Option<String>,
@@ -42,14 +53,35 @@ pub struct CaseRecord {
     pub prefecture: String,
     /// 事業分野: every 中分類 and 細分類 code of the plan.
     pub industries: Vec<String>,
-    pub updated_at: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
 }
 
-fn plan_text(plan: &serde_json::Value, pointer: &str) -> Option<String> {
-    plan.pointer(pointer)
-        .and_then(serde_json::Value::as_str)
-        .map(keiryoku_domain::normalize::text)
-        .filter(|t| !t.is_empty())
+/// Where one authority stands on an application in the current round: waiting for its own
+/// decision, its decision, or (when another authority or the applicant ended the round) the
+/// application's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseDecision {
+    Pending,
+    Approved,
+    Returned,
+    Rejected,
+    Certified,
+    Withdrawn,
+}
+
+impl CaseDecision {
+    pub fn label(self) -> &'static str {
+        match self {
+            CaseDecision::Pending => "審査中",
+            CaseDecision::Approved => "認定",
+            CaseDecision::Returned => "差戻し",
+            CaseDecision::Rejected => "不認定",
+            CaseDecision::Certified => "認定",
+            CaseDecision::Withdrawn => "取下げ",
+        }
+    }
 }
 
 /// The text a company-name search matches against: NFKC, lower case, no spaces.
@@ -63,64 +95,63 @@ pub fn search_text(value: &str) -> String {
 
 impl CaseRecord {
     /// The entry of `office_id` for a submitted application.
-    pub fn derive(record: &ApplicationRecord, office_id: &str) -> Option<CaseRecord> {
+    pub fn derive(record: &Application, office_id: &OfficeId) -> Option<CaseRecord> {
         let submission = record.submission.as_ref()?;
-        let decision = match record.decisions.get(office_id) {
-            Some(d) => d.decision.clone(),
-            None if record.status == "submitted" => "pending".into(),
-            None => record.status.clone(),
+        let decision = match record.decisions.get(office_id).map(|d| d.decision) {
+            Some(DecisionKind::Approved) => CaseDecision::Approved,
+            Some(DecisionKind::Returned) => CaseDecision::Returned,
+            Some(DecisionKind::Rejected) => CaseDecision::Rejected,
+            None => match record.status {
+                Status::Returned => CaseDecision::Returned,
+                Status::Rejected => CaseDecision::Rejected,
+                Status::Certified => CaseDecision::Certified,
+                Status::Withdrawn => CaseDecision::Withdrawn,
+                Status::Submitted | Status::Draft | Status::FinalisedForPaper => {
+                    CaseDecision::Pending
+                }
+            },
         };
-        let industries = record
-            .plan
-            .get("business_fields")
-            .and_then(serde_json::Value::as_array)
-            .into_iter()
-            .flatten()
-            .flat_map(|f| {
-                ["middle_code", "detail_code"]
-                    .into_iter()
-                    .filter_map(|k| f.get(k).and_then(serde_json::Value::as_str))
-                    .map(keiryoku_domain::normalize::text)
-            })
-            .collect();
         let certification = record.certification.as_ref();
         Some(CaseRecord {
             application_id: record.id.clone(),
-            office_id: office_id.to_string(),
-            kind: record.kind.clone(),
-            status: record.status.clone(),
+            office_id: office_id.clone(),
+            kind: record.kind,
+            status: record.status,
             decision,
             receipt_number: submission.receipt_number.clone(),
-            received_at: submission.received_at.clone(),
-            received_on: submission.received_on.clone(),
-            due_on: submission.due_on.clone(),
-            certified_on: certification.map(|c| c.certified_on.clone()),
+            received_at: submission.received_at,
+            received_on: submission.received_on,
+            due_on: submission.due_on,
+            certified_on: certification.map(|c| c.certified_on),
             certification_number: certification.and_then(|c| c.numbers.get(office_id).cloned()),
-            company_name: plan_text(&record.plan, "/applicant/name").unwrap_or_default(),
-            corporate_number: plan_text(&record.plan, "/applicant/corporate_number"),
-            prefecture: plan_text(&record.plan, "/applicant/head_office/prefecture_code")
-                .unwrap_or_default(),
-            industries,
-            updated_at: record.updated_at.clone(),
+            company_name: record.company_name(),
+            corporate_number: record.corporate_number(),
+            prefecture: record.prefecture_code().unwrap_or_default(),
+            industries: record
+                .industry_codes()
+                .iter()
+                .map(|c| keiryoku_domain::normalize::text(c))
+                .collect(),
+            updated_at: record.updated_at,
         })
     }
 
     /// Whether the application waits for this authority's decision.
     pub fn is_pending(&self) -> bool {
-        self.status == "submitted" && self.decision == "pending"
+        self.status == Status::Submitted && self.decision == CaseDecision::Pending
     }
 }
 
-fn office_partition(office_id: &str) -> String {
+fn office_partition(office_id: &OfficeId) -> String {
     format!("OFFICE#{office_id}")
 }
 
-fn queue_partition(office_id: &str) -> String {
+fn queue_partition(office_id: &OfficeId) -> String {
     format!("QUEUE#{office_id}")
 }
 
 /// The item of the case entry of `office_id` for `record`.
-pub(crate) fn case_item(record: &ApplicationRecord, office_id: &str) -> Result<Item, StoreError> {
+pub(crate) fn case_item(record: &Application, office_id: &OfficeId) -> Result<Item, StoreError> {
     let case = CaseRecord::derive(record, office_id)
         .ok_or_else(|| StoreError::Corrupt("a case entry needs a submission".into()))?;
     let body = serde_json::to_string(&case).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -130,8 +161,8 @@ pub(crate) fn case_item(record: &ApplicationRecord, office_id: &str) -> Result<I
     };
     text("kind", "case");
     text("body", &body);
-    text("status", &case.status);
-    text("received_on", &case.received_on);
+    text("status", case.status.as_str());
+    text("received_on", &case.received_on.to_string());
     text("prefecture", &case.prefecture);
     text("company_search", &search_text(&case.company_name));
     // Space-delimited so that `contains(industries, " 24 ")` matches whole codes only.
@@ -140,7 +171,7 @@ pub(crate) fn case_item(record: &ApplicationRecord, office_id: &str) -> Result<I
         text("corporate_number", number);
     }
     if let Some(on) = &case.certified_on {
-        text("certified_on", on);
+        text("certified_on", &on.to_string());
     }
     if let Some(number) = &case.certification_number {
         text("certification_number", number);
@@ -160,13 +191,13 @@ fn from_case_item(item: &Item) -> Result<CaseRecord, StoreError> {
 /// Search conditions of the reviewers' search (each one optional; all must hold).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseFilter {
-    pub status: Option<String>,
-    /// 受付日 from / to (inclusive, `YYYY-MM-DD`).
-    pub received_from: Option<String>,
-    pub received_to: Option<String>,
+    pub status: Option<Status>,
+    /// 受付日 from / to (inclusive).
+    pub received_from: Option<Date>,
+    pub received_to: Option<Date>,
     /// 認定日 from / to (inclusive).
-    pub certified_from: Option<String>,
-    pub certified_to: Option<String>,
+    pub certified_from: Option<Date>,
+    pub certified_to: Option<Date>,
     pub prefecture: Option<String>,
     /// A JSIC 中分類 or 細分類 code.
     pub industry: Option<String>,
@@ -207,8 +238,8 @@ impl Cases {
     /// routed there.
     pub async fn get(
         &self,
-        office_id: &str,
-        application_id: &str,
+        office_id: &OfficeId,
+        application_id: &ApplicationId,
     ) -> Result<CaseRecord, StoreError> {
         let out = self
             .client
@@ -228,7 +259,7 @@ impl Cases {
     /// The authority's queue: applications waiting for its decision, earliest due date first.
     pub async fn queue(
         &self,
-        office_id: &str,
+        office_id: &OfficeId,
         limit: i32,
         cursor: Option<&str>,
     ) -> Result<CasePage, StoreError> {
@@ -265,7 +296,7 @@ impl Cases {
     /// bounded by `limit` whatever the number of cases.
     pub async fn search(
         &self,
-        office_id: &str,
+        office_id: &OfficeId,
         filter: &CaseFilter,
         limit: usize,
         cursor: Option<&str>,
@@ -334,19 +365,19 @@ fn filter_expression(filter: &CaseFilter) -> (Option<String>, Vec<(String, Attri
         values.push((name.to_string(), s(value)));
     };
     if let Some(v) = &filter.status {
-        add("#status = :status", ":status", v.clone());
+        add("#status = :status", ":status", v.as_str().to_string());
     }
     if let Some(v) = &filter.received_from {
-        add("received_on >= :rf", ":rf", v.clone());
+        add("received_on >= :rf", ":rf", v.to_string());
     }
     if let Some(v) = &filter.received_to {
-        add("received_on <= :rt", ":rt", v.clone());
+        add("received_on <= :rt", ":rt", v.to_string());
     }
     if let Some(v) = &filter.certified_from {
-        add("certified_on >= :cf", ":cf", v.clone());
+        add("certified_on >= :cf", ":cf", v.to_string());
     }
     if let Some(v) = &filter.certified_to {
-        add("certified_on <= :ct", ":ct", v.clone());
+        add("certified_on <= :ct", ":ct", v.to_string());
     }
     if let Some(v) = &filter.prefecture {
         add("prefecture = :pref", ":pref", v.clone());

@@ -5,6 +5,8 @@
 //! of the effect that issues it names the same certificate: it is created once
 //! (`attribute_not_exists`), and a re-render after a template fix adds a document version to it.
 
+use keiryoku_domain::application::CertificateStatus;
+use keiryoku_domain::status::Role;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -39,8 +41,7 @@ pub struct CertificateRecord {
     /// 認定日.
     pub certified_on: String,
     pub office_ids: Vec<String>,
-    /// `valid`, `superseded` (a change application was certified) or `withdrawn`.
-    pub status: String,
+    pub status: CertificateStatus,
     /// The change application that superseded it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
@@ -56,8 +57,7 @@ pub struct DownloadEntry {
     pub certificate_id: String,
     pub sub: String,
     pub name: Option<String>,
-    /// `applicant` or `reviewer`.
-    pub role: String,
+    pub role: Role,
     pub source_ip: String,
     pub user_agent: String,
 }
@@ -69,7 +69,7 @@ pub struct CheckEntry {
     pub source_ip: String,
     pub user_agent: String,
     /// What the check answered.
-    pub status: String,
+    pub status: CertificateStatus,
 }
 
 /// The certificate id of an application's certified revision: the same on every retry.

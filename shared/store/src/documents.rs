@@ -94,6 +94,25 @@ impl Documents {
         }
     }
 
+    /// The bytes of the current version of a file, `None` if absent.
+    pub async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self
+            .s3
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(StoreError::sdk)?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(StoreError::sdk(e)),
+        }
+    }
+
     /// Every version id of a file, newest first.
     pub async fn versions(&self, key: &str) -> Result<Vec<String>, StoreError> {
         let out = self

@@ -6,6 +6,7 @@
 //! is counted; after the allowed number of attempts the effect is parked (listed under `gsi1`
 //! partition `PARKED`) for an operator, who can replay it.
 
+use keiryoku_domain::application::{ApplicationId, Effect};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -14,16 +15,20 @@ use crate::item::{Item, get_item, get_json, get_n, get_s, key, n, query_all, s};
 /// What an effect is about, enough to run it again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EffectSpec {
-    pub application_id: String,
+    pub application_id: ApplicationId,
     /// The application version whose change caused it.
     pub version: i64,
-    /// `certificate`, `mail:certified`, …
-    pub effect: String,
+    pub effect: Effect,
 }
 
 impl EffectSpec {
     pub fn key(&self) -> String {
-        format!("{}#{}#{}", self.application_id, self.version, self.effect)
+        format!(
+            "{}#{}#{}",
+            self.application_id,
+            self.version,
+            self.effect.as_str()
+        )
     }
 }
 

@@ -1,10 +1,12 @@
-//! AWS adapters of the platform: the records kept in the DynamoDB table and the reachability of
-//! the documents bucket. Everything goes through the `aws-sdk-*` crates; locally and in tests they
-//! talk to moto because `AWS_ENDPOINT_URL` points there.
+//! AWS adapters of the platform: the records kept in the DynamoDB table and the files in the
+//! documents bucket. Everything goes through the `aws-sdk-*` crates; locally and in tests they
+//! talk to moto because `AWS_ENDPOINT_URL` points there. Records are the domain's types
+//! (`keiryoku_domain::application`), mapped to items with `serde_dynamo`.
 //!
-//! Each kind of record has its own small handle ([`Sessions`], [`LoginStates`], [`Applications`], [`Cases`], [`StaffDirectory`]),
-//! so a handler holds only the capability it needs, mirroring the per-function IAM policies in
-//! `template.yaml`.
+//! Each kind of record has its own small handle ([`Sessions`], [`LoginStates`],
+//! [`Applications`], [`Cases`], [`Certificates`], [`Effects`], [`StaffDirectory`], [`Cache`],
+//! [`Documents`]), so a handler holds only the capability it needs, mirroring the per-function
+//! IAM policies in `template.yaml`.
 
 #![forbid(unsafe_code)]
 
@@ -25,14 +27,13 @@ mod staff;
 mod stream_json;
 
 pub use applications::{
-    ApplicationPage, ApplicationRecord, Applications, AuditNote, Certification, ChangeOf,
-    CommitError, Decision, Extra, FieldComment, IdempotentResult, PaperFiling, Rejection,
-    ReturnNote, Submission, from_item as application_from_item, new_draft,
+    ApplicationPage, Applications, AuditNote, CommitError, Extra, IdempotentResult,
+    from_item as application_from_item, to_item as application_to_item,
 };
-pub use audit::{Actor, AuditRecord, version_hash};
+pub use audit::{AuditRecord, version_hash};
 pub use aws::{AwsClients, Health};
 pub use cache::Cache;
-pub use cases::{CaseFilter, CasePage, CaseRecord, Cases, search_text};
+pub use cases::{CaseDecision, CaseFilter, CasePage, CaseRecord, Cases, search_text};
 pub use certificates::{
     CertificateDocument, CertificateRecord, Certificates, CheckEntry, DownloadEntry, certificate_id,
 };
@@ -42,7 +43,15 @@ pub use error::StoreError;
 pub use login_states::{LoginState, LoginStates};
 pub use sessions::{SessionRecord, Sessions};
 pub use staff::{StaffDirectory, StaffMember, StaffRole};
-pub use stream_json::{item_from_json, item_to_json};
+pub use stream_json::item_to_json;
+
+/// The documents-bucket key of the application PDF kept for a filed revision (ids only).
+pub fn application_pdf_key(
+    id: &keiryoku_domain::application::ApplicationId,
+    revision: i64,
+) -> String {
+    format!("applications/{id}/{revision}.pdf")
+}
 
 /// Current time as an RFC 3339 string in UTC, the format of every timestamp we store.
 pub fn now_rfc3339() -> String {
