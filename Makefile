@@ -3,7 +3,9 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 VENV := .venv
-STACK := target/debug/local-stack
+# Where cargo builds: CARGO_TARGET_DIR when set (many developers set it globally), else target/.
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+STACK := $(TARGET_DIR)/debug/local-stack
 
 .PHONY: run test setup pdf-tools build unit e2e lint events bench load sizes sam-build clean
 
@@ -62,7 +64,7 @@ events: build
 ## validate + route of one application, and one certificate
 bench:
 	$(CARGO) build --release --bins
-	KEIRYOKU_BIN_DIR=target/release target/release/local-stack bench-startup 30
+	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release $(TARGET_DIR)/release/local-stack bench-startup 30
 	$(CARGO) bench -p keiryoku-domain
 	$(CARGO) bench -p keiryoku-pdf
 
@@ -74,12 +76,12 @@ load: setup
 	@if ! command -v wrk >/dev/null; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "install wrk (sudo apt-get install wrk)"; exit 1; fi; \
 	fi
-	KEIRYOKU_BIN_DIR=target/release target/release/local-stack exec -- bash infra/load/run.sh
+	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release $(TARGET_DIR)/release/local-stack exec -- bash infra/load/run.sh
 
 ## sizes: release binary size of each function
 sizes:
 	$(CARGO) build --release --bins
-	@ls -l target/release/{auth,applications,platform,reference,bench-hello} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
+	@ls -l $(TARGET_DIR)/release/{auth,applications,review,effects,documents,platform,reference,bench-hello} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
 
 ## sam-build: what `sam build` does for each function (needs cargo-lambda and zig: pip install cargo-lambda ziglang)
 sam-build:

@@ -265,8 +265,7 @@ async fn approval_issues_a_verifiable_certificate_and_mails_the_applicant() {
 }
 
 fn admin(args: &[&str]) -> std::process::Output {
-    let binary =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/keiryoku-admin");
+    let binary = keiryoku_e2e::admin_binary();
     std::process::Command::new(&binary)
         .args(args)
         .env("TABLE_NAME", table_name())

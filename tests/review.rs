@@ -551,8 +551,7 @@ async fn returns_need_comments_on_plan_fields() {
 
 /// Runs the operator command against the local stack's table.
 fn admin(args: &[&str]) -> String {
-    let binary =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug/keiryoku-admin");
+    let binary = keiryoku_e2e::admin_binary();
     let output = std::process::Command::new(&binary)
         .args(args)
         .env("TABLE_NAME", keiryoku_e2e::table_name())

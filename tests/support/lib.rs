@@ -18,6 +18,15 @@ pub fn api_url() -> String {
 }
 
 /// The table in moto.
+/// The operator command `keiryoku-admin`, built beside the functions the local stack runs
+/// (wherever `CARGO_TARGET_DIR` puts them).
+pub fn admin_binary() -> std::path::PathBuf {
+    std::env::var_os("KEIRYOKU_BIN_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/debug"))
+        .join("keiryoku-admin")
+}
+
 pub fn table_name() -> String {
     std::env::var("KEIRYOKU_TABLE")
         .unwrap_or_else(|_| panic!("KEIRYOKU_TABLE is not set: run with `make test`"))

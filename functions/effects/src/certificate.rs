@@ -82,10 +82,7 @@ fn certificate_data(
 
 /// SHA-256 of bytes, hex.
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn storage_key(application_id: &ApplicationId, certificate: &str) -> String {

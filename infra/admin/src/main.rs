@@ -20,9 +20,10 @@
 
 #![forbid(unsafe_code)]
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+use keiryoku_domain::application::{ApplicationId, Effect};
 use keiryoku_fn_effects::{Effector, Outcome, rerender};
 use keiryoku_mail::Mailer;
 use keiryoku_store::{
@@ -30,49 +31,99 @@ use keiryoku_store::{
     StaffMember, StaffRole,
 };
 
-const USAGE: &str = "usage: keiryoku-admin [--table NAME] staff list
-       keiryoku-admin [--table NAME] staff put --sub SUB --name NAME --office OFFICE_ID [--email EMAIL] [--role reviewer]
-       keiryoku-admin [--table NAME] staff deactivate --sub SUB
-       keiryoku-admin [--table NAME] staff remove --sub SUB
-       keiryoku-admin [--table NAME] staff import FILE.json
-       keiryoku-admin [--table NAME] effects list
-       keiryoku-admin [--table NAME] effects replay --key APPLICATION#VERSION#EFFECT
-       keiryoku-admin [--table NAME] certificates rerender --id CERTIFICATE_ID
-The table defaults to $TABLE_NAME.";
+/// The operator's command: staff directory, parked effects, certificate re-rendering.
+#[derive(Debug, Parser)]
+#[command(name = "keiryoku-admin", version)]
+struct Cli {
+    /// The platform's DynamoDB table.
+    #[arg(long, env = "TABLE_NAME", global = true)]
+    table: Option<String>,
+    #[command(subcommand)]
+    group: Group,
+}
+
+#[derive(Debug, Subcommand)]
+enum Group {
+    /// The staff directory (職員名簿).
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Certificates or mail that failed five times and were parked.
+    #[command(subcommand)]
+    Effects(EffectsCommand),
+    /// Issued certificates (認定書).
+    #[command(subcommand)]
+    Certificates(CertificatesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Every entry, one JSON object a line.
+    List,
+    /// Adds or replaces an entry (active).
+    Put {
+        /// The staff identity provider's `sub`.
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        name: String,
+        /// The office the person reviews for (an id of authorities.json).
+        #[arg(long)]
+        office: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long, value_enum, default_value = "reviewer")]
+        role: RoleArg,
+    },
+    /// Keeps the entry but refuses its sessions at once.
+    Deactivate {
+        #[arg(long)]
+        sub: String,
+    },
+    /// Removes the entry.
+    Remove {
+        #[arg(long)]
+        sub: String,
+    },
+    /// Puts every entry of a JSON file (the format of infra/staff-directory.json).
+    Import { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    Reviewer,
+}
+
+#[derive(Debug, Subcommand)]
+enum EffectsCommand {
+    /// Parked effects, one JSON object a line.
+    List,
+    /// Runs a parked effect once more (exactly once), after its cause was fixed.
+    Replay {
+        /// APPLICATION#VERSION#EFFECT, as `effects list` shows it.
+        #[arg(long)]
+        key: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CertificatesCommand {
+    /// A new rendering of a certificate (after a template fix); every earlier one is kept.
+    Rerender {
+        #[arg(long)]
+        id: String,
+    },
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()).await {
+    let cli = Cli::parse();
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("keiryoku-admin: {message}");
             ExitCode::from(2)
         }
     }
-}
-
-/// `--name value` pairs after the command words.
-fn options(args: &[String]) -> Result<HashMap<String, String>, String> {
-    let mut found = HashMap::new();
-    let mut rest = args.iter();
-    while let Some(flag) = rest.next() {
-        let name = flag
-            .strip_prefix("--")
-            .ok_or_else(|| format!("unexpected argument {flag}\n{USAGE}"))?;
-        let value = rest
-            .next()
-            .ok_or_else(|| format!("--{name} needs a value"))?;
-        found.insert(name.to_string(), value.clone());
-    }
-    Ok(found)
-}
-
-fn required<'a>(options: &'a HashMap<String, String>, name: &str) -> Result<&'a str, String> {
-    options
-        .get(name)
-        .map(String::as_str)
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| format!("--{name} is required\n{USAGE}"))
 }
 
 /// Refuses an office id the routing tables do not know: a typo would lock the reviewer out of
@@ -84,83 +135,78 @@ fn known_office(office: &str) -> Result<(), String> {
         .ok_or_else(|| format!("unknown office id {office} (see GET /reference/authorities)"))
 }
 
-async fn run(mut args: Vec<String>) -> Result<(), String> {
-    let mut table = std::env::var("TABLE_NAME").ok();
-    if args.first().map(String::as_str) == Some("--table") {
-        if args.len() < 2 {
-            return Err(USAGE.into());
-        }
-        table = Some(args[1].clone());
-        args.drain(..2);
-    }
-    let table = table.ok_or_else(|| format!("no table: set TABLE_NAME or --table\n{USAGE}"))?;
-    let (Some(group), Some(command)) = (
-        args.first().map(String::as_str),
-        args.get(1).map(String::as_str),
-    ) else {
-        return Err(USAGE.into());
-    };
+fn json_line<T: serde::Serialize>(value: &T) -> Result<(), String> {
+    println!(
+        "{}",
+        serde_json::to_string(value).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let table = cli
+        .table
+        .filter(|t| !t.is_empty())
+        .ok_or("no table: set TABLE_NAME or --table")?;
     let aws = AwsClients::from_env().await;
-    match group {
-        "staff" => {}
-        "effects" | "certificates" => {
-            return effects(&aws, &table, group, command, &args[2..]).await;
+    match cli.group {
+        Group::Staff(command) => staff(&aws, &table, command).await,
+        Group::Effects(command) => effects(&aws, &table, command).await,
+        Group::Certificates(CertificatesCommand::Rerender { id }) => {
+            let effector = effector(&aws, &table)?;
+            json_line(&rerender(&effector, &id).await?)
         }
-        _ => return Err(USAGE.into()),
     }
-    let directory = StaffDirectory::new(aws.dynamodb.clone(), &table);
-    let rest = &args[2..];
+}
+
+async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(), String> {
+    let directory = StaffDirectory::new(aws.dynamodb.clone(), table);
     match command {
-        "list" => {
+        StaffCommand::List => {
             for member in directory.list().await.map_err(|e| e.to_string())? {
-                println!(
-                    "{}",
-                    serde_json::to_string(&member).map_err(|e| e.to_string())?
-                );
+                json_line(&member)?;
             }
         }
-        "put" => {
-            let options = options(rest)?;
-            let office = required(&options, "office")?;
-            known_office(office)?;
-            let role = match options.get("role").map(String::as_str) {
-                None | Some("reviewer") => StaffRole::Reviewer,
-                Some(other) => return Err(format!("unknown role {other} (reviewer)")),
-            };
+        StaffCommand::Put {
+            sub,
+            name,
+            office,
+            email,
+            role,
+        } => {
+            known_office(&office)?;
             let member = StaffMember {
-                sub: required(&options, "sub")?.to_string(),
-                name: required(&options, "name")?.to_string(),
-                email: options.get("email").cloned(),
-                office_id: office.to_string(),
-                role,
+                sub,
+                name,
+                email,
+                office_id: office,
+                role: match role {
+                    RoleArg::Reviewer => StaffRole::Reviewer,
+                },
                 active: true,
             };
             directory.put(&member).await.map_err(|e| e.to_string())?;
             println!("put {} ({})", member.sub, member.office_id);
         }
-        "deactivate" => {
-            let options = options(rest)?;
-            let sub = required(&options, "sub")?;
+        StaffCommand::Deactivate { sub } => {
             let mut member = directory
-                .get(sub)
+                .get(&sub)
                 .await
                 .map_err(|e| format!("{sub}: {e}"))?;
             member.active = false;
             directory.put(&member).await.map_err(|e| e.to_string())?;
             println!("deactivated {sub}");
         }
-        "remove" => {
-            let options = options(rest)?;
-            let sub = required(&options, "sub")?;
+        StaffCommand::Remove { sub } => {
             directory
-                .remove(sub)
+                .remove(&sub)
                 .await
                 .map_err(|e| format!("{sub}: {e}"))?;
             println!("removed {sub}");
         }
-        "import" => {
-            let path = rest.first().ok_or_else(|| USAGE.to_string())?;
-            let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+        StaffCommand::Import { file } => {
+            let path = file.display();
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("{path}: {e}"))?;
             let members: Vec<StaffMember> =
                 serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
             for member in &members {
@@ -171,7 +217,6 @@ async fn run(mut args: Vec<String>) -> Result<(), String> {
             }
             println!("imported {} entries", members.len());
         }
-        _ => return Err(USAGE.into()),
     }
     Ok(())
 }
@@ -200,16 +245,30 @@ fn effector(aws: &AwsClients, table: &str) -> Result<Effector, String> {
     })
 }
 
-async fn effects(
-    aws: &AwsClients,
-    table: &str,
-    group: &str,
-    command: &str,
-    rest: &[String],
-) -> Result<(), String> {
+/// The effect a key of `effects list` names (`APPLICATION#VERSION#EFFECT`).
+fn parse_key(key: &str) -> Result<EffectSpec, String> {
+    let mut parts = key.rsplitn(3, '#');
+    let (Some(effect), Some(version), Some(application_id)) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(format!(
+            "--key must be APPLICATION#VERSION#EFFECT, not {key}"
+        ));
+    };
+    Ok(EffectSpec {
+        application_id: ApplicationId::parse(application_id)
+            .ok_or_else(|| format!("bad application id in {key}"))?,
+        version: version
+            .parse()
+            .map_err(|_| format!("bad version in {key}"))?,
+        effect: Effect::parse(effect).ok_or_else(|| format!("unknown effect in {key}"))?,
+    })
+}
+
+async fn effects(aws: &AwsClients, table: &str, command: EffectsCommand) -> Result<(), String> {
     let store = Effects::new(aws.dynamodb.clone(), table);
-    match (group, command) {
-        ("effects", "list") => {
+    match command {
+        EffectsCommand::List => {
             for parked in store.parked().await.map_err(|e| e.to_string())? {
                 println!(
                     "{}",
@@ -223,26 +282,8 @@ async fn effects(
             }
             Ok(())
         }
-        ("effects", "replay") => {
-            let options = options(rest)?;
-            let key = required(&options, "key")?;
-            let mut parts = key.rsplitn(3, '#');
-            let (Some(effect), Some(version), Some(application_id)) =
-                (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(format!(
-                    "--key must be APPLICATION#VERSION#EFFECT, not {key}"
-                ));
-            };
-            let spec = EffectSpec {
-                application_id: keiryoku_domain::application::ApplicationId::parse(application_id)
-                    .ok_or_else(|| format!("bad application id in {key}"))?,
-                version: version
-                    .parse()
-                    .map_err(|_| format!("bad version in {key}"))?,
-                effect: keiryoku_domain::application::Effect::parse(effect)
-                    .ok_or_else(|| format!("unknown effect in {key}"))?,
-            };
+        EffectsCommand::Replay { key } => {
+            let spec = parse_key(&key)?;
             let effector = effector(aws, table)?;
             store
                 .unpark(&spec)
@@ -256,17 +297,5 @@ async fn effects(
                 other => Err(format!("replayed {key}: {other:?}")),
             }
         }
-        ("certificates", "rerender") => {
-            let options = options(rest)?;
-            let id = required(&options, "id")?;
-            let effector = effector(aws, table)?;
-            let document = rerender(&effector, id).await?;
-            println!(
-                "{}",
-                serde_json::to_string(&document).map_err(|e| e.to_string())?
-            );
-            Ok(())
-        }
-        _ => Err(USAGE.into()),
     }
 }

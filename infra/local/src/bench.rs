@@ -75,9 +75,9 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 /// `local-stack bench-startup [ROUNDS]`. Needs no running stack: each function answers a request
 /// that touches no AWS service (`GET /me` without a cookie, an unknown route…), so what is timed is
 /// process start, configuration and the first trip through the handler.
-pub async fn startup(rounds: Option<&str>) -> Result<(), LocalError> {
+pub async fn startup(rounds: Option<usize>) -> Result<(), LocalError> {
     let config = LocalConfig::from_env()?;
-    let rounds: usize = rounds.and_then(|r| r.parse().ok()).unwrap_or(20).max(1);
+    let rounds = rounds.unwrap_or(20).max(1);
     let mut rows = Vec::new();
     let mut hello_env = config.aws_env();
     hello_env.extend(crate::config::lambda_env("BenchHello", 128));

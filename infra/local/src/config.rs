@@ -74,10 +74,15 @@ impl LocalConfig {
                 "KEIRYOKU_PYTHON",
                 &root.join(".venv/bin/python").display().to_string(),
             )),
-            bin_dir: PathBuf::from(env_or(
-                "KEIRYOKU_BIN_DIR",
-                &root.join("target/debug").display().to_string(),
-            )),
+            // The functions are built beside this binary, wherever CARGO_TARGET_DIR puts them.
+            bin_dir: std::env::var_os("KEIRYOKU_BIN_DIR")
+                .map(PathBuf::from)
+                .or_else(|| {
+                    std::env::current_exe()
+                        .ok()
+                        .and_then(|exe| exe.parent().map(PathBuf::from))
+                })
+                .unwrap_or_else(|| root.join("target/debug")),
             instances: instances.max(1),
             log_dir: root.join(".local/logs"),
             template: keiryoku_template::Template::load(&template_path)?,

@@ -1,4 +1,4 @@
-//! `local-stack`: the whole platform on one machine.
+//! `local-stack`: the whole platform on one machine (arguments parsed with clap).
 //!
 //! - `up`: starts moto, the dev identity provider and a gBizINFO stand-in, creates template.yaml's tables and buckets
 //!   in moto, runs every function of template.yaml as a Lambda process (the same binary as in
@@ -24,30 +24,42 @@ mod streams;
 
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand};
+
+/// The whole platform on one machine, from template.yaml.
+#[derive(Debug, Parser)]
+#[command(name = "local-stack", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs everything until Ctrl-C (prints the URLs and the test accounts).
+    Up,
+    /// Runs everything, then CMD once everything answers; exits with CMD's status.
+    Exec {
+        /// The command and its arguments (after `--`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Writes the sample events of every route and stream source into events/.
+    Events,
+    /// Start-up time to first answered request per function, next to hello-world.
+    BenchStartup {
+        /// Interleaved rounds (20 unless given).
+        rounds: Option<usize>,
+    },
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("up") => stack::up().await.map(|()| 0),
-        Some("exec") => {
-            let command: Vec<String> = args
-                .iter()
-                .skip(1)
-                .skip_while(|a| *a == "--")
-                .cloned()
-                .collect();
-            stack::exec(command).await
-        }
-        Some("events") => event::write_samples().map(|()| 0),
-        Some("bench-startup") => bench::startup(args.get(1).map(String::as_str))
-            .await
-            .map(|()| 0),
-        _ => {
-            eprintln!(
-                "usage: local-stack up | exec -- CMD [ARGS…] | events | bench-startup [ROUNDS]"
-            );
-            Ok(2)
-        }
+    let result = match Cli::parse().command {
+        Command::Up => stack::up().await.map(|()| 0),
+        Command::Exec { command } => stack::exec(command).await,
+        Command::Events => event::write_samples().map(|()| 0),
+        Command::BenchStartup { rounds } => bench::startup(rounds).await.map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -290,6 +290,7 @@ pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
         .args(args)
         .envs(config.aws_env())
         .env("KEIRYOKU_API_URL", config.api_url())
+        .env("KEIRYOKU_BIN_DIR", &config.bin_dir)
         .env("KEIRYOKU_IDP_URL", config.idp_url())
         .env("KEIRYOKU_TABLE", table)
         .env(

@@ -23,14 +23,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "application/json"
-                    || (mime.starts_with("application/") && mime.ends_with("+json"))
+                // application/json, or any application/*+json (merge-patch+json, problem+json).
+                v.parse::<mime::Mime>().is_ok_and(|m| {
+                    m.type_() == mime::APPLICATION
+                        && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+                })
             });
         let bytes = axum::body::to_bytes(req.into_body(), BODY_LIMIT_BYTES)
             .await

@@ -117,7 +117,8 @@ impl Site {
 
 /// Compares secrets without leaking where they differ through timing.
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    use subtle::ConstantTimeEq;
+    a.ct_eq(b).into()
 }
 
 async fn csrf_guard(State(site): State<Site>, request: Request, next: Next) -> Response {

@@ -511,8 +511,7 @@ fn revision_sort_key(version: i64) -> String {
 fn idempotency_key(company_id: &CompanyId, idempotency_key: &str) -> Item {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("{company_id}\n{idempotency_key}").as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    key(format!("IDEM#{hex}"), "IDEM")
+    key(format!("IDEM#{}", hex::encode(digest)), "IDEM")
 }
 
 #[cfg(test)]

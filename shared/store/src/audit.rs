@@ -37,7 +37,7 @@ pub struct AuditRecord {
 pub fn version_hash(id: &ApplicationId, version: i64, status: Status, plan_json: &str) -> String {
     let status = status.as_str();
     let digest = Sha256::digest(format!("{id}\n{version}\n{status}\n{plan_json}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 pub(crate) fn audit_partition(application_id: &ApplicationId) -> String {

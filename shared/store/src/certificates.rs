@@ -75,15 +75,10 @@ pub struct CheckEntry {
 /// The certificate id of an application's certified revision: the same on every retry.
 pub fn certificate_id(application_id: &str, revision: i64) -> String {
     let digest = Sha256::digest(format!("certificate\n{application_id}\n{revision}").as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    // The first 16 bytes, written as a UUID (the shape of every id the platform issues).
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Uuid::from_bytes(bytes).hyphenated().to_string()
 }
 
 fn cert_key(id: &str) -> crate::item::Item {

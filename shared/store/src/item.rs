@@ -49,26 +49,18 @@ pub(crate) fn key(pk: String, sk: &str) -> Item {
     HashMap::from([("pk".to_string(), s(pk)), ("sk".to_string(), s(sk))])
 }
 
-/// Every item a query finds, following `LastEvaluatedKey` page by page (for listings known to be
-/// small: a staff directory, one application's audit trail).
+/// Every item a query finds, page after page through the SDK's paginator (for listings known
+/// to be small: a staff directory, one application's audit trail).
 pub(crate) async fn query_all(
     query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
 ) -> Result<Vec<Item>, StoreError> {
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let out = query
-            .clone()
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        items.extend(out.items().iter().cloned());
-        match out.last_evaluated_key {
-            Some(next) => start = Some(next),
-            None => return Ok(items),
-        }
-    }
+    query
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(StoreError::sdk)
 }
 
 /// One item by key, read consistently; `None` when absent.

@@ -53,8 +53,7 @@ pub struct Sessions {
 }
 
 fn session_key(token: &str) -> crate::item::Item {
-    let digest = Sha256::digest(token.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = hex::encode(Sha256::digest(token.as_bytes()));
     key(format!("SESSION#{hex}"), "SESSION")
 }
 
