@@ -17,7 +17,7 @@ use axum::extract::{FromRef, State};
 use axum::http::{StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use keiryoku_auth::{AccountType, GbizUserInfo, OidcClient, pkce_challenge, random_token};
+use keiryoku_auth::{AccountType, GbizUserInfo, OidcClient, random_token};
 use keiryoku_http::{
     ApiError, CSRF_COOKIE, CurrentSession, LOGIN_COOKIE, QueryParams, SESSION_COOKIE, Site,
     read_cookie,
@@ -123,7 +123,7 @@ async fn start_login(
         .authorization_url(
             &pending.state,
             &pending.nonce,
-            &pkce_challenge(&pending.pkce_verifier),
+            &pending.pkce_verifier,
             hint.as_deref(),
         )
         .await?;

@@ -1,8 +1,15 @@
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
+    CoreProviderMetadata, CoreTokenResponse,
+};
+use openidconnect::{
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret as OidcSecret, CsrfToken,
+    HttpRequest, HttpResponse, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
+    TokenResponse as _,
+};
 use tokio::sync::{OnceCell, RwLock};
 use url::Url;
 
@@ -37,55 +44,37 @@ pub struct OidcConfig {
     pub scopes: String,
 }
 
-/// The parts of the provider's discovery document we use.
-#[derive(Debug, Clone, Deserialize)]
-struct Discovery {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    userinfo_endpoint: String,
-    jwks_uri: String,
-}
-
-/// The token endpoint's answer.
-#[derive(Debug, Clone, Deserialize)]
+/// The token endpoint's answer: what the callback needs of it.
+#[derive(Debug, Clone)]
 pub struct TokenResponse {
     pub access_token: String,
+    /// The ID token as sent (verified by [`OidcClient::verify_id_token`]).
     pub id_token: String,
-    #[serde(default)]
-    pub token_type: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenError {
-    error: String,
-    #[serde(default)]
-    error_description: Option<String>,
-}
-
-/// The claims we check in an ID token. GビズID puts no personal data there.
-#[derive(Debug, Clone, Deserialize)]
+/// The claims we use of a verified ID token. GビズID puts no personal data there.
+#[derive(Debug, Clone)]
 pub struct IdTokenClaims {
     pub sub: String,
     pub iss: String,
     pub exp: i64,
-    #[serde(default)]
-    pub nonce: Option<String>,
 }
 
-/// An OpenID Connect relying party for one provider. Discovery and keys are fetched lazily and
-/// cached for the life of the process.
+/// An OpenID Connect relying party for one provider (the `openidconnect` crate: discovery,
+/// PKCE, code exchange, ID token verification). Discovery and keys are fetched lazily and
+/// cached for the life of the process; keys are fetched again when a token names a key we do
+/// not have (the provider rotated).
 pub struct OidcClient {
     config: OidcConfig,
     secret: ClientSecret,
     /// Built on first use: loading the trust roots costs milliseconds a cold start serving
     /// only `/me` should not pay.
     http: OnceCell<reqwest::Client>,
-    discovery: OnceCell<Discovery>,
-    keys: RwLock<Option<(JwkSet, Instant)>>,
+    metadata: OnceCell<CoreProviderMetadata>,
+    keys: RwLock<Option<(CoreJsonWebKeySet, Instant)>>,
 }
 
-/// Keys are re-fetched for an unknown `kid` (the provider rotated), at most this often.
+/// Keys are re-fetched for an unknown key, at most this often.
 const KEY_REFRESH_INTERVAL: Duration = Duration::from_secs(10);
 
 impl OidcClient {
@@ -94,7 +83,7 @@ impl OidcClient {
             config,
             secret,
             http: OnceCell::new(),
-            discovery: OnceCell::new(),
+            metadata: OnceCell::new(),
             keys: RwLock::new(None),
         }
     }
@@ -114,119 +103,118 @@ impl OidcClient {
             .await
     }
 
-    async fn discovery(&self) -> Result<&Discovery, OidcError> {
-        self.discovery
+    /// The provider's discovery document (its issuer checked to be exactly ours) with its keys.
+    async fn metadata(&self) -> Result<&CoreProviderMetadata, OidcError> {
+        let http = self.http().await?;
+        self.metadata
             .get_or_try_init(|| async {
-                let url = format!(
-                    "{}/.well-known/openid-configuration",
-                    self.config.issuer.trim_end_matches('/')
-                );
-                let doc: Discovery = self.get_json(&url).await?;
-                if doc.issuer != self.config.issuer {
-                    return Err(OidcError::Provider(format!(
-                        "discovery issuer {} is not the configured {}",
-                        doc.issuer, self.config.issuer
-                    )));
-                }
-                Ok(doc)
+                let issuer = IssuerUrl::new(self.config.issuer.clone())
+                    .map_err(|e| OidcError::Provider(format!("issuer: {e}")))?;
+                CoreProviderMetadata::discover_async(issuer, &Http(http))
+                    .await
+                    .map_err(|e| OidcError::Provider(format!("discovery: {}", chain(&e))))
             })
             .await
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, OidcError> {
-        let response = self
-            .http()
-            .await?
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))?;
-        if !response.status().is_success() {
-            return Err(OidcError::Provider(format!(
-                "GET {url}: HTTP {}",
-                response.status()
-            )));
+    /// The client as registered, with the secret (read at first use).
+    async fn client(
+        &self,
+    ) -> Result<
+        CoreClient<
+            openidconnect::EndpointSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointNotSet,
+            openidconnect::EndpointMaybeSet,
+            openidconnect::EndpointMaybeSet,
+        >,
+        OidcError,
+    > {
+        let mut metadata = self.metadata().await?.clone();
+        // Keys fetched again after a rotation replace those of the discovery.
+        if let Some((keys, _)) = self.keys.read().await.as_ref() {
+            metadata = metadata.set_jwks(keys.clone());
         }
-        response
-            .json()
-            .await
-            .map_err(|e| OidcError::Provider(format!("GET {url}: {e}")))
+        let secret = self.secret.get().await?;
+        let redirect = RedirectUrl::new(self.config.redirect_uri.clone())
+            .map_err(|e| OidcError::Provider(format!("redirect_uri: {e}")))?;
+        let client = CoreClient::from_provider_metadata(
+            metadata,
+            ClientId::new(self.config.client_id.clone()),
+            Some(OidcSecret::new(secret.to_string())),
+        )
+        .set_redirect_uri(redirect);
+        Ok(client)
     }
 
-    /// The URL to send the browser to. `login_hint` is passed through (GビズID prefills the
-    /// account id with it; the dev provider logs the seeded account in directly).
+    /// The URL to send the browser to: authorization code flow with our `state`, `nonce` and
+    /// the PKCE S256 challenge of `pkce_verifier`. `login_hint` is passed through (GビズID
+    /// prefills the account id with it; the dev provider logs the seeded account in directly).
     pub async fn authorization_url(
         &self,
         state: &str,
         nonce: &str,
-        pkce_challenge: &str,
+        pkce_verifier: &str,
         login_hint: Option<&str>,
     ) -> Result<Url, OidcError> {
-        let discovery = self.discovery().await?;
-        let mut url = Url::parse(&discovery.authorization_endpoint)
-            .map_err(|e| OidcError::Provider(format!("authorization_endpoint: {e}")))?;
+        let client = self.client().await?;
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&PkceCodeVerifier::new(
+            pkce_verifier.to_string(),
+        ));
+        let state = state.to_string();
+        let nonce = nonce.to_string();
+        let mut request = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                move || CsrfToken::new(state),
+                move || Nonce::new(nonce),
+            )
+            .set_pkce_challenge(challenge);
+        for scope in self
+            .config
+            .scopes
+            .split_whitespace()
+            .filter(|s| *s != "openid")
         {
-            let mut query = url.query_pairs_mut();
-            query
-                .append_pair("response_type", "code")
-                .append_pair("client_id", &self.config.client_id)
-                .append_pair("redirect_uri", &self.config.redirect_uri)
-                .append_pair("scope", &self.config.scopes)
-                .append_pair("state", state)
-                .append_pair("nonce", nonce)
-                .append_pair("code_challenge", pkce_challenge)
-                .append_pair("code_challenge_method", "S256");
-            if let Some(hint) = login_hint {
-                query.append_pair("login_hint", hint);
-            }
+            request = request.add_scope(Scope::new(scope.to_string()));
         }
-        Ok(url)
+        if let Some(hint) = login_hint {
+            request = request.add_extra_param("login_hint", hint);
+        }
+        Ok(request.url().0)
     }
 
-    /// Exchanges an authorization code at the token endpoint (`client_secret_basic`).
+    /// Exchanges an authorization code at the token endpoint (`client_secret_basic`, the PKCE
+    /// verifier).
     pub async fn exchange_code(
         &self,
         code: &str,
         pkce_verifier: &str,
     ) -> Result<TokenResponse, OidcError> {
-        let discovery = self.discovery().await?;
-        let secret = self.secret.get().await?;
-        let response = self
-            .http()
-            .await?
-            .post(&discovery.token_endpoint)
-            .basic_auth(
-                form_encode(&self.config.client_id),
-                Some(form_encode(secret)),
-            )
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", self.config.redirect_uri.as_str()),
-                ("code_verifier", pkce_verifier),
-            ])
-            .send()
+        let client = self.client().await?;
+        let http = self.http().await?;
+        let response: CoreTokenResponse = client
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .map_err(|e| OidcError::Provider(format!("token endpoint: {e}")))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
+            .request_async(&Http(http))
             .await
-            .map_err(|e| OidcError::Provider(format!("token endpoint: {e}")))?;
-        let status = response.status();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| OidcError::Provider(format!("token endpoint: {e}")))?;
-        if status.is_success() {
-            return serde_json::from_slice(&body)
-                .map_err(|e| OidcError::Provider(format!("token response: {e}")));
-        }
-        match serde_json::from_slice::<TokenError>(&body) {
-            Ok(err) if status.is_client_error() => Err(OidcError::Refused(format!(
-                "{}: {}",
-                err.error,
-                err.error_description.unwrap_or_default()
-            ))),
-            _ => Err(OidcError::Provider(format!(
-                "token endpoint: HTTP {status}"
-            ))),
-        }
+            .map_err(|e| match e {
+                RequestTokenError::ServerResponse(refused) => OidcError::Refused(format!(
+                    "{}: {}",
+                    refused.error(),
+                    refused.error_description().cloned().unwrap_or_default()
+                )),
+                other => OidcError::Provider(format!("token endpoint: {}", chain(&other))),
+            })?;
+        let id_token = response
+            .id_token()
+            .ok_or_else(|| OidcError::Provider("token response without an ID token".into()))?;
+        Ok(TokenResponse {
+            access_token: response.access_token().secret().clone(),
+            id_token: id_token.to_string(),
+        })
     }
 
     /// Verifies an ID token: RS256 only, a key from the provider's JWKS, exact `iss`, our `aud`,
@@ -236,61 +224,71 @@ impl OidcClient {
         id_token: &str,
         expected_nonce: &str,
     ) -> Result<IdTokenClaims, OidcError> {
-        let discovery = self.discovery().await?;
-        let header = rs256_header(id_token)?;
-        let key = self.decoding_key(discovery, header.kid.as_deref()).await?;
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_issuer(&[discovery.issuer.as_str()]);
-        validation.set_audience(&[self.config.client_id.as_str()]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 30;
-        let data = jsonwebtoken::decode::<IdTokenClaims>(id_token, &key, &validation)
-            .map_err(|e| OidcError::InvalidIdToken(e.to_string()))?;
-        if data.claims.nonce.as_deref() != Some(expected_nonce) {
-            return Err(OidcError::InvalidIdToken("nonce does not match".into()));
+        let token: CoreIdToken = id_token
+            .parse()
+            .map_err(|e| OidcError::InvalidIdToken(format!("not an ID token: {e}")))?;
+        let nonce = Nonce::new(expected_nonce.to_string());
+        let mut refreshed = false;
+        loop {
+            let client = self.client().await?;
+            let verifier = client
+                .id_token_verifier()
+                .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256]);
+            match token.claims(&verifier, &nonce) {
+                Ok(claims) => {
+                    return Ok(IdTokenClaims {
+                        sub: claims.subject().to_string(),
+                        iss: claims.issuer().to_string(),
+                        exp: claims.expiration().timestamp(),
+                    });
+                }
+                // A key we do not know: the provider may have rotated. Fetch the keys again
+                // (at most every KEY_REFRESH_INTERVAL) and retry once.
+                Err(ClaimsVerificationError::SignatureVerification(
+                    SignatureVerificationError::NoMatchingKey,
+                )) if !refreshed => {
+                    refreshed = true;
+                    if !self.refresh_keys().await? {
+                        return Err(OidcError::InvalidIdToken("no usable key".into()));
+                    }
+                }
+                Err(e) => return Err(OidcError::InvalidIdToken(e.to_string())),
+            }
         }
-        Ok(data.claims)
     }
 
-    async fn decoding_key(
-        &self,
-        discovery: &Discovery,
-        kid: Option<&str>,
-    ) -> Result<DecodingKey, OidcError> {
-        let find = |set: &JwkSet| -> Option<DecodingKey> {
-            let jwk = match kid {
-                Some(kid) => set.find(kid)?,
-                None if set.keys.len() == 1 => set.keys.first()?,
-                None => return None,
-            };
-            DecodingKey::from_jwk(jwk).ok()
-        };
-        if let Some((set, _)) = self.keys.read().await.as_ref()
-            && let Some(key) = find(set)
-        {
-            return Ok(key);
-        }
+    /// Fetches the provider's keys again unless that was done very recently; whether it did.
+    async fn refresh_keys(&self) -> Result<bool, OidcError> {
         let mut cached = self.keys.write().await;
-        let fresh_enough = cached
+        if cached
             .as_ref()
-            .is_some_and(|(_, fetched)| fetched.elapsed() < KEY_REFRESH_INTERVAL);
-        if !fresh_enough {
-            let set: JwkSet = self.get_json(&discovery.jwks_uri).await?;
-            *cached = Some((set, Instant::now()));
+            .is_some_and(|(_, fetched)| fetched.elapsed() < KEY_REFRESH_INTERVAL)
+        {
+            return Ok(false);
         }
-        cached
-            .as_ref()
-            .and_then(|(set, _)| find(set))
-            .ok_or_else(|| OidcError::InvalidIdToken(format!("no usable key for kid {kid:?}")))
+        let http = self.http().await?;
+        let uri = self.metadata().await?.jwks_uri();
+        let keys = CoreJsonWebKeySet::fetch_async(uri, &Http(http))
+            .await
+            .map_err(|e| OidcError::Provider(format!("keys: {}", chain(&e))))?;
+        *cached = Some((keys, Instant::now()));
+        Ok(true)
     }
 
-    /// Fetches the UserInfo claims with the access token.
+    /// Fetches the UserInfo claims with the access token. GビズID sends them flat, every value a
+    /// string (the caller checks they are about the ID token's subject).
     pub async fn userinfo(&self, access_token: &str) -> Result<GbizUserInfo, OidcError> {
-        let discovery = self.discovery().await?;
+        let endpoint = self
+            .metadata()
+            .await?
+            .userinfo_endpoint()
+            .ok_or_else(|| OidcError::Provider("no userinfo_endpoint".into()))?
+            .url()
+            .clone();
         let response = self
             .http()
             .await?
-            .get(&discovery.userinfo_endpoint)
+            .get(endpoint)
             .bearer_auth(access_token)
             .send()
             .await
@@ -308,58 +306,130 @@ impl OidcClient {
     }
 }
 
-/// The token's header, refused unless it says RS256: the algorithm is pinned, never taken from
-/// the token (no `none`, no HMAC keyed with the public key).
-fn rs256_header(token: &str) -> Result<jsonwebtoken::Header, OidcError> {
-    let header = jsonwebtoken::decode_header(token)
-        .map_err(|e| OidcError::InvalidIdToken(format!("header: {e}")))?;
-    if header.alg != Algorithm::RS256 {
-        return Err(OidcError::InvalidIdToken(format!(
-            "algorithm {:?} is not RS256",
-            header.alg
-        )));
+/// Our HTTP client (no redirects, timeouts) as the `openidconnect` crate calls it.
+struct Http<'a>(&'a reqwest::Client);
+
+impl<'c> openidconnect::AsyncHttpClient<'c> for Http<'_> {
+    type Error = reqwest::Error;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<HttpResponse, reqwest::Error>> + Send + 'c>,
+    >;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(send(self.0, request))
     }
-    Ok(header)
 }
 
-/// RFC 6749 §2.3.1: client id and secret are form-urlencoded before going into Basic auth.
-fn form_encode(value: &str) -> String {
-    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+/// One HTTP exchange through our client.
+async fn send(
+    http: &reqwest::Client,
+    request: HttpRequest,
+) -> Result<HttpResponse, reqwest::Error> {
+    let (parts, body) = request.into_parts();
+    let response = http
+        .request(parts.method, parts.uri.to_string())
+        .headers(parts.headers)
+        .body(body)
+        .send()
+        .await?;
+    let mut answer = http::Response::builder().status(response.status());
+    if let Some(headers) = answer.headers_mut() {
+        *headers = response.headers().clone();
+    }
+    let body = response.bytes().await?.to_vec();
+    Ok(answer.body(body).unwrap_or_default())
+}
+
+/// An error with its causes, for the logs.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        message.push_str(": ");
+        message.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    message
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use openidconnect::core::{CoreHmacKey, CoreIdTokenClaims, CoreIdTokenVerifier};
+    use openidconnect::{Audience, EmptyAdditionalClaims, StandardClaims, SubjectIdentifier};
 
-    #[test]
-    fn basic_auth_credentials_are_form_encoded() {
-        assert_eq!(form_encode("a b:c/d"), "a+b%3Ac%2Fd");
-        assert_eq!(form_encode("plain-Secret_1"), "plain-Secret_1");
+    const ISSUER: &str = "https://auth.example.go.jp";
+    const CLIENT: &str = "keiryoku";
+    const SECRET: &str = "client-secret-known-to-both";
+
+    /// The verifier `verify_id_token` uses, for a provider with no keys: RS256 pinned.
+    fn verifier() -> CoreIdTokenVerifier<'static> {
+        CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(CLIENT.into()),
+            OidcSecret::new(SECRET.into()),
+            IssuerUrl::new(ISSUER.into()).unwrap_or_else(|e| panic!("{e}")),
+            CoreJsonWebKeySet::new(vec![]),
+        )
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256])
     }
 
+    fn claims(nonce: &str) -> CoreIdTokenClaims {
+        CoreIdTokenClaims::new(
+            IssuerUrl::new(ISSUER.into()).unwrap_or_else(|e| panic!("{e}")),
+            vec![Audience::new(CLIENT.into())],
+            chrono::Utc::now() + chrono::Duration::minutes(5),
+            chrono::Utc::now(),
+            StandardClaims::new(SubjectIdentifier::new("100001".into())),
+            EmptyAdditionalClaims {},
+        )
+        .set_nonce(Some(Nonce::new(nonce.into())))
+    }
+
+    /// A token signed with HS256 and the client secret (which a confidential client shares with
+    /// the provider) must not pass: the algorithm is pinned to RS256, never taken from the token.
     #[test]
-    fn only_rs256_headers_pass() {
-        let hs256 = jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(Algorithm::HS256),
-            &serde_json::json!({"sub": "x", "iss": "i", "aud": "a", "exp": 4_000_000_000i64, "nonce": "n"}),
-            &jsonwebtoken::EncodingKey::from_secret(b"public-key-bytes"),
+    fn an_hmac_token_keyed_with_the_client_secret_is_refused() {
+        let token = CoreIdToken::new(
+            claims("n"),
+            &CoreHmacKey::new(SECRET.as_bytes()),
+            CoreJwsSigningAlgorithm::HmacSha256,
+            None,
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let refused = token.claims(&verifier(), &Nonce::new("n".into()));
+        assert!(refused.is_err(), "HS256 accepted");
+        // The same token is valid for a verifier that allowed HMAC: the pin is what refuses it.
+        let lax = CoreIdTokenVerifier::new_confidential_client(
+            ClientId::new(CLIENT.into()),
+            OidcSecret::new(SECRET.into()),
+            IssuerUrl::new(ISSUER.into()).unwrap_or_else(|e| panic!("{e}")),
+            CoreJsonWebKeySet::new(vec![]),
+        )
+        .set_allowed_algs(vec![CoreJwsSigningAlgorithm::HmacSha256]);
+        assert!(token.claims(&lax, &Nonce::new("n".into())).is_ok());
+        assert!(
+            token.claims(&lax, &Nonce::new("other".into())).is_err(),
+            "nonce checked"
         );
-        let Ok(hs256) = hs256 else {
-            panic!("encode failed")
+    }
+
+    /// `alg: none` (an unsigned token) never passes.
+    #[test]
+    fn an_unsigned_token_is_refused() {
+        use base64::Engine;
+        let b64 = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
         };
-        assert!(matches!(
-            rs256_header(&hs256),
-            Err(OidcError::InvalidIdToken(_))
-        ));
-        // alg "none": header {"alg":"none"} with an empty signature.
-        let none = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.";
-        assert!(rs256_header(none).is_err());
-        assert!(rs256_header("not a jwt").is_err());
-        // {"alg":"RS256","kid":"k"}
-        let rs256 = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ.eyJzdWIiOiJ4In0.c2ln";
-        assert_eq!(
-            rs256_header(rs256).ok().and_then(|h| h.kid).as_deref(),
-            Some("k")
+        let body = serde_json::to_value(claims("n")).unwrap_or_default();
+        let unsigned = format!(
+            "{}.{}.",
+            b64(&serde_json::json!({"alg": "none"})),
+            b64(&body)
         );
+        let parsed: Result<CoreIdToken, _> = unsigned.parse();
+        if let Ok(token) = parsed {
+            assert!(token.claims(&verifier(), &Nonce::new("n".into())).is_err());
+        }
     }
 }

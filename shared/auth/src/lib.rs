@@ -3,7 +3,9 @@
 //! GビズID speaks the authorization code flow with PKCE (S256), authenticates clients with
 //! `client_secret_basic`, signs ID tokens with RS256 and puts no personal data in them: everything
 //! about the company comes from UserInfo (docs/integrations.md §1.4–1.6). This crate does exactly that
-//! and nothing else: it knows neither HTTP routing nor storage.
+//! and nothing else, with the `openidconnect` crate (discovery, PKCE, code exchange, ID token
+//! verification; its HTTP goes through our reqwest client): it knows neither HTTP routing nor
+//! storage.
 
 #![forbid(unsafe_code)]
 
@@ -15,4 +17,4 @@ mod tokens;
 pub use claims::{AccountType, CorpType, GbizUserInfo};
 pub use client::{IdTokenClaims, OidcClient, OidcConfig, OidcError, TokenResponse};
 pub use secret::ClientSecret;
-pub use tokens::{pkce_challenge, random_token};
+pub use tokens::random_token;
