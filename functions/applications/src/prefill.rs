@@ -8,10 +8,11 @@
 
 use std::sync::Arc;
 
+use keiryoku_domain::plan::{Address, Applicant, EntityType, Integer, Typed};
 use keiryoku_gbizinfo::{GbizInfoClient, HojinInfo, Lookup};
 use keiryoku_store::{Cache, SessionRecord};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// How long a found company is cached.
 const FOUND_TTL_SECONDS: i64 = 86_400;
@@ -27,19 +28,38 @@ pub struct Prefiller {
 }
 
 /// Where a prefilled value came from.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Origin {
+    /// The GビズID claims of the session.
+    Gbizid,
+    /// gBizINFO's 法人基本情報.
+    Gbizinfo,
+}
+
+/// Where one prefilled value came from.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Source {
     /// JSON Pointer of the field in the application (`/plan/applicant/name`).
     pub path: String,
-    /// `gbizid` or `gbizinfo`.
-    pub source: &'static str,
+    pub source: Origin,
+}
+
+/// What gBizINFO answered.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum GbizInfoOutcome {
+    Found,
+    NotFound,
+    Unavailable,
+    /// No 法人番号 (a sole proprietor): gBizINFO was not asked.
+    NotApplicable,
 }
 
 /// What gBizINFO contributed.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct GbizInfoStatus {
-    /// `found`, `not_found`, `unavailable` or `not_applicable` (no 法人番号).
-    pub status: &'static str,
+    pub status: GbizInfoOutcome,
     /// Whether the answer came from the cache.
     pub cached: bool,
     /// For the applicant, in Japanese.
@@ -81,7 +101,7 @@ impl Prefiller {
             return (
                 None,
                 status(
-                    "not_applicable",
+                    GbizInfoOutcome::NotApplicable,
                     false,
                     "法人番号がないため、Gビズインフォは参照していません。",
                 ),
@@ -91,22 +111,28 @@ impl Prefiller {
         match self.cache.get(number, now).await {
             Ok(Some(cached)) => {
                 return match serde_json::from_value::<Option<HojinInfo>>(cached) {
-                    Ok(Some(info)) => (Some(info), status("found", true, FOUND)),
-                    _ => (None, status("not_found", true, NOT_FOUND)),
+                    Ok(Some(info)) => (Some(info), status(GbizInfoOutcome::Found, true, FOUND)),
+                    _ => (None, status(GbizInfoOutcome::NotFound, true, NOT_FOUND)),
                 };
             }
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "gBizINFO cache unreadable"),
         }
         let Some(client) = &self.gbizinfo else {
-            return (None, status("unavailable", false, UNAVAILABLE));
+            return (
+                None,
+                status(GbizInfoOutcome::Unavailable, false, UNAVAILABLE),
+            );
         };
         let (found, ttl) = match client.lookup(number).await {
             Ok(Lookup::Found(info)) => (Some(*info), FOUND_TTL_SECONDS),
             Ok(Lookup::NotFound) => (None, NOT_FOUND_TTL_SECONDS),
             Err(e) => {
                 tracing::warn!(error = %e, "gBizINFO lookup failed; prefill from GビズID only");
-                return (None, status("unavailable", false, UNAVAILABLE));
+                return (
+                    None,
+                    status(GbizInfoOutcome::Unavailable, false, UNAVAILABLE),
+                );
             }
         };
         let value = serde_json::to_value(&found).unwrap_or(Value::Null);
@@ -114,8 +140,8 @@ impl Prefiller {
             tracing::warn!(error = %e, "gBizINFO answer not cached");
         }
         match found {
-            Some(info) => (Some(info), status("found", false, FOUND)),
-            None => (None, status("not_found", false, NOT_FOUND)),
+            Some(info) => (Some(info), status(GbizInfoOutcome::Found, false, FOUND)),
+            None => (None, status(GbizInfoOutcome::NotFound, false, NOT_FOUND)),
         }
     }
 }
@@ -161,120 +187,86 @@ fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-/// The 様式第1 applicant section (名称等) from the session and, if found, gBizINFO.
+/// The 様式第1 applicant section (名称等) from the session and, if found, gBizINFO, with where
+/// each value came from.
 pub fn applicant_plan(session: &SessionRecord, info: Option<&HojinInfo>) -> (Value, Vec<Source>) {
-    let mut applicant = Map::new();
-    let mut head_office = Map::new();
+    let mut applicant = Applicant::default();
+    let mut office = Address::default();
     let mut sources = Vec::new();
-    let mut set = |map: &mut Map<String, Value>, path: &str, value: Value, source| {
-        let key = path.rsplit('/').next().unwrap_or(path).to_string();
-        map.insert(key, value);
+    let mut from = |field: &str, source: Origin| {
         sources.push(Source {
-            path: format!("/plan/applicant{path}"),
+            path: format!("/plan/applicant/{field}"),
             source,
         });
     };
-    match session.corp_type.as_str() {
-        "1" => set(
-            &mut applicant,
-            "/entity_type",
-            json!("corporation"),
-            "gbizid",
-        ),
-        "2" => set(
-            &mut applicant,
-            "/entity_type",
-            json!("sole_proprietor"),
-            "gbizid",
-        ),
-        _ => {}
+    let text = |value: &str| Some(Typed::Ok(value.to_string()));
+    let company = info.and_then(|i| present(&i.name));
+    let entity = match session.corp_type.as_str() {
+        "1" => Some(EntityType::Corporation),
+        "2" => Some(EntityType::SoleProprietor),
+        _ => None,
+    };
+    if let Some(entity) = entity {
+        applicant.entity_type = Some(Typed::Ok(entity));
+        from("entity_type", Origin::Gbizid);
     }
     if !session.company_name.trim().is_empty() {
-        set(
-            &mut applicant,
-            "/name",
-            json!(session.company_name.trim()),
-            "gbizid",
-        );
-    } else if let Some(name) = info.and_then(|i| present(&i.name)) {
-        set(&mut applicant, "/name", json!(name), "gbizinfo");
+        applicant.name = text(session.company_name.trim());
+        from("name", Origin::Gbizid);
+    } else if let Some(name) = company {
+        applicant.name = text(name);
+        from("name", Origin::Gbizinfo);
     }
     if let Some(kana) = info.and_then(|i| present(&i.kana)) {
-        set(
-            &mut applicant,
-            "/name_kana",
-            json!(katakana(kana)),
-            "gbizinfo",
-        );
+        applicant.name_kana = text(&katakana(kana));
+        from("name_kana", Origin::Gbizinfo);
     }
     if let Some(name) = present(&session.representative_name) {
-        set(
-            &mut applicant,
-            "/representative_name",
-            json!(name),
-            "gbizid",
-        );
+        applicant.representative_name = text(name);
+        from("representative_name", Origin::Gbizid);
     } else if let Some(name) = info.and_then(|i| present(&i.representative_name)) {
-        set(
-            &mut applicant,
-            "/representative_name",
-            json!(name),
-            "gbizinfo",
-        );
+        applicant.representative_name = text(name);
+        from("representative_name", Origin::Gbizinfo);
     }
-    if session.corp_type == "1"
+    if entity == Some(EntityType::Corporation)
         && let Some(number) = present(&session.corporate_number)
     {
-        set(&mut applicant, "/corporate_number", json!(number), "gbizid");
+        applicant.corporate_number = text(number);
+        from("corporate_number", Origin::Gbizid);
     }
     if let Some(capital) = info.and_then(|i| i.capital_stock).filter(|c| *c >= 0) {
-        set(&mut applicant, "/capital_yen", json!(capital), "gbizinfo");
+        applicant.capital_yen = Some(Typed::Ok(Integer(capital)));
+        from("capital_yen", Origin::Gbizinfo);
     }
     if let Some(employees) = info.and_then(|i| i.employee_number).filter(|e| *e >= 0) {
-        set(&mut applicant, "/employees", json!(employees), "gbizinfo");
+        applicant.employees = Some(Typed::Ok(Integer(employees)));
+        from("employees", Origin::Gbizinfo);
     }
     if let Some(code) = info
         .and_then(|i| i.postal_code.as_deref())
         .and_then(postal_code)
     {
-        set(
-            &mut head_office,
-            "/head_office/postal_code",
-            json!(code),
-            "gbizinfo",
-        );
+        office.postal_code = text(&code);
+        from("head_office/postal_code", Origin::Gbizinfo);
     }
     let prefecture = present(&session.prefecture_code);
     if let Some(code) = prefecture {
-        set(
-            &mut head_office,
-            "/head_office/prefecture_code",
-            json!(code),
-            "gbizid",
-        );
+        office.prefecture_code = text(code);
+        from("head_office/prefecture_code", Origin::Gbizid);
     }
     let gbizid_address: String = [&session.address1, &session.address2]
         .into_iter()
         .filter_map(present)
         .collect();
     if !gbizid_address.is_empty() {
-        set(
-            &mut head_office,
-            "/head_office/address",
-            json!(gbizid_address),
-            "gbizid",
-        );
+        office.address = text(&gbizid_address);
+        from("head_office/address", Origin::Gbizid);
     } else if let Some(location) = info.and_then(|i| present(&i.location)) {
-        let address = address_without_prefecture(location, prefecture);
-        set(
-            &mut head_office,
-            "/head_office/address",
-            json!(address),
-            "gbizinfo",
-        );
+        office.address = text(&address_without_prefecture(location, prefecture));
+        from("head_office/address", Origin::Gbizinfo);
     }
-    if !head_office.is_empty() {
-        applicant.insert("head_office".into(), Value::Object(head_office));
+    if office != Address::default() {
+        applicant.head_office = Some(Typed::Ok(office));
     }
     (json!({ "applicant": applicant }), sources)
 }
@@ -325,11 +317,11 @@ mod tests {
         assert_eq!(a["head_office"]["address"], "千代田区霞が関一丁目3番1号");
         assert!(sources.contains(&Source {
             path: "/plan/applicant/capital_yen".into(),
-            source: "gbizinfo"
+            source: Origin::Gbizinfo
         }));
         assert!(sources.contains(&Source {
             path: "/plan/applicant/name".into(),
-            source: "gbizid"
+            source: Origin::Gbizid
         }));
     }
 
@@ -337,7 +329,7 @@ mod tests {
     fn without_gbizinfo_only_gbizid_values_are_filled() {
         let (plan, sources) = applicant_plan(&session(), None);
         assert!(plan["applicant"].get("capital_yen").is_none());
-        assert!(sources.iter().all(|s| s.source == "gbizid"));
+        assert!(sources.iter().all(|s| s.source == Origin::Gbizid));
     }
 
     #[test]

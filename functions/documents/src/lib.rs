@@ -12,12 +12,12 @@
 #![forbid(unsafe_code)]
 
 use axum::extract::{FromRef, Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use keiryoku_domain::application::CertificateStatus;
-use keiryoku_http::{ApiError, ApplicantSession, ClientInfo, Site, StaffSession};
+use keiryoku_http::{ApiError, ApplicantSession, ClientInfo, Site, StaffSession, see_other};
 use keiryoku_lifecycle::{self as lifecycle, UseCaseError, application_id};
 use keiryoku_store::{Applications, Cases, Certificates, Documents, Sessions, StaffDirectory};
 use serde_json::json;
@@ -111,16 +111,14 @@ async fn download(
         client.into(),
     )
     .await?;
-    let location =
-        HeaderValue::from_str(&link.url).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let body = json!({
-        "url": link.url,
-        "sha256": link.sha256,
-        "expires_in_seconds": link.valid_for.as_secs(),
-    });
-    let mut response = (StatusCode::SEE_OTHER, Json(body)).into_response();
-    response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
+    see_other(
+        &link.url,
+        json!({
+            "url": link.url,
+            "sha256": link.sha256,
+            "expires_in_seconds": link.valid_for.as_secs(),
+        }),
+    )
 }
 
 async fn owner_downloads(

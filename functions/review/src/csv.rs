@@ -8,13 +8,12 @@
 //! `303 See Other` to a presigned URL valid for five minutes. Exports expire from the bucket after
 //! a day (lifecycle rule in template.yaml).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use keiryoku_http::{ApiError, QueryParams, StaffSession};
-use keiryoku_store::{CaseRecord, FileInfo};
+use axum::response::Response;
+use keiryoku_domain::application::OfficeId;
+use keiryoku_http::{ApiError, QueryParams, StaffSession, see_other};
+use keiryoku_store::{CaseFilter, CaseRecord, FileInfo};
 
 use crate::{ReviewState, SearchParams};
 
@@ -87,7 +86,8 @@ fn lines<I: IntoIterator<Item = [String; 13]>>(rows: I) -> Result<Bytes, std::io
 /// How long the download link of an extract is valid.
 const LINK_VALID: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The CSV extract of a search of the reviewer's authority.
+/// The CSV extract of a search of the reviewer's authority: written to the documents bucket,
+/// answered with a short-lived link (303).
 pub(crate) async fn extract(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -95,6 +95,22 @@ pub(crate) async fn extract(
 ) -> Result<Response, ApiError> {
     let filter = params.filter()?;
     let office = crate::office(&staff);
+    let (key, rows) = write(&state, &office, &filter, params.cursor.clone()).await?;
+    let url = state.documents.presigned_get(&key, LINK_VALID).await?;
+    tracing::info!(%office, staff = %staff.member.sub, rows, %key, "CSV extract");
+    see_other(
+        &url,
+        serde_json::json!({ "url": url, "rows": rows, "expires_in_seconds": LINK_VALID.as_secs() }),
+    )
+}
+
+/// Writes every case of the search, page by page, as one CSV file; its key and row count.
+async fn write(
+    state: &ReviewState,
+    office: &OfficeId,
+    filter: &CaseFilter,
+    mut cursor: Option<String>,
+) -> Result<(String, usize), ApiError> {
     let today = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
     let mut upload = state.documents.upload(FileInfo {
         key: format!("exports/{office}/{}.csv", uuid::Uuid::now_v7()),
@@ -105,12 +121,11 @@ pub(crate) async fn extract(
     let mut head = vec![0xEF, 0xBB, 0xBF];
     head.extend_from_slice(&lines([HEADER.map(str::to_string)]).map_err(internal)?);
     upload.write(&head).await?;
-    let mut cursor = params.cursor.clone();
     let mut rows = 0usize;
     loop {
         let page = match state
             .cases
-            .search(&office, &filter, PAGE, cursor.as_deref())
+            .search(office, filter, PAGE, cursor.as_deref())
             .await
         {
             Ok(page) => page,
@@ -125,20 +140,9 @@ pub(crate) async fn extract(
             .await?;
         match page.next_cursor {
             Some(next) => cursor = Some(next),
-            None => break,
+            None => return Ok((upload.finish().await?, rows)),
         }
     }
-    let key = upload.finish().await?;
-    let url = state.documents.presigned_get(&key, LINK_VALID).await?;
-    tracing::info!(%office, staff = %staff.member.sub, rows, %key, "CSV extract");
-    let location = HeaderValue::from_str(&url).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = (
-        StatusCode::SEE_OTHER,
-        Json(serde_json::json!({ "url": url, "rows": rows, "expires_in_seconds": LINK_VALID.as_secs() })),
-    )
-        .into_response();
-    response.headers_mut().insert(header::LOCATION, location);
-    Ok(response)
 }
 
 #[cfg(test)]

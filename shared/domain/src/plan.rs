@@ -258,32 +258,44 @@ pub enum EntityType {
 #[serde(default, deny_unknown_fields)]
 pub struct Address {
     /// 郵便番号 (7 digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Field<String>,
     /// 都道府県 (JIS X 0401 code).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub prefecture_code: Field<String>,
     /// 市区町村以下.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Field<String>,
 }
 
-/// 1. 名称等.
+/// 1. 名称等. Absent fields are left out when written (prefill builds this section).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Applicant {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub entity_type: Field<EntityType>,
     /// 事業者の氏名又は名称.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Field<String>,
     /// フリガナ.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_kana: Field<String>,
     /// 代表者の役職名.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub representative_title: Field<String>,
     /// 代表者の氏名.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub representative_name: Field<String>,
     /// 資本金又は出資の額 (円).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub capital_yen: Field<Integer>,
     /// 常時使用する従業員の数.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub employees: Field<Integer>,
     /// 法人番号 (13 digits; absent for sole proprietors).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub corporate_number: Field<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub head_office: Field<Address>,
 }
 

@@ -44,6 +44,16 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
     Ok(key.to_string())
 }
 
+/// `303 See Other` to `url` (a short-lived download link), with `body` for clients that do not
+/// follow redirects.
+pub fn see_other(url: &str, body: serde_json::Value) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
+    let location = HeaderValue::from_str(url).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut response = (axum::http::StatusCode::SEE_OTHER, axum::Json(body)).into_response();
+    response.headers_mut().insert(header::LOCATION, location);
+    Ok(response)
+}
+
 /// Whether a path id has the shape of the UUIDs we issue (anything else cannot exist, so it is
 /// answered 404 without a lookup).
 pub fn is_issued_id(id: &str) -> bool {
