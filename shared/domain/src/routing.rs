@@ -212,7 +212,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
                     });
                     let maritime = network.maritime_overrides.iter().find(|o| {
                         o.prefecture == prefecture.code
-                            && (code.starts_with("45") || code.starts_with("47"))
+                            && o.codes.iter().any(|c| code.starts_with(c.as_str()))
                     });
                     let (office, office_verified, office_step) = if let Some(over) = maritime {
                         let (_, office) = t.office(&over.office).ok_or_else(|| {
@@ -224,12 +224,14 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
                         let step = Step {
                             rule: Rule::Maritime,
                             row: format!(
-                                "authorities.json#{}/maritime/{}",
-                                network.id, over.prefecture
+                                "authorities.json#{}/maritime/{}/{}",
+                                network.id,
+                                over.prefecture,
+                                over.codes.join("+")
                             ),
                             message: format!(
-                                "{}の水運業・倉庫業は{}が担当します。",
-                                prefecture.name, office.name
+                                "{}の{}は{}が担当します。",
+                                prefecture.name, over.name, office.name
                             ),
                             verified: over.verified,
                             source: over.source.clone(),
@@ -463,19 +465,66 @@ mod tests {
     }
 
     #[test]
+    fn health_and_welfare_fields_go_to_the_regional_health_bureau() {
+        // Since 2018-04-01 the 地方厚生局 take MHLW plans other than labour.
+        for (code, prefecture, office) in [
+            ("8311", "27", "近畿厚生局"),
+            ("8311", "13", "関東信越厚生局"),
+            ("8541", "34", "中国四国厚生局"),
+            ("7891", "01", "北海道厚生局"),
+        ] {
+            assert!(tables().jsic.name(code).is_some(), "{code} is a JSIC code");
+            let r = routing(&[code], prefecture);
+            assert_eq!(
+                r.authorities[0].office_name, office,
+                "{code} in {prefecture}"
+            );
+            assert_eq!(r.authorities[0].ministry_id, "mhlw");
+            assert!(r.e_filing, "MHLW offices take e-filing");
+        }
+        // Labour (職業紹介・労働者派遣業) is not a 厚生局 case: it stays with the ministry.
+        let labour = routing(&["9111"], "27");
+        assert_eq!(labour.authorities[0].office_name, "厚生労働省");
+        // 旅館業: a joint plan of the 厚生局 and the 運輸局.
+        let inn = routing(&["7511"], "27");
+        let offices: Vec<&str> = inn
+            .authorities
+            .iter()
+            .map(|a| a.office_name.as_str())
+            .collect();
+        assert_eq!(offices, ["近畿厚生局", "近畿運輸局"]);
+        assert!(inn.joint);
+    }
+
+    #[test]
     fn hyogo_maritime_and_warehousing_go_to_kobe() {
-        for code in ["4511", "4711", "4721"] {
-            if tables().jsic.name(code).is_none() {
-                continue;
-            }
+        // 改修5 of the specification: 船舶産業 and 倉庫業 in 兵庫県 go to 神戸運輸監理部長, by code.
+        for code in ["3131", "4711", "4721", "4511"] {
+            assert!(tables().jsic.name(code).is_some(), "{code} is a JSIC code");
             let r = routing(&[code], "28");
             assert_eq!(r.authorities[0].office_name, "神戸運輸監理部", "{code}");
-            assert!(r.explanation.iter().any(|s| s.rule == Rule::Maritime));
-            assert!(
-                !r.authorities[0].verified,
-                "the Kobe rule is inferred, so unverified"
-            );
+            assert_eq!(r.authorities[0].addressee_title, "神戸運輸監理部長");
+            let step = r
+                .explanation
+                .iter()
+                .find(|s| s.rule == Rule::Maritime)
+                .unwrap_or_else(|| panic!("{code}: a maritime step"));
+            assert!(step.row.starts_with("authorities.json#"), "{}", step.row);
+            // Shipbuilding and warehousing are the specification's own words; water transport
+            // is inferred and says so.
+            assert_eq!(step.verified, !code.starts_with("45"), "{code}");
         }
+        let shipbuilding = routing(&["3131"], "28");
+        assert!(
+            shipbuilding
+                .explanation
+                .iter()
+                .any(|s| s.message.contains("船舶産業"))
+        );
+        assert_eq!(
+            routing(&["3131"], "27").authorities[0].office_name,
+            "近畿運輸局"
+        );
         assert_eq!(
             routing(&["4711"], "27").authorities[0].office_name,
             "近畿運輸局"

@@ -31,10 +31,15 @@ pub struct Office {
     pub note: Option<String>,
 }
 
-/// A prefecture whose maritime matters go to another office (兵庫県 → 神戸運輸監理部).
+/// Fields of a prefecture that go to another office of the network than the prefecture's
+/// (兵庫県の船舶産業・倉庫業 → 神戸運輸監理部), as data.
 #[derive(Debug, Clone, Deserialize)]
 pub struct MaritimeOverride {
     pub prefecture: String,
+    /// JSIC codes (中分類, 小分類 or 細分類): a field matches when its code starts with one.
+    pub codes: Vec<String>,
+    /// What these fields are, for the explanation (倉庫業).
+    pub name: String,
     pub office: String,
     pub verified: bool,
     pub source: String,
