@@ -7,7 +7,7 @@ VENV := .venv
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/local-stack
 
-.PHONY: run test setup pdf-tools build unit e2e lint events bench load sizes sam-build clean
+.PHONY: run test setup pdf-tools build unit e2e lint events openapi bench load sizes sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -59,6 +59,11 @@ lint: setup
 ## events: regenerate events/ (one API Gateway v2 sample per route of template.yaml)
 events: build
 	$(STACK) events
+
+## openapi: write functions/platform/openapi.json from the handlers' annotations and types
+openapi:
+	$(CARGO) build --bin keiryoku-openapi
+	$(TARGET_DIR)/debug/keiryoku-openapi > functions/platform/openapi.json
 
 ## bench: start-up time of each function next to a hello-world lambda_http binary (release build),
 ## validate + route of one application, and one certificate

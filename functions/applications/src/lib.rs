@@ -62,10 +62,12 @@ pub fn app(state: ApplicationsState) -> Router {
 }
 
 /// The body of `POST /applications`: the plan (様式第1) as far as it has been filled in.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateBody {
+pub struct CreateBody {
+    /// The plan (様式第1) as far as it is filled in; `kind` cannot be sent.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     plan: Option<serde_json::Value>,
     /// Fill the applicant section from GビズID and gBizINFO first.
     #[serde(default)]
@@ -73,8 +75,8 @@ struct CreateBody {
 }
 
 /// An application as answered: the stored record and what draft validation finds in its plan.
-#[derive(Serialize)]
-struct ApplicationView<'a> {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ApplicationView<'a> {
     #[serde(flatten)]
     record: &'a Application,
     validation: Report,
@@ -84,6 +86,7 @@ struct ApplicationView<'a> {
 }
 
 /// What a new draft would be prefilled with, and where each value comes from.
+#[utoipa::path(get, path = "/prefill", tag = "applications", summary = "GビズIDとGビズインフォから事前入力される内容（出典付き）", description = "Gビズインフォの障害時もGビズIDの情報で答える。", responses((status = 200, description = "事前入力の内容", body = Prefill)), security(("session" = [])))]
 async fn preview_prefill(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -117,6 +120,7 @@ fn created(record: &Application, prefill: Option<&Prefill>) -> Result<Response, 
 
 /// Creates a draft owned by the session's company, prefilled from GビズID and gBizINFO when
 /// asked (the request's own values win). 201 with `Location` and `ETag`.
+#[utoipa::path(post, path = "/applications", tag = "applications", summary = "下書きを作成する", request_body = CreateBody, responses((status = 201, description = "作成した下書き（Location と ETag 付き）", body = ApplicationView)), security(("session" = [])))]
 async fn create(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -153,6 +157,7 @@ fn not_an_object(path: &str) -> ApiError {
 }
 
 /// One application of the session's company, with its `ETag`.
+#[utoipa::path(get, path = "/applications/{id}", tag = "applications", summary = "申請を読む（ETag 付き）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "申請と下書きの検証結果", body = ApplicationView)), security(("session" = [])))]
 async fn read(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -168,6 +173,7 @@ async fn read(
 }
 
 /// Applies a JSON Merge Patch to the plan (RFC 7396: `null` removes a field) and saves it.
+#[utoipa::path(patch, path = "/applications/{id}", tag = "applications", summary = "下書きを更新する（JSON Merge Patch）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), request_body(content = Object, content_type = "application/merge-patch+json", description = "計画（様式第1）への JSON Merge Patch（RFC 7396）。/kind は変更できない"), responses((status = 200, description = "保存した申請（新しい ETag）", body = ApplicationView)), security(("session" = [])))]
 async fn update(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -190,6 +196,7 @@ async fn update(
 }
 
 /// Deletes a draft (only drafts can be deleted; submitted applications are withdrawn instead).
+#[utoipa::path(delete, path = "/applications/{id}", tag = "applications", summary = "下書きを削除する", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), responses((status = 204, description = "削除した")), security(("session" = [])))]
 async fn remove(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -204,6 +211,7 @@ async fn remove(
 
 /// Submits (申請) a draft or a returned application (see [`lifecycle::submit`]). `If-Match`
 /// optional, `Idempotency-Key` required: a retry answers the same and never submits twice.
+#[utoipa::path(post, path = "/applications/{id}/submit", tag = "applications", summary = "申請する（電子申請）", description = "全項目を検証し、名称・法人番号・代表者をGビズIDの情報にして、提出先・受付番号・受付日時・処理期限を記録する。同じ Idempotency-Key の再送は同じ結果を返す。", params(("id" = String, Path, description = "申請ID"), ("Idempotency-Key" = String, Header, description = "この操作に固有の値。再送時は同じ値"), ("If-Match" = Option<String>, Header, description = "読み込んだときの ETag（任意）")), responses((status = 200, description = "受け付けた申請", body = ApplicationView)), security(("session" = [])))]
 async fn submit(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -222,6 +230,7 @@ async fn submit(
 }
 
 /// Withdraws (取下げ) a draft, a submitted or a returned application. `If-Match` required.
+#[utoipa::path(post, path = "/applications/{id}/withdraw", tag = "applications", summary = "取り下げる", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), responses((status = 200, description = "取り下げた申請", body = ApplicationView)), security(("session" = [])))]
 async fn withdraw(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -237,6 +246,7 @@ async fn withdraw(
 
 /// Finalises a complete plan for paper when its authorities do not all take e-filing: the
 /// applicant then prints the application PDF and posts it. `If-Match` required.
+#[utoipa::path(post, path = "/applications/{id}/finalise", tag = "applications", summary = "紙申請用に確定する（電子申請を受け付けない提出先）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), responses((status = 200, description = "確定した申請", body = ApplicationView)), security(("session" = [])))]
 async fn finalise(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -253,6 +263,7 @@ async fn finalise(
 
 /// Starts a change application (変更申請) from a certified plan of the company. One-shot: takes
 /// an `Idempotency-Key`, and a retry answers the draft the first call created.
+#[utoipa::path(post, path = "/applications/{id}/change", tag = "applications", summary = "認定された計画から変更申請の下書きを作成する", params(("id" = String, Path, description = "申請ID"), ("Idempotency-Key" = String, Header, description = "この操作に固有の値。再送時は同じ値")), responses((status = 201, description = "変更申請の下書き", body = ApplicationView), (status = 200, description = "同じキーで作成済みの下書き", body = ApplicationView)), security(("session" = [])))]
 async fn start_change(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
@@ -271,18 +282,43 @@ async fn start_change(
 
 /// The audit trail of one of the company's applications, oldest first. Read-only: no route
 /// changes or deletes it.
+#[utoipa::path(get, path = "/applications/{id}/history", tag = "applications", summary = "申請の監査記録（自社の申請のみ）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = History)), security(("session" = [])))]
 async fn history(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
-    let records = lifecycle::history(&state.applications, &session.applicant(), &id).await?;
-    Ok(Json(serde_json::json!({ "items": records })).into_response())
+    let items = lifecycle::history(&state.applications, &session.applicant(), &id).await?;
+    Ok(Json(History { items }).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+/// An audit trail, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct History {
+    pub items: Vec<keiryoku_store::AuditRecord>,
+}
+
+/// The applications routes, for the OpenAPI document (infra/openapi).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    list,
+    create,
+    read,
+    update,
+    remove,
+    submit,
+    withdraw,
+    finalise,
+    start_change,
+    history,
+    preview_prefill
+))]
+pub struct Api;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
     limit: Option<i32>,
     cursor: Option<String>,
@@ -293,6 +329,7 @@ const DEFAULT_PAGE: i32 = 20;
 const MAX_PAGE: i32 = 100;
 
 /// The company's applications, newest first, `limit` (1–100) per page with a cursor.
+#[utoipa::path(get, path = "/applications", tag = "applications", summary = "自社の申請の一覧（新しい順）", params(ListParams), responses((status = 200, description = "1ページ分の申請", body = keiryoku_store::ApplicationPage)), security(("session" = [])))]
 async fn list(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,

@@ -28,7 +28,7 @@ pub struct Prefiller {
 }
 
 /// Where a prefilled value came from.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Origin {
     /// The GビズID claims of the session.
@@ -38,7 +38,7 @@ pub enum Origin {
 }
 
 /// Where one prefilled value came from.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Source {
     /// JSON Pointer of the field in the application (`/plan/applicant/name`).
     pub path: String,
@@ -46,7 +46,7 @@ pub struct Source {
 }
 
 /// What gBizINFO answered.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GbizInfoOutcome {
     Found,
@@ -57,7 +57,7 @@ pub enum GbizInfoOutcome {
 }
 
 /// What gBizINFO contributed.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct GbizInfoStatus {
     pub status: GbizInfoOutcome,
     /// Whether the answer came from the cache.
@@ -67,8 +67,9 @@ pub struct GbizInfoStatus {
 }
 
 /// A prefill: the plan fragment, where each value came from, and what gBizINFO said.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Prefill {
+    #[schema(value_type = Object)]
     pub plan: Value,
     pub sources: Vec<Source>,
     pub gbizinfo: GbizInfoStatus,

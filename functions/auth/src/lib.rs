@@ -72,13 +72,20 @@ fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LoginParams {
     /// GビズID account id to prefill (in dev: the seeded account to log in as).
     login_hint: Option<String>,
 }
 
 /// Starts an applicant login at GビズID.
+/// The auth routes, for the OpenAPI document (infra/openapi).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(login, callback, logout, staff_login, staff_callback, me))]
+pub struct Api;
+
+#[utoipa::path(get, path = "/auth/login", tag = "auth", summary = "GビズIDでログインを開始する", params(LoginParams), responses((status = 302, description = "GビズIDの認可エンドポイントへ（state, nonce, PKCE S256）")))]
 async fn login(
     State(state): State<AuthState>,
     QueryParams(params): QueryParams<LoginParams>,
@@ -88,6 +95,7 @@ async fn login(
 }
 
 /// Starts a staff login at the staff identity provider.
+#[utoipa::path(get, path = "/staff/login", tag = "auth", summary = "職員ログインを開始する（職員用IdPへリダイレクト）", params(LoginParams), responses((status = 302, description = "職員用IdPの認可エンドポイントへ")))]
 async fn staff_login(
     State(state): State<AuthState>,
     QueryParams(params): QueryParams<LoginParams>,
@@ -141,7 +149,8 @@ async fn start_login(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackParams {
     code: Option<String>,
     state: Option<String>,
@@ -149,6 +158,7 @@ struct CallbackParams {
 }
 
 /// Completes an applicant login: refuses エントリー accounts and issues our session.
+#[utoipa::path(get, path = "/auth/callback", tag = "auth", summary = "GビズIDからの戻り先", params(CallbackParams), responses((status = 303, description = "ログイン完了。セッションとCSRFのクッキーを設定して /me へ")))]
 async fn callback(
     State(state): State<AuthState>,
     headers: axum::http::HeaderMap,
@@ -175,6 +185,7 @@ async fn callback(
 }
 
 /// Completes a staff login: only identities with an active staff directory entry get a session.
+#[utoipa::path(get, path = "/staff/callback", tag = "auth", summary = "職員ログインを完了する（職員名簿に登録された職員のみ）", params(CallbackParams), responses((status = 303, description = "審査キューへ。セッションクッキーを設定")))]
 async fn staff_callback(
     State(state): State<AuthState>,
     headers: axum::http::HeaderMap,
@@ -327,6 +338,7 @@ pub fn staff_session_record(
 }
 
 /// Revokes the session server-side and clears the cookies.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", summary = "ログアウト（セッションをサーバー側で失効）", responses((status = 204, description = "ログアウトした")), security(("session" = []), ("staff_session" = [])))]
 async fn logout(
     State(state): State<AuthState>,
     session: CurrentSession,
@@ -349,6 +361,7 @@ async fn logout(
 }
 
 /// Who is logged in, for which company (applicants) or authority (staff).
+#[utoipa::path(get, path = "/me", tag = "auth", summary = "ログイン中の利用者と事業者", responses((status = 200, description = "利用者と事業者", body = Object)), security(("session" = []), ("staff_session" = [])))]
 async fn me(session: CurrentSession) -> Response {
     let s = session.record;
     let expires_at = keiryoku_store::format_rfc3339(

@@ -61,7 +61,13 @@ pub fn app(state: DocumentsState) -> Router {
     )
 }
 
+/// The documents routes, for the OpenAPI document (infra/openapi).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(verify, download, owner_downloads, application_pdf, reviewer_downloads))]
+pub struct Api;
+
 /// Public verification of a certificate by the id printed on it (and in its QR code).
+#[utoipa::path(get, path = "/verify/{id}", tag = "documents", summary = "認定書の真正性を確認する（ログイン不要）。確認は記録される", params(("id" = String, Path, description = "認定書に印刷された確認ID（QRコード）")), responses((status = 200, description = "確認結果", body = VerificationView)))]
 async fn verify(
     State(state): State<DocumentsState>,
     Path(id): Path<String>,
@@ -73,29 +79,71 @@ async fn verify(
             UseCaseError::NotFound => ApiError::UnknownCertificate,
             other => other.into(),
         })?;
-    let certificate = &found.certificate;
-    Ok(Json(json!({
-        "certificate_id": certificate.id,
-        "valid": certificate.status == CertificateStatus::Valid,
-        "status": certificate.status,
-        "status_label": certificate.status.label(),
-        "certification_number": certificate.certification_number,
-        "certified_on": certificate.certified_on,
-        "certified_on_wareki": found.certified_on_wareki,
-        "company_name": certificate.company_name,
-        "authorities": found.authorities,
-        "superseded_by_change": certificate.superseded_by.is_some(),
-        "sha256": certificate.documents.last().map(|d| d.sha256.clone()),
-        "documents": certificate.documents.iter().map(|d| json!({
-            "sha256": d.sha256,
-            "template_version": d.template_version,
-            "rendered_at": d.rendered_at,
-        })).collect::<Vec<_>>(),
-    }))
+    let certificate = found.certificate;
+    Ok(Json(VerificationView {
+        valid: certificate.status == CertificateStatus::Valid,
+        status_label: certificate.status.label(),
+        sha256: certificate.documents.last().map(|d| d.sha256.clone()),
+        superseded_by_change: certificate.superseded_by.is_some(),
+        certificate_id: certificate.id,
+        status: certificate.status,
+        certification_number: certificate.certification_number,
+        certified_on: certificate.certified_on,
+        certified_on_wareki: found.certified_on_wareki,
+        company_name: certificate.company_name,
+        authorities: found.authorities,
+        documents: certificate
+            .documents
+            .into_iter()
+            .map(|d| Rendering {
+                sha256: d.sha256,
+                template_version: d.template_version,
+                rendered_at: d.rendered_at,
+            })
+            .collect(),
+    })
     .into_response())
 }
 
+/// What public verification answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct VerificationView {
+    pub certificate_id: String,
+    /// 有効 (not superseded or withdrawn).
+    pub valid: bool,
+    pub status: CertificateStatus,
+    pub status_label: &'static str,
+    /// 認定番号.
+    pub certification_number: String,
+    /// 認定日 (YYYY-MM-DD) and in 和暦.
+    pub certified_on: String,
+    pub certified_on_wareki: Option<String>,
+    pub company_name: String,
+    /// The certifying offices, by name.
+    pub authorities: Vec<String>,
+    pub superseded_by_change: bool,
+    /// SHA-256 of the current rendering's PDF.
+    pub sha256: Option<String>,
+    /// Every rendering, oldest first.
+    pub documents: Vec<Rendering>,
+}
+
+/// One rendering of a certificate.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Rendering {
+    pub sha256: String,
+    pub template_version: String,
+    pub rendered_at: String,
+}
+
+/// Downloads of a certificate, oldest first.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Downloads {
+    pub items: Vec<keiryoku_store::DownloadEntry>,
+}
+
 /// The owner's download of the certificate: recorded, then a one-minute link (303).
+#[utoipa::path(get, path = "/applications/{id}/certificate", tag = "documents", summary = "認定書をダウンロードする（自社のみ。ダウンロードは記録され、60秒有効のURLへ 303）", params(("id" = String, Path, description = "申請ID")), responses((status = 303, description = "署名付きURL（Location）")), security(("session" = [])))]
 async fn download(
     State(state): State<DocumentsState>,
     session: ApplicantSession,
@@ -121,6 +169,7 @@ async fn download(
     )
 }
 
+#[utoipa::path(get, path = "/applications/{id}/certificate/downloads", tag = "documents", summary = "認定書のダウンロード履歴（自社）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = Downloads)), security(("session" = [])))]
 async fn owner_downloads(
     State(state): State<DocumentsState>,
     session: ApplicantSession,
@@ -129,10 +178,11 @@ async fn owner_downloads(
     let id = application_id(&id)?;
     let record = lifecycle::owned(&state.applications, &session.applicant(), &id).await?;
     let items = state.certificates.downloads(record.id.as_str()).await?;
-    Ok(Json(json!({ "items": items })).into_response())
+    Ok(Json(Downloads { items }).into_response())
 }
 
 /// The download history of a case of the reviewer's authority.
+#[utoipa::path(get, path = "/review/cases/{id}/downloads", tag = "documents", summary = "案件の認定書ダウンロード履歴（自庁の案件）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = Downloads)), security(("staff_session" = [])))]
 async fn reviewer_downloads(
     State(state): State<DocumentsState>,
     staff: StaffSession,
@@ -141,10 +191,11 @@ async fn reviewer_downloads(
     let id = application_id(&id)?;
     lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
     let items = state.certificates.downloads(id.as_str()).await?;
-    Ok(Json(json!({ "items": items })).into_response())
+    Ok(Json(Downloads { items }).into_response())
 }
 
 /// The application (申請書) as a PDF: the plan as filed (see [`lifecycle::application_pdf`]).
+#[utoipa::path(get, path = "/applications/{id}/application.pdf", tag = "documents", summary = "申請書（様式第1）のPDF（提出した版）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "PDF", content_type = "application/pdf", body = Vec<u8>)), security(("session" = [])))]
 async fn application_pdf(
     State(state): State<DocumentsState>,
     session: ApplicantSession,

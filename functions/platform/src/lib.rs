@@ -34,6 +34,12 @@ pub fn app(state: PlatformState) -> Router {
 }
 
 /// 200 when the table and the bucket answer, 503 naming what does not.
+/// The platform routes, for the OpenAPI document (infra/openapi).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(health, openapi))]
+pub struct Api;
+
+#[utoipa::path(get, path = "/health", tag = "platform", summary = "稼働確認（DynamoDB と S3 への到達性）", responses((status = 200, description = "正常", body = Object), (status = 503, description = "到達できない依存先を示す")))]
 async fn health(State(state): State<PlatformState>) -> Response {
     let (table, bucket) = tokio::join!(
         state.health.table_reachable(),
@@ -63,6 +69,7 @@ async fn health(State(state): State<PlatformState>) -> Response {
 /// a test).
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+#[utoipa::path(get, path = "/openapi.json", tag = "platform", summary = "この API 定義（OpenAPI 3.1）", responses((status = 200, description = "OpenAPI 3.1 文書", body = Object)))]
 async fn openapi() -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],

@@ -23,8 +23,9 @@ pub fn app(site: Site) -> Router {
     )
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct IndustryQuery {
     /// Part of a name, or a code prefix.
     q: Option<String>,
@@ -32,6 +33,12 @@ struct IndustryQuery {
 }
 
 /// 日本標準産業分類: codes and names, searchable by name or code prefix.
+/// The reference routes, for the OpenAPI document (infra/openapi).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(industries, guidelines, authorities, preview))]
+pub struct Api;
+
+#[utoipa::path(get, path = "/reference/industries", tag = "reference", summary = "日本標準産業分類の検索", params(IndustryQuery), responses((status = 200, description = "分類コードと名称", body = Object)))]
 async fn industries(QueryParams(query): QueryParams<IndustryQuery>) -> Result<Response, ApiError> {
     let text = query.q.unwrap_or_default();
     if text.chars().count() > 50 {
@@ -61,6 +68,7 @@ async fn industries(QueryParams(query): QueryParams<IndustryQuery>) -> Result<Re
 
 /// The 基本方針 and the 21 事業分野別指針, each with its indicators (direction, thresholds) and
 /// its 該当箇所 items in the guideline's own order where known.
+#[utoipa::path(get, path = "/reference/guidelines", tag = "reference", summary = "基本方針と事業分野別指針（指標・基準値・該当箇所）", responses((status = 200, description = "指針の一覧", body = Object)))]
 async fn guidelines() -> Response {
     let t = tables();
     let items: Vec<_> = t
@@ -87,6 +95,7 @@ async fn guidelines() -> Response {
 }
 
 /// Ministries (and whether they take e-filing), their offices and the prefectures they cover.
+#[utoipa::path(get, path = "/reference/authorities", tag = "reference", summary = "省庁・地方支分部局・都道府県", responses((status = 200, description = "提出先の一覧", body = Object)))]
 async fn authorities() -> Response {
     let t = tables();
     let networks: Vec<_> = t
@@ -118,8 +127,9 @@ async fn authorities() -> Response {
     .into_response()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PreviewQuery {
     /// Comma-separated JSIC codes (細分類, or 中分類/小分類).
     fields: Option<String>,
@@ -130,6 +140,7 @@ struct PreviewQuery {
 }
 
 /// Where a plan with these business fields and head office would go, with the explanation.
+#[utoipa::path(get, path = "/routing/preview", tag = "reference", summary = "提出先のプレビュー（判定理由付き）", params(PreviewQuery), responses((status = 200, description = "提出先と判定理由、またはコールセンターへの案内", body = Object)))]
 async fn preview(QueryParams(query): QueryParams<PreviewQuery>) -> Result<Response, ApiError> {
     let fields: Vec<String> = query
         .fields

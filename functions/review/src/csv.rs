@@ -88,6 +88,7 @@ const LINK_VALID: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The CSV extract of a search of the reviewer's authority: written to the documents bucket,
 /// answered with a short-lived link (303).
+#[utoipa::path(get, path = "/review/cases.csv", tag = "review", summary = "検索結果のCSV（UTF-8 BOM付き、CRLF、日本語見出し）", description = "文書バケットに書き出し、5分間有効なダウンロードURLへ 303 で案内する。", params(SearchParams), responses((status = 303, description = "CSV のダウンロードURL（Location）。本文に url と件数")), security(("staff_session" = [])))]
 pub(crate) async fn extract(
     State(state): State<ReviewState>,
     staff: StaffSession,

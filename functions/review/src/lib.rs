@@ -79,8 +79,8 @@ fn today() -> time::Date {
 }
 
 /// A case as listed: the entry and whether its due date has passed.
-#[derive(Serialize)]
-struct Listed {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Listed {
     #[serde(flatten)]
     case: CaseRecord,
     /// The standard processing period has passed without a decision.
@@ -95,8 +95,21 @@ fn listed(case: CaseRecord, today: time::Date) -> Listed {
     Listed { case, overdue, url }
 }
 
-#[derive(Debug, Deserialize)]
+/// A page of cases of the office.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseList {
+    pub office_id: String,
+    pub items: Vec<Listed>,
+    /// Pass back as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+    /// The URL of the next page (searches).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PageParams {
     limit: Option<i32>,
     cursor: Option<String>,
@@ -117,6 +130,7 @@ fn page_limit(limit: Option<i32>) -> Result<i32, ApiError> {
 }
 
 /// The authority's queue: waiting for its decision, earliest due date first.
+#[utoipa::path(get, path = "/review/queue", tag = "review", summary = "自庁の審査キュー（処理期限の早い順、期限超過を表示）", params(PageParams), responses((status = 200, description = "判断待ちの案件", body = CaseList)), security(("staff_session" = [])))]
 async fn queue(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -128,14 +142,34 @@ async fn queue(
         .queue(&office(&staff), limit, params.cursor.as_deref())
         .await?;
     let today = today();
-    let items: Vec<Listed> = page.items.into_iter().map(|c| listed(c, today)).collect();
-    Ok(Json(serde_json::json!({
-        "office_id": staff.member.office_id,
-        "items": items,
-        "next_cursor": page.next_cursor,
-    }))
+    Ok(Json(CaseList {
+        office_id: staff.member.office_id.clone(),
+        items: page.items.into_iter().map(|c| listed(c, today)).collect(),
+        next_cursor: page.next_cursor,
+        next: None,
+    })
     .into_response())
 }
+
+/// An audit trail, oldest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct History {
+    pub items: Vec<keiryoku_store::AuditRecord>,
+}
+
+/// The review routes, for the OpenAPI document (infra/openapi).
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    queue,
+    search,
+    csv::extract,
+    case,
+    history,
+    return_for_correction,
+    approve,
+    reject
+))]
+pub struct Api;
 
 /// The office the staff member works for, as the directory says now.
 fn office(staff: &StaffSession) -> OfficeId {
@@ -143,8 +177,9 @@ fn office(staff: &StaffSession) -> OfficeId {
 }
 
 /// The search conditions, all in the URL so that a search is a link.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
     status: Option<Status>,
     received_from: Option<String>,
@@ -250,6 +285,7 @@ impl SearchParams {
 
 /// Search of the authority's cases. Every condition is a URL parameter; `next` is the URL of the
 /// next page.
+#[utoipa::path(get, path = "/review/cases", tag = "review", summary = "自庁の案件を検索する（条件はすべてURLパラメータ）", params(SearchParams), responses((status = 200, description = "検索結果", body = CaseList)), security(("staff_session" = [])))]
 async fn search(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -272,13 +308,12 @@ async fn search(
         .next_cursor
         .as_deref()
         .map(|cursor| next_url(&uri, cursor));
-    let items: Vec<Listed> = page.items.into_iter().map(|c| listed(c, today)).collect();
-    Ok(Json(serde_json::json!({
-        "office_id": staff.member.office_id,
-        "items": items,
-        "next_cursor": page.next_cursor,
-        "next": next,
-    }))
+    Ok(Json(CaseList {
+        office_id: staff.member.office_id.clone(),
+        items: page.items.into_iter().map(|c| listed(c, today)).collect(),
+        next_cursor: page.next_cursor,
+        next,
+    })
     .into_response())
 }
 
@@ -294,8 +329,9 @@ fn next_url(uri: &axum::http::Uri, cursor: &str) -> String {
     format!("{}?{}", uri.path(), url.finish())
 }
 
-#[derive(Serialize)]
-struct CaseJson<'a> {
+/// A case as a reviewer reads it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CaseJson<'a> {
     application: &'a Application,
     case: Listed,
     /// Submission-level validation as of the receipt date (warnings and indicators included).
@@ -305,6 +341,7 @@ struct CaseJson<'a> {
 }
 
 /// One case: the application, this authority's entry, validation and the diffs.
+#[utoipa::path(get, path = "/review/cases/{id}", tag = "review", summary = "案件（差戻し版・認定済み計画との差分を含む）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "案件。ETag は申請の版", body = CaseJson)), security(("staff_session" = [])))]
 async fn case(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -327,6 +364,7 @@ async fn case(
 }
 
 /// The audit trail of a case of the reviewer's authority, oldest first.
+#[utoipa::path(get, path = "/review/cases/{id}/history", operation_id = "case_history", tag = "review", summary = "案件の監査記録", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = History)), security(("staff_session" = [])))]
 async fn history(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -334,14 +372,14 @@ async fn history(
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
-    let records = state.applications.history(&id).await?;
-    Ok(Json(serde_json::json!({ "items": records })).into_response())
+    let items = state.applications.history(&id).await?;
+    Ok(Json(History { items }).into_response())
 }
 
 /// The body of a return for correction.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReturnBody {
+pub struct ReturnBody {
     /// What the applicant should do, overall.
     message: String,
     /// Comments anchored to fields of the plan.
@@ -349,14 +387,16 @@ struct ReturnBody {
     comments: Vec<CommentBody>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A comment at a field of the plan (`/plan/...`).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CommentBody {
+pub struct CommentBody {
     path: String,
     message: String,
 }
 
 /// Returns the application for correction (差戻し) with comments anchored to field paths.
+#[utoipa::path(post, path = "/review/cases/{id}/return", tag = "review", summary = "差し戻す（項目ごとのコメント付き）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), request_body = ReturnBody, responses((status = 200, description = "差し戻した申請", body = Application)), security(("staff_session" = [])))]
 async fn return_for_correction(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -394,6 +434,7 @@ fn answer(record: &Application) -> Response {
 }
 
 /// Approves (認定) for this authority (see [`lifecycle::approve`]).
+#[utoipa::path(post, path = "/review/cases/{id}/approve", tag = "review", summary = "認定する（自庁の認定番号を割り当て。共管はすべての行政庁の認定で認定）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), responses((status = 200, description = "判断後の申請", body = Application)), security(("staff_session" = [])))]
 async fn approve(
     State(state): State<ReviewState>,
     staff: StaffSession,
@@ -408,13 +449,15 @@ async fn approve(
     Ok(answer(&done.application))
 }
 
-#[derive(Debug, Deserialize)]
+/// The body of a rejection.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RejectBody {
+pub struct RejectBody {
     reason: String,
 }
 
 /// Rejects (不認定) with a reason. One competent authority's rejection ends the application.
+#[utoipa::path(post, path = "/review/cases/{id}/reject", tag = "review", summary = "不認定とする（理由付き）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), request_body = RejectBody, responses((status = 200, description = "不認定とした申請", body = Application)), security(("staff_session" = [])))]
 async fn reject(
     State(state): State<ReviewState>,
     staff: StaffSession,

@@ -77,7 +77,7 @@ pub fn to_second(at: OffsetDateTime) -> OffsetDateTime {
 macro_rules! text_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(transparent)]
         pub struct $name(String);
 
@@ -184,7 +184,7 @@ impl From<&str> for OfficeId {
 }
 
 /// 新規申請 or 変更申請: set by the platform when the application is created, never by the plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApplicationKind {
     New,
@@ -201,7 +201,7 @@ impl ApplicationKind {
 }
 
 /// Who acts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Actor {
     /// The identity's `sub` (GビズID for applicants, the staff provider for staff).
     pub sub: String,
@@ -214,7 +214,7 @@ pub struct Actor {
 }
 
 /// What an audit record says was done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AuditAction {
     Create,
@@ -248,7 +248,7 @@ impl AuditAction {
 }
 
 /// One authority's decision in a review round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     Approved,
@@ -269,7 +269,7 @@ impl DecisionKind {
 /// The plan (様式第1) exactly as the applicant wrote it: a JSON object, kept losslessly so a
 /// draft round-trips whatever was typed; [`PlanDocument::typed`] reads it as the domain's
 /// lenient [`Plan`].
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct PlanDocument(Map<String, Value>);
 
@@ -344,7 +344,7 @@ impl PlanDocument {
 
 /// The applicant as GビズID vouches for it: the account that files, not what the form says.
 /// At submission these replace the plan's 名称, 法人番号 and 代表者.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VerifiedIdentity {
     /// 法人 (`true`) or 個人事業主.
     pub corporation: bool,
@@ -361,7 +361,7 @@ pub struct VerifiedIdentity {
 }
 
 /// A plan finalised for paper: the applicant prints the application PDF and posts it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PaperFiling {
     #[serde(with = "time::serde::rfc3339")]
     pub finalised_at: OffsetDateTime,
@@ -376,7 +376,7 @@ pub struct PaperFiling {
 }
 
 /// What is recorded when an application is submitted (受付).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Submission {
     /// 受付番号: unique, never reused.
     pub receipt_number: String,
@@ -398,7 +398,7 @@ pub struct Submission {
 }
 
 /// One authority's decision on the current submission.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     pub decision: DecisionKind,
     pub by: Actor,
@@ -410,7 +410,7 @@ pub struct Decision {
 }
 
 /// A comment anchored to a field of the plan.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldComment {
     /// JSON Pointer into the plan (`/plan/period/start`).
     pub path: String,
@@ -418,7 +418,7 @@ pub struct FieldComment {
 }
 
 /// 差戻し: what the reviewer asks to be corrected.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ReturnNote {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -431,7 +431,7 @@ pub struct ReturnNote {
 }
 
 /// 認定.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Certification {
     /// 認定番号 of the first competent authority (the one printed first).
     pub number: String,
@@ -448,7 +448,7 @@ pub struct Certification {
 }
 
 /// 不認定.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rejection {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
@@ -458,7 +458,7 @@ pub struct Rejection {
 }
 
 /// The certification a change application (変更申請) changes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ChangeOf {
     pub application_id: ApplicationId,
     pub certification_number: String,
@@ -469,11 +469,12 @@ pub struct ChangeOf {
     /// The certified revision (the reviewer sees the change as a diff against it).
     pub revision: i64,
     /// The certified 実施時期 (a change keeps its start and may extend it up to the limit).
+    #[schema(value_type = Object)]
     pub period: Period,
 }
 
 /// An application (申請): its state and the plan (様式第1) as entered so far.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Application {
     pub id: ApplicationId,
     /// The company that owns it; only its users can see it.
@@ -491,6 +492,7 @@ pub struct Application {
     /// The plan as entered (may be partial while a draft). The store keeps it apart, as JSON
     /// text, hence the default when a record is read.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub plan: PlanDocument,
     /// What submission recorded; absent until the first submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1257,7 +1259,7 @@ pub fn route_plan(plan: &Plan) -> Result<Routing, LifecycleError> {
 }
 
 /// Where a certificate (認定書) stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CertificateStatus {
     /// 有効.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// One changed field.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FieldChange {
     /// JSON Pointer (RFC 6901) of the field.
     pub path: String,

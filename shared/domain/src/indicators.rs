@@ -47,13 +47,15 @@ pub fn labour_productivity(inputs: &LabourProductivityInputs) -> Option<Decimal>
 }
 
 /// The change of an indicator over the plan, judged against the threshold.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Change {
     /// 伸び率 (higher is better) or 減少率 (lower is better).
     pub label: &'static str,
     /// The rate in percent, rounded toward zero to two decimals (for display).
+    #[schema(value_type = String)]
     pub rate_percent: Decimal,
     /// The required rate in percent, when known.
+    #[schema(value_type = Option<String>)]
     pub threshold_percent: Option<Decimal>,
     /// `None` when the threshold is unknown.
     pub passes: Option<bool>,

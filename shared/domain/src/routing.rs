@@ -40,7 +40,7 @@ pub enum RoutingError {
 }
 
 /// One competent authority.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Authority {
     pub ministry_id: String,
     /// 省庁名.
@@ -57,7 +57,7 @@ pub struct Authority {
 }
 
 /// Which rule a step of the explanation applied.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// The business field's ministry.
@@ -77,7 +77,7 @@ pub enum Rule {
 }
 
 /// One step of the explanation.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Step {
     pub rule: Rule,
     /// The table and row that matched (`fields.json#24`).
@@ -89,7 +89,7 @@ pub struct Step {
 }
 
 /// The competent authorities and what follows from them.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Routing {
     pub authorities: Vec<Authority>,
     /// 共管: more than one ministry must approve.
@@ -116,7 +116,7 @@ pub enum Outcome {
 }
 
 /// Versions of the tables an answer was computed from.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct TableVersions {
     pub fields: String,
     pub authorities: String,

@@ -38,7 +38,7 @@ pub struct Context {
 }
 
 /// One problem with one field.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Finding {
     /// JSON Pointer (`/equipment/0/document_number`).
     pub path: String,
@@ -47,7 +47,7 @@ pub struct Finding {
 }
 
 /// An indicator's change as computed for the applicant.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct IndicatorResult {
     pub path: String,
     pub indicator: String,
@@ -56,7 +56,7 @@ pub struct IndicatorResult {
 }
 
 /// Everything validation found. `errors` block submission; `warnings` are for the reviewer.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Report {
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,

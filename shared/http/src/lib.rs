@@ -28,7 +28,7 @@ pub use client_info::ClientInfo;
 pub use cookies::{CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, read_cookie};
 pub use lambda::{ConfigError, env_var, run};
 pub use preconditions::{etag, idempotency_key, if_match, is_issued_id, see_other};
-pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE};
+pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use query::QueryParams;
 pub use session::{ApplicantSession, CurrentSession, StaffSession};
 pub use site::Site;

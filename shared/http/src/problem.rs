@@ -9,7 +9,7 @@ use serde::Serialize;
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// One problem with one field of a request body.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     /// JSON Pointer to the field (`/plan/company/name`).
     pub path: String,
@@ -59,8 +59,10 @@ pub enum ApiError {
     Internal(String),
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// RFC 9457 problem details: how every error of every route is answered
+/// (`application/problem+json`, Japanese `title` and `detail`, `errors` per field).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem<'a> {
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,

@@ -26,7 +26,7 @@ pub async fn case_of(
 }
 
 /// What the reviewer compares the plan with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Against {
     /// The version sent back for correction (a resubmission).
@@ -36,7 +36,7 @@ pub enum Against {
 }
 
 /// The fields that differ from an earlier revision.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Comparison {
     pub against: Against,
     pub revision: i64,

@@ -29,7 +29,7 @@ pub struct IdempotentResult {
 }
 
 /// One page of a company's applications, newest first.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApplicationPage {
     pub items: Vec<Application>,
     /// Pass back as `cursor` to get the next page; absent on the last page.

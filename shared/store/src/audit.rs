@@ -14,7 +14,7 @@ use crate::StoreError;
 use crate::item::{Item, get_json, key, s};
 
 /// One audit record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub application_id: ApplicationId,
     /// RFC 3339, UTC.

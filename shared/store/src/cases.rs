@@ -21,7 +21,7 @@ use crate::cursor::{CursorShape, decode_cursor, encode_cursor};
 use crate::item::{Item, get_s, key, s};
 
 /// One authority's view of one application, as listed in queues and searches.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct CaseRecord {
     pub application_id: ApplicationId,
     pub office_id: OfficeId,
@@ -60,7 +60,7 @@ pub struct CaseRecord {
 /// Where one authority stands on an application in the current round: waiting for its own
 /// decision, its decision, or (when another authority or the applicant ended the round) the
 /// application's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CaseDecision {
     Pending,
@@ -208,7 +208,7 @@ pub struct CaseFilter {
 }
 
 /// A page of case entries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CasePage {
     pub items: Vec<CaseRecord>,
     pub next_cursor: Option<String>,

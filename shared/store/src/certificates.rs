@@ -15,7 +15,7 @@ use crate::error::conditional;
 use crate::item::{get_item, get_json, get_n, key, n, put_item, query_all, s};
 
 /// One rendering of a certificate, as stored in the documents bucket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CertificateDocument {
     /// S3 key (ids only).
     pub key: String,
@@ -51,7 +51,7 @@ pub struct CertificateRecord {
 }
 
 /// A download of a certificate (who, when, from where).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DownloadEntry {
     pub at: String,
     pub certificate_id: String,
