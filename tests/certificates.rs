@@ -417,9 +417,7 @@ async fn the_application_pdf_is_the_plan_as_filed() {
         .await;
     assert_eq!(response.status(), 200);
     let pdf = response.bytes().await.unwrap_or_default();
-    let path = std::env::temp_dir().join(format!("keiryoku-application-{id}.pdf"));
-    std::fs::write(&path, &pdf).unwrap_or_default();
-    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
+    let text = pdf_text(&pdf, "application");
     assert!(text.contains("経営力向上計画に係る認定申請書"), "{text}");
     assert!(text.contains("株式会社霞が関精機"));
     assert!(
@@ -429,7 +427,6 @@ async fn the_application_pdf_is_the_plan_as_filed() {
                 .unwrap_or("?")
         )
     );
-    let _ = std::fs::remove_file(path);
     // The record of the submission is kept in the documents bucket as well.
     let s3 = s3().await;
     let key = format!("applications/{id}/{}.pdf", record["submission"]["revision"]);
@@ -463,12 +460,18 @@ async fn the_application_pdf_is_the_plan_as_filed() {
     .await;
 }
 
-/// The certificate id printed on a certificate (from its verification URL).
-fn printed_certificate_id(pdf: &[u8], label: &str) -> String {
+/// The text of a PDF, as pdftotext reads it.
+fn pdf_text(pdf: &[u8], label: &str) -> String {
     let path = std::env::temp_dir().join(format!("keiryoku-{label}-{}.pdf", uuid::Uuid::new_v4()));
     std::fs::write(&path, pdf).unwrap_or_default();
     let text = run("pdftotext", &[&path.display().to_string(), "-"]);
     let _ = std::fs::remove_file(&path);
+    text
+}
+
+/// The certificate id printed on a certificate (from its verification URL).
+fn printed_certificate_id(pdf: &[u8], label: &str) -> String {
+    let text = pdf_text(pdf, label);
     text.split(char::is_whitespace)
         .find_map(|w| w.split("/verify/").nth(1).map(str::to_string))
         .unwrap_or_else(|| panic!("verify URL printed on the certificate: {text}"))
@@ -630,10 +633,7 @@ async fn another_company_s_identity_cannot_reach_submission_or_a_certificate() {
     .await;
     assert_eq!(approved["status"], "certified", "{approved}");
     let pdf = download_when_ready(&owner, &id).await;
-    let path = std::env::temp_dir().join(format!("keiryoku-identity-{id}.pdf"));
-    std::fs::write(&path, &pdf).unwrap_or_default();
-    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
-    let _ = std::fs::remove_file(&path);
+    let text = pdf_text(&pdf, "identity");
     assert!(text.contains("株式会社霞が関精機"), "{text}");
     assert!(!text.contains("浪速金属工業"), "{text}");
     let certificate = printed_certificate_id(&pdf, "identity");
@@ -720,10 +720,7 @@ async fn the_application_pdf_of_a_returned_and_edited_application_is_the_filed_r
         .await;
     assert_eq!(response.status(), 200);
     let pdf = response.bytes().await.unwrap_or_default();
-    let path = std::env::temp_dir().join(format!("keiryoku-filed-{id}.pdf"));
-    std::fs::write(&path, &pdf).unwrap_or_default();
-    let text = run("pdftotext", &[&path.display().to_string(), "-"]);
-    let _ = std::fs::remove_file(&path);
+    let text = pdf_text(&pdf, "filed");
     let filed = complete_plan()["current_state"]["challenges"]
         .as_str()
         .unwrap_or_default()
