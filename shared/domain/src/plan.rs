@@ -357,6 +357,9 @@ pub struct IndicatorTarget {
     pub indicator_id: Field<String>,
     /// The name of a custom indicator (where the guideline allows one).
     pub custom_name: Field<String>,
+    /// Which way a custom indicator improves: `higher` (伸び率) or `lower` (減少率, e.g. a
+    /// 離職率 of the applicant's own). The guideline's own indicators carry theirs.
+    pub direction: Field<crate::tables::Direction>,
     /// 現状 (数値A).
     pub baseline: Field<Number>,
     /// 計画終了時の目標 (数値B).

@@ -982,10 +982,26 @@ fn check_indicators(
                 c.warning(format!("{base}/indicator_id"), "indicator_unverified", format!("この指標が{}で認められるかはデータに登録されていません。審査担当者が確認します。", guideline.label));
             }
         }
+        // A custom indicator says which way it improves (a 離職率 of the applicant's own falls):
+        // the rate is judged that way, never assumed to rise.
+        let custom_direction = match id.as_str() {
+            "custom" if guideline.custom_indicator_allowed || !guideline.indicators_known => c
+                .required(
+                    &row.direction,
+                    &format!("{base}/direction"),
+                    "指標の改善の向き",
+                    "\"higher\"（値が大きいほど改善）または \"lower\"（値が小さいほど改善）を選んでください。",
+                )
+                .copied(),
+            _ => None,
+        };
         let (Some(a), Some(b)) = (baseline, target) else {
             continue;
         };
-        let direction = spec.map(|s| s.direction).unwrap_or(Direction::Higher);
+        let direction = spec
+            .map(|s| s.direction)
+            .or(custom_direction)
+            .unwrap_or(Direction::Higher);
         let threshold = match (spec, period) {
             (Some(spec), Some(period)) => spec.threshold(period.months),
             _ => None,

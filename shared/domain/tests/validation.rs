@@ -334,6 +334,85 @@ fn lower_is_better_indicators_need_a_reduction() {
 }
 
 #[test]
+fn retail_and_car_maintenance_indicators_have_their_sourced_thresholds() {
+    // 卸売業・小売業: 労働生産性 1 % over 3 years.
+    let mut retail = with("/guideline_id", json!("wholesale_retail"));
+    set(
+        &mut retail,
+        "/indicators",
+        indicator("custom", "100", "103"),
+    );
+    assert_error(
+        &submit(&retail),
+        "/indicators/0/indicator_id",
+        "indicator_not_allowed",
+    );
+    let guideline = keiryoku_domain::guidelines::find(Some("wholesale_retail"))
+        .unwrap_or_else(|| panic!("wholesale_retail"));
+    let productivity = guideline
+        .indicator("labour_productivity")
+        .unwrap_or_else(|| panic!("labour_productivity"));
+    assert_eq!(
+        productivity.threshold(36).map(|d| d.to_string()).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        productivity.threshold(60).map(|d| d.to_string()).as_deref(),
+        Some("2")
+    );
+    // 自動車整備: 点検整備入庫台数 1 / 1.5 / 2 %, higher is better.
+    let car = keiryoku_domain::guidelines::find(Some("car_maintenance"))
+        .unwrap_or_else(|| panic!("car_maintenance"));
+    let intake = car
+        .indicator("inspection_intake")
+        .unwrap_or_else(|| panic!("inspection_intake"));
+    assert_eq!(
+        intake.threshold(48).map(|d| d.to_string()).as_deref(),
+        Some("1.5")
+    );
+    assert!(intake.verified);
+}
+
+#[test]
+fn a_custom_indicator_is_judged_the_way_the_applicant_says_it_improves() {
+    let custom = |direction: Option<&str>, baseline: &str, target: &str| {
+        let mut row = json!({
+            "indicator_id": "custom",
+            "custom_name": "自社で定める離職率",
+            "baseline": baseline,
+            "target": target,
+        });
+        if let Some(direction) = direction {
+            row["direction"] = json!(direction);
+        }
+        let mut care = with("/guideline_id", json!("nursing_care"));
+        set(&mut care, "/indicators", json!([row]));
+        submit(&care)
+    };
+    // A lower-is-better indicator of the applicant's own that rises fails, with 減少率.
+    let rises = custom(Some("lower"), "12", "15");
+    assert_error(&rises, "/indicators/0/target", "no_improvement");
+    assert!(rises.errors.iter().any(|f| f.message.contains("減少率")));
+    // The same indicator falling passes, and is reported as 減少率.
+    let falls = custom(Some("lower"), "12", "10");
+    assert!(falls.is_valid(), "{:#?}", falls.errors);
+    assert_eq!(falls.indicators[0].change.label, "減少率");
+    // Higher-is-better the other way round.
+    assert_error(
+        &custom(Some("higher"), "12", "10"),
+        "/indicators/0/target",
+        "no_improvement",
+    );
+    assert!(custom(Some("higher"), "10", "12").is_valid());
+    // The direction must be stated: it is never assumed.
+    assert_error(
+        &custom(None, "12", "10"),
+        "/indicators/0/direction",
+        "required",
+    );
+}
+
+#[test]
 fn indicators_must_be_allowed_by_the_guideline() {
     assert_error(
         &submit(&with("/indicators", indicator("turnover_rate", "10", "9"))),
