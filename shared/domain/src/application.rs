@@ -801,7 +801,12 @@ impl Application {
             }
             _ => {}
         }
-        let due_on = crate::dates::add_business_days(today, routing.processing_days)
+        let period = crate::rules::Period {
+            days: routing.processing_days,
+            count: routing.processing_count,
+        };
+        let due_on = period
+            .due(today)
             .ok_or_else(|| LifecycleError::Conflict("処理期限を計算できません。".into()))?;
         Ok(Filing {
             plan: bound.plan,

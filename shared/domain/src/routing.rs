@@ -96,8 +96,10 @@ pub struct Routing {
     pub joint: bool,
     /// Whether the plan can be filed electronically (every authority takes e-filing).
     pub e_filing: bool,
-    /// 標準処理期間 in business days: 45 joint, 14 e-filed, 30 on paper.
+    /// 標準処理期間 in days: 45 joint, 14 e-filed, 30 on paper.
     pub processing_days: u32,
+    /// How those days are counted, as the source words it (14 e-filed days exclude holidays).
+    pub processing_count: crate::rules::DayCount,
     pub explanation: Vec<Step>,
     pub table_versions: TableVersions,
 }
@@ -305,20 +307,22 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
     let joint = ministries.len() > 1;
     let e_filing = authorities.iter().all(|a| a.e_filing);
     let days = &t.rules.processing_days;
-    let processing_days = if joint {
+    let period = if joint {
         days.value.joint
     } else if e_filing {
         days.value.e_filing
     } else {
         days.value.paper
     };
+    let processing_days = period.days;
     if joint {
         explanation.push(Step {
             rule: Rule::Joint,
             row: "rules.json#processing_days".into(),
             message: format!(
-                "複数の省庁（{}）が所管する共管の計画です。すべての提出先の認定が必要で、標準処理期間は{processing_days}日です。",
-                authorities.iter().map(|a| a.ministry_name.as_str()).collect::<Vec<_>>().join("・")
+                "複数の省庁（{}）が所管する共管の計画です。すべての提出先の認定が必要で、標準処理期間は{}です。",
+                authorities.iter().map(|a| a.ministry_name.as_str()).collect::<Vec<_>>().join("・"),
+                period.label()
             ),
             verified: days.verified,
             source: days.source.clone(),
@@ -346,6 +350,7 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
         joint,
         e_filing,
         processing_days,
+        processing_count: period.count,
         explanation,
         table_versions: versions,
     }))
@@ -462,6 +467,37 @@ mod tests {
             assert_eq!(r.authorities[0].ministry_id, "mof", "{code}");
             assert!(!r.e_filing);
         }
+    }
+
+    #[test]
+    fn each_processing_period_is_counted_as_its_source_words_it() {
+        use time::macros::date;
+        // Received on Friday 2026-12-25, just before the 12/29–1/3 closure.
+        let received = date!(2026 - 12 - 25);
+        let e_filed = routing(&["2431"], "13");
+        assert_eq!(e_filed.processing_count, crate::rules::DayCount::Business);
+        let due = |r: &Routing| {
+            crate::rules::Period {
+                days: r.processing_days,
+                count: r.processing_count,
+            }
+            .due(received)
+        };
+        // 14 days excluding holidays: 12/28, then 1/4–1/8, 1/12–1/15 (1/11 成人の日), 1/18–1/21.
+        assert_eq!(due(&e_filed), Some(date!(2027 - 01 - 21)));
+        // 45 days for a joint plan, 30 on paper: every day counts.
+        let joint = routing(&["2431", "0621"], "13");
+        assert_eq!(joint.processing_count, crate::rules::DayCount::Calendar);
+        assert_eq!(due(&joint), Some(date!(2027 - 02 - 08)));
+        let paper = routing(&["1051"], "01");
+        assert_eq!(paper.processing_days, 30);
+        assert_eq!(due(&paper), Some(date!(2027 - 01 - 24)));
+        assert!(
+            joint
+                .explanation
+                .iter()
+                .any(|s| s.message.contains("標準処理期間は45日です"))
+        );
     }
 
     #[test]

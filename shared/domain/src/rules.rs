@@ -23,9 +23,44 @@ pub enum StartMonthRule {
 /// 標準処理期間 in business days.
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
 pub struct ProcessingDays {
-    pub e_filing: u32,
-    pub paper: u32,
-    pub joint: u32,
+    pub e_filing: Period,
+    pub paper: Period,
+    pub joint: Period,
+}
+
+/// A 標準処理期間 as its source words it.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq)]
+pub struct Period {
+    pub days: u32,
+    pub count: DayCount,
+}
+
+/// How the days of a period are counted.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DayCount {
+    /// Every day (暦日): the source gives the days without excluding holidays.
+    Calendar,
+    /// Excluding the 行政機関の休日 (weekends, national holidays, 12/29–1/3): 「休日を除く」.
+    Business,
+}
+
+impl Period {
+    /// The due date of a period starting `from` (the day of receipt).
+    pub fn due(self, from: time::Date) -> Option<time::Date> {
+        match self.count {
+            DayCount::Business => crate::dates::add_business_days(from, self.days),
+            DayCount::Calendar => from.checked_add(time::Duration::days(i64::from(self.days))),
+        }
+    }
+
+    /// 「14日（行政機関の休日を除く）」/「45日」.
+    pub fn label(self) -> String {
+        match self.count {
+            DayCount::Business => format!("{}日（行政機関の休日を除く）", self.days),
+            DayCount::Calendar => format!("{}日", self.days),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
