@@ -110,3 +110,37 @@ async fn the_openapi_document_is_served() {
     assert_eq!(body["openapi"], "3.1.0");
     assert!(body["paths"]["/applications/{id}/submit"]["post"].is_object());
 }
+
+/// The operator lists every unverified fact the platform relies on, and those an issued 認定書
+/// prints (the 認定番号 format, the certificate template, the issuers' titles).
+#[test]
+fn the_operator_lists_the_unverified_facts_a_certificate_prints() {
+    let output = std::process::Command::new(keiryoku_e2e::admin_binary())
+        .args(["facts", "unverified", "--printed"])
+        .output()
+        .unwrap_or_else(|e| panic!("keiryoku-admin: {e} (make build builds it)"));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let facts: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    assert!(
+        facts
+            .iter()
+            .all(|f| f["printed"] == true && f["source"].is_string())
+    );
+    assert!(
+        facts
+            .iter()
+            .any(|f| f["table"] == "rules.json" && f["row"] == "certification_number")
+    );
+    assert!(
+        facts
+            .iter()
+            .any(|f| f["table"] == "templates/certificates.json")
+    );
+}

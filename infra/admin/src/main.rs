@@ -53,6 +53,20 @@ enum Group {
     /// Issued certificates (認定書).
     #[command(subcommand)]
     Certificates(CertificatesCommand),
+    /// The facts of the rule tables and certificate templates.
+    #[command(subcommand)]
+    Facts(FactsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum FactsCommand {
+    /// Every fact no public source confirmed, one JSON object a line (table, row, what, source,
+    /// printed: whether an issued 認定書 prints it). Needs no table and no AWS.
+    Unverified {
+        /// Only the facts an issued 認定書 prints.
+        #[arg(long)]
+        printed: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,14 +150,21 @@ fn known_office(office: &str) -> Result<(), String> {
 }
 
 fn json_line<T: serde::Serialize>(value: &T) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string(value).map_err(|e| e.to_string())?
-    );
-    Ok(())
+    use std::io::Write;
+    let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
+    // A closed pipe (`| head`) ends the listing quietly instead of panicking.
+    writeln!(std::io::stdout().lock(), "{text}").map_err(|e| format!("stdout: {e}"))
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    if let Group::Facts(FactsCommand::Unverified { printed }) = cli.group {
+        let mut facts = keiryoku_domain::facts::unverified();
+        facts.extend(keiryoku_pdf::certificate::unverified_templates());
+        for fact in facts.iter().filter(|f| f.printed || !printed) {
+            json_line(fact)?;
+        }
+        return Ok(());
+    }
     let table = cli
         .table
         .filter(|t| !t.is_empty())
@@ -156,6 +177,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let effector = effector(&aws, &table)?;
             json_line(&rerender(&effector, &id).await?)
         }
+        Group::Facts(_) => Ok(()),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod application;
 pub mod corporate_number;
 pub mod dates;
 pub mod diff;
+pub mod facts;
 pub mod guidelines;
 pub mod indicators;
 pub mod jsic;

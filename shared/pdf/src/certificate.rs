@@ -84,6 +84,10 @@ struct Template {
     id: String,
     revision: u32,
     applies_to: Vec<String>,
+    #[serde(default)]
+    verified: bool,
+    #[serde(default)]
+    source: String,
     title: String,
     addressee_suffix: String,
     body: String,
@@ -107,6 +111,23 @@ fn templates() -> &'static TemplateFile {
             Err(e) => panic!("templates/certificates.json is malformed: {e}"),
         }
     })
+}
+
+/// The certificate templates no public source confirmed, as unverified facts the 認定書 prints
+/// (`keiryoku-admin facts unverified` lists them with the tables').
+pub fn unverified_templates() -> Vec<keiryoku_domain::facts::UnverifiedFact> {
+    templates()
+        .templates
+        .iter()
+        .filter(|t| !t.verified)
+        .map(|t| keiryoku_domain::facts::UnverifiedFact {
+            table: "templates/certificates.json",
+            row: format!("{}@{}", t.id, t.revision),
+            what: format!("認定書の文言と様式（{}）", t.applies_to.join(",")),
+            source: t.source.clone(),
+            printed: true,
+        })
+        .collect()
 }
 
 fn template_for(issuers: &[Issuer]) -> Result<&'static Template, PdfError> {
