@@ -251,9 +251,9 @@ fn facts(record: &Application) -> Facts {
 
 /// An application from a stream image, `None` for other records (filtered out by the event
 /// source mapping, but a handler must not trust that) and for an absent image.
-fn application(image: &serde_dynamo::Item) -> Option<Application> {
+fn application(image: serde_dynamo::Item) -> Option<Application> {
     let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
-        image.clone().into();
+        image.into();
     let is_application = item
         .get("kind")
         .and_then(|v| v.as_s().ok())
@@ -281,21 +281,22 @@ fn failure(record: &EventRecord) -> DynamoDbBatchItemFailure {
 /// Handles one batch of stream records: runs their effects in order and answers the records to
 /// deliver again (`ReportBatchItemFailures`): the first one that failed and every one after it,
 /// so order is kept.
-pub async fn handle(effector: &Effector, event: &StreamEvent) -> DynamoDbEventResponse {
+pub async fn handle(effector: &Effector, event: StreamEvent) -> DynamoDbEventResponse {
     let mut failures = Vec::new();
-    for record in &event.records {
+    // The images move out of the event: a batch can carry megabytes of them.
+    for mut record in event.records {
         if !failures.is_empty() {
-            failures.push(failure(record));
+            failures.push(failure(&record));
             continue;
         }
-        let Some(new) = application(&record.change.new_image) else {
+        let Some(new) = application(std::mem::take(&mut record.change.new_image)) else {
             continue;
         };
-        let old = application(&record.change.old_image);
+        let old = application(std::mem::take(&mut record.change.old_image));
         for spec in effects_of(old.as_ref(), &new) {
             if let Outcome::Retry(error) = effector.run(&spec, Some(&new)).await {
                 tracing::warn!(key = %spec.key(), %error, "will be delivered again");
-                failures.push(failure(record));
+                failures.push(failure(&record));
                 break;
             }
         }
@@ -344,9 +345,11 @@ mod tests {
             let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
             let event: StreamEvent =
                 serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
-            let change = &event.records[0].change;
-            let new = application(&change.new_image).unwrap_or_else(|| panic!("{file}"));
-            let old = application(&change.old_image);
+            let Some(record) = event.records.into_iter().next() else {
+                panic!("{file}: no record")
+            };
+            let new = application(record.change.new_image).unwrap_or_else(|| panic!("{file}"));
+            let old = application(record.change.old_image);
             let effects: Vec<String> = effects_of(old.as_ref(), &new)
                 .into_iter()
                 .map(|s| s.effect.as_str().to_string())

@@ -27,7 +27,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let effector = &effector;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<StreamEvent>| async move {
-            Ok::<_, lambda_runtime::Error>(handle(effector, &event.payload).await)
+            Ok::<_, lambda_runtime::Error>(handle(effector, event.payload).await)
         },
     ))
     .await

@@ -414,7 +414,7 @@ pub fn stream_samples(
         crate::config::ACCOUNT_ID
     );
     let image = |record: &Application| {
-        keiryoku_store::application_to_item(record)
+        keiryoku_store::application_to_item(&mut record.clone())
             .map(|(item, _)| keiryoku_store::item_to_json(&item))
             .map_err(|e| LocalError::Setup(e.to_string()))
     };

@@ -1144,8 +1144,13 @@ impl Application {
 
     /// Every 中分類 and 細分類 code of the plan's business fields.
     pub fn industry_codes(&self) -> Vec<String> {
-        let plan = self.plan.typed();
-        rows(&plan.business_fields)
+        // Only the business fields are read: case entries are derived on every commit.
+        let fields: crate::plan::Rows<crate::plan::BusinessField> = self
+            .plan
+            .0
+            .get("business_fields")
+            .and_then(|v| Typed::deserialize(v).ok());
+        rows(&fields)
             .flat_map(|(_, f)| [get(&f.middle_code), get(&f.detail_code)])
             .flatten()
             .cloned()

@@ -42,7 +42,7 @@ pub async fn create_draft(
     applicant: &Applicant,
     plan: PlanDocument,
 ) -> Result<Application, UseCaseError> {
-    let record = Application::new_draft(
+    let mut record = Application::new_draft(
         ApplicationId::new(uuid::Uuid::now_v7()),
         applicant.company_id.clone(),
         applicant.actor.sub.clone(),
@@ -53,9 +53,9 @@ pub async fn create_draft(
     let paths = plan_paths(&PlanDocument::default(), &record.plan);
     applications
         .commit(
-            &record.id,
+            &record.id.clone(),
             None,
-            Some(&record),
+            Some(&mut record),
             &[],
             note(applicant, AuditAction::Create, paths),
         )
@@ -73,13 +73,13 @@ pub async fn save(
     expected_version: i64,
 ) -> Result<Application, UseCaseError> {
     let current = owned(applications, applicant, id).await?;
-    let next = current.save(patch, expected_version, now())?;
+    let mut next = current.save(patch, expected_version, now())?;
     let paths = plan_paths(&current.plan, &next.plan);
     applications
         .commit(
             id,
             Some(current.version),
-            Some(&next),
+            Some(&mut next),
             &[],
             note(applicant, AuditAction::Edit, paths),
         )
@@ -198,7 +198,7 @@ async fn submit_once(
     }
     let fiscal = keiryoku_domain::dates::fiscal_year(today);
     let sequence = applications.next_receipt_sequence(fiscal).await?;
-    let next = current.submit(
+    let mut next = current.submit(
         filing,
         applicant.identity.clone(),
         keiryoku_domain::application::receipt_number(fiscal, sequence),
@@ -225,7 +225,7 @@ async fn submit_once(
         Extra::Revision,
     ];
     applications
-        .commit(id, Some(current.version), Some(&next), &extras, audit)
+        .commit(id, Some(current.version), Some(&mut next), &extras, audit)
         .await?;
     tracing::info!(%id, version = next.version, "submitted");
     Ok(Done {
@@ -242,12 +242,12 @@ pub async fn withdraw(
     expected_version: i64,
 ) -> Result<Application, UseCaseError> {
     let current = owned(applications, applicant, id).await?;
-    let next = current.withdraw(expected_version, now())?;
+    let mut next = current.withdraw(expected_version, now())?;
     applications
         .commit(
             id,
             Some(current.version),
-            Some(&next),
+            Some(&mut next),
             &[],
             note(applicant, AuditAction::Withdraw, vec!["/status".into()]),
         )
@@ -269,14 +269,14 @@ pub async fn finalise_for_paper(
     let today = keiryoku_domain::dates::japan_date(at);
     let filing = current.prepare_filing(Action::FinaliseForPaper, &applicant.identity, today)?;
     current.check_version(expected_version)?;
-    let next = current.finalise_for_paper(filing, applicant.identity.clone(), at)?;
+    let mut next = current.finalise_for_paper(filing, applicant.identity.clone(), at)?;
     let mut paths = plan_paths(&current.plan, &next.plan);
     paths.extend(["/status".into(), "/paper".into()]);
     applications
         .commit(
             id,
             Some(current.version),
-            Some(&next),
+            Some(&mut next),
             &[Extra::Revision],
             note(applicant, AuditAction::FinaliseForPaper, paths),
         )
@@ -302,7 +302,7 @@ pub async fn start_change(
         Some(c) => applications.revision(&source.id, c.revision).await?,
         None => PlanDocument::default(),
     };
-    let record = source.start_change(
+    let mut record = source.start_change(
         certified_plan,
         ApplicationId::new(uuid::Uuid::now_v7()),
         applicant.actor.sub.clone(),
@@ -322,7 +322,7 @@ pub async fn start_change(
         fingerprint: fingerprint.clone(),
     }];
     match applications
-        .commit(&record.id, None, Some(&record), &extras, audit)
+        .commit(&record.id.clone(), None, Some(&mut record), &extras, audit)
         .await
     {
         Ok(()) => {}

@@ -202,7 +202,7 @@ pub async fn return_for_correction(
         });
     }
     refuse_if_any(errors)?;
-    let next = record.return_for_correction(
+    let mut next = record.return_for_correction(
         &reviewer.actor,
         &reviewer.office,
         message,
@@ -213,7 +213,7 @@ pub async fn return_for_correction(
     let mut audit = note(reviewer, AuditAction::Return, &["/status", "/returned"]);
     audit.detail = Some(serde_json::json!({ "comments": anchored }));
     applications
-        .commit(id, Some(record.version), Some(&next), &[], audit)
+        .commit(id, Some(record.version), Some(&mut next), &[], audit)
         .await?;
     tracing::info!(%id, office = %reviewer.office, "returned for correction");
     Ok(Decided { application: next })
@@ -241,7 +241,7 @@ pub async fn approve(
         let number = keiryoku_domain::tables::tables()
             .rules
             .certification_number(office.as_str(), fiscal, current + 1);
-        let approval = record.approve(
+        let mut approval = record.approve(
             &reviewer.actor,
             office,
             number.clone(),
@@ -266,7 +266,7 @@ pub async fn approve(
             .commit(
                 id,
                 Some(record.version),
-                Some(&approval.next),
+                Some(&mut approval.next),
                 &extras,
                 audit,
             )
@@ -301,7 +301,7 @@ pub async fn reject(
     let mut errors = Vec::new();
     let reason = reviewer_text(reason, "/reason", "不認定の理由", &mut errors);
     refuse_if_any(errors)?;
-    let next = record.reject(
+    let mut next = record.reject(
         &reviewer.actor,
         &reviewer.office,
         reason.clone(),
@@ -311,7 +311,7 @@ pub async fn reject(
     let mut audit = note(reviewer, AuditAction::Reject, &["/status", "/rejection"]);
     audit.detail = Some(serde_json::json!({ "reason": reason }));
     applications
-        .commit(id, Some(record.version), Some(&next), &[], audit)
+        .commit(id, Some(record.version), Some(&mut next), &[], audit)
         .await?;
     tracing::info!(%id, office = %reviewer.office, "rejected");
     Ok(Decided { application: next })

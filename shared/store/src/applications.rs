@@ -99,13 +99,19 @@ const APPLICATION_KIND: &str = "application_kind";
 /// The record as the table stores it (the attribute map a stream image carries), and the plan's
 /// JSON text it holds (what the version hash and a revision are made of). The plan is kept as
 /// one JSON string: DynamoDB maps nest at most 32 levels and a draft may hold anything.
-pub fn to_item(record: &Application) -> Result<(Item, String), StoreError> {
+///
+/// The record is borrowed mutably only to lend its plan out while the other fields are mapped
+/// (a plan of hundreds of kilobytes, on every autosave, is not built as an attribute map only to
+/// be dropped); it is put back before this returns.
+pub fn to_item(record: &mut Application) -> Result<(Item, String), StoreError> {
     let plan = record
         .plan
         .to_json()
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let mut item: Item =
-        serde_dynamo::to_item(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let document = std::mem::take(&mut record.plan);
+    let mapped = serde_dynamo::to_item::<_, Item>(&*record);
+    record.plan = document;
+    let mut item = mapped.map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if let Some(kind) = item.remove(ITEM_KIND) {
         item.insert(APPLICATION_KIND.into(), kind);
     }
@@ -177,16 +183,20 @@ impl Applications {
         &self,
         id: &ApplicationId,
         expected_version: Option<i64>,
-        next: Option<&Application>,
+        next: Option<&mut Application>,
         extras: &[Extra],
         note: AuditNote,
     ) -> Result<(), CommitError> {
         let mut items = Vec::new();
         // The plan is serialised once (it may be hundreds of kilobytes on every autosave): the
         // stored text is also what the version hash and a revision are made of.
-        let (stored, plan_text) = match next.map(to_item).transpose()? {
-            Some((item, plan)) => (Some(item), Some(plan)),
-            None => (None, None),
+        let (stored, plan_text, next) = match next {
+            Some(record) => {
+                let (item, plan) = to_item(record)?;
+                // From here on the record is only read.
+                (Some(item), Some(plan), Some(&*record))
+            }
+            None => (None, None, None),
         };
         let plan_json = plan_text.as_deref();
         let condition = match expected_version {
@@ -540,7 +550,8 @@ mod tests {
     #[test]
     fn an_application_round_trips_through_its_item_and_a_stream_image() {
         let record = sample();
-        let (item, plan) = to_item(&record).unwrap_or_else(|e| panic!("{e}"));
+        let mut record = record;
+        let (item, plan) = to_item(&mut record).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             item.get("kind")
                 .and_then(|v| v.as_s().ok())
