@@ -48,7 +48,7 @@ unit:
 # The end-to-end suites of tests/Cargo.toml, named so that cargo resolves features for the whole
 # workspace (no rebuild after `make build`).
 e2e:
-	$(STACK) exec -- $(CARGO) test --workspace --test applications --test auth --test authorization --test certificates --test platform --test prefill --test reference --test review --test security --test submission
+	$(STACK) exec -- $(CARGO) test --workspace --test applications --test auth --test authorization --test certificates --test pages --test platform --test prefill --test reference --test review --test security --test submission
 
 ## lint: formatting, clippy with warnings as errors, cfn-lint of template.yaml
 lint: setup

@@ -21,7 +21,19 @@ enum Audience {
     Applicant,
     /// A reviewer, own authority only.
     Staff,
+    /// An applicant's web page (own company only), answered with HTML.
+    ApplicantPage,
 }
+
+/// The web pages anyone may open (the start page, policies, help, assets).
+const PUBLIC_PAGES: [&str; 6] = [
+    "/",
+    "/help",
+    "/privacy",
+    "/accessibility",
+    "/login/refused",
+    "/assets/{file}",
+];
 
 fn audience(method: &str, path: &str) -> Audience {
     match path {
@@ -29,6 +41,8 @@ fn audience(method: &str, path: &str) -> Audience {
         | "/staff/login" | "/staff/callback" | "/routing/preview" => Audience::Public,
         _ if path.starts_with("/reference/") => Audience::Public,
         _ if path.starts_with("/verify/") => Audience::Public,
+        _ if PUBLIC_PAGES.contains(&path) => Audience::Public,
+        _ if path == "/mypage" || path.starts_with("/plans") => Audience::ApplicantPage,
         "/me" | "/auth/logout" => Audience::AnySession,
         _ if path.starts_with("/applications") || path == "/prefill" => Audience::Applicant,
         _ if path.starts_with("/review/") => Audience::Staff,
@@ -59,6 +73,20 @@ fn request(browser: &Browser, method: &str, path: &str, etag: &str) -> reqwest::
         "DELETE" => browser.http.delete(url),
         other => panic!("method {other}"),
     };
+    if path.starts_with("/plans") {
+        // A page's form, complete: token, version, key, declaration.
+        let version = etag.trim_matches('"').to_string();
+        return builder.form(&[
+            (
+                "csrf_token",
+                browser.cookie("csrf_token").unwrap_or_default(),
+            ),
+            ("version", version),
+            ("key", unique_key("attack")),
+            ("declaration", "yes".to_string()),
+            ("/contact/name", "書き換え".to_string()),
+        ]);
+    }
     let body = if path.ends_with("/return") {
         json!({"message": "修正してください。", "comments": []})
     } else if path.ends_with("/reject") {
@@ -110,14 +138,17 @@ async fn every_route_refuses_the_wrong_people_and_nothing_changes() {
 
     let mut checked = 0;
     for (method, path) in routes() {
-        let concrete = path.replace("{id}", &id);
-        let attempts: Vec<(&str, &Browser, &[u16])> = match audience(&method, &path) {
+        let concrete = path.replace("{id}", &id).replace("{section}", "applicant");
+        let audience = audience(&method, &path);
+        let attempts: Vec<(&str, &Browser, &[u16])> = match audience {
             Audience::Public | Audience::AnySession => continue,
-            Audience::Applicant if path.contains("{id}") => vec![
+            Audience::Applicant | Audience::ApplicantPage if path.contains("{id}") => vec![
                 ("another company", &other_company, &[404]),
                 ("a reviewer", &own_reviewer, &[403]),
             ],
-            Audience::Applicant => vec![("a reviewer", &own_reviewer, &[403])],
+            Audience::Applicant | Audience::ApplicantPage => {
+                vec![("a reviewer", &own_reviewer, &[403])]
+            }
             Audience::Staff if path.contains("{id}") => vec![
                 ("another authority's reviewer", &other_reviewer, &[404]),
                 ("the applicant", &owner, &[403]),
@@ -131,9 +162,13 @@ async fn every_route_refuses_the_wrong_people_and_nothing_changes() {
                 expected.contains(&status),
                 "{method} {path} by {who}: {status}, expected {expected:?}"
             );
+            let expected_type = match audience {
+                Audience::ApplicantPage => "text/html; charset=utf-8",
+                _ => "application/problem+json",
+            };
             assert_eq!(
                 header(&response, "content-type"),
-                "application/problem+json",
+                expected_type,
                 "{method} {path} by {who}"
             );
             checked += 1;
@@ -200,13 +235,17 @@ async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
         let audience = audience(&method, &path);
         let browser = match audience {
             Audience::Staff => &reviewer,
-            Audience::Applicant | Audience::AnySession => &owner,
+            Audience::Applicant | Audience::AnySession | Audience::ApplicantPage => &owner,
             Audience::Public => continue,
+        };
+        let error_type = match audience {
+            Audience::ApplicantPage => "text/html; charset=utf-8",
+            _ => "application/problem+json",
         };
         if path == "/auth/logout" {
             continue;
         }
-        let concrete = path.replace("{id}", &id);
+        let concrete = path.replace("{id}", &id).replace("{section}", "applicant");
         let url = format!("{}{concrete}", api_url());
         if method == "GET" {
             // Junk in every query parameter a GET route takes.
@@ -223,10 +262,7 @@ async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
                 let status = response.status().as_u16();
                 assert!(status < 500, "GET {path}?{query}: {status}");
                 if status >= 400 {
-                    assert_eq!(
-                        header(&response, "content-type"),
-                        "application/problem+json"
-                    );
+                    assert_eq!(header(&response, "content-type"), error_type, "GET {path}");
                 }
                 checked += 1;
             }
@@ -255,7 +291,7 @@ async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
             );
             assert_eq!(
                 header(&response, "content-type"),
-                "application/problem+json",
+                error_type,
                 "{method} {path} with {what}"
             );
             checked += 1;

@@ -74,6 +74,18 @@ async fn traversal_paths_are_not_found() {
         "/%2e%2e/%2e%2e/etc/passwd",
     ] {
         let response = browser.get(path).sent().await;
+        // URL parsing (WHATWG) resolves `%2e%2e` as `..`: such a request arrives as `/`, the
+        // start page, which holds no record.
+        if response.url().path() == "/" {
+            assert!(
+                response
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .contains("電子申請する")
+            );
+            continue;
+        }
         assert_eq!(response.status(), 404, "{path}");
     }
 }

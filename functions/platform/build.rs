@@ -18,6 +18,17 @@ fn main() {
         let _ = writeln!(code, "    ({:?}, {:?}),", route.method, route.path);
     }
     code.push_str("];\n");
+    // The web pages answer HTML for people: their templates document them, not the API document.
+    code.push_str(
+        "/// The routes of the web pages (WebFunction), answered with HTML.\npub const PAGE_ROUTES: &[keiryoku_http::fallback::RouteEntry] = &[\n",
+    );
+    for (_, route) in template
+        .routes()
+        .filter(|(f, r)| f.logical_id == "WebFunction" && !r.is_default())
+    {
+        let _ = writeln!(code, "    ({:?}, {:?}),", route.method, route.path);
+    }
+    code.push_str("];\n");
     let out = std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into());
     if let Err(e) = std::fs::write(format!("{out}/routes.rs"), code) {
         panic!("cannot write routes.rs: {e}");

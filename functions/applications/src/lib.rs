@@ -9,9 +9,7 @@
 
 #![forbid(unsafe_code)]
 
-mod prefill;
-
-pub use prefill::{Prefill, Prefiller};
+pub use keiryoku_lifecycle::prefill::{Prefill, Prefiller};
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -23,7 +21,7 @@ use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::{Level, Report};
 use keiryoku_http::{
     ApiError, ApplicantSession, FieldError, JsonBody, QueryParams, Site, etag, idempotency_key,
-    if_match,
+    if_match, is_issued_id,
 };
 use keiryoku_lifecycle as lifecycle;
 use keiryoku_lifecycle::application_id;
@@ -160,9 +158,23 @@ fn not_an_object(path: &str) -> ApiError {
 #[utoipa::path(get, path = "/applications/{id}", tag = "applications", summary = "申請を読む（ETag 付き）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "申請と下書きの検証結果", body = ApplicationView)), security(("session" = [])))]
 async fn read(
     State(state): State<ApplicationsState>,
-    session: ApplicantSession,
+    headers: HeaderMap,
     Path(id): Path<String>,
+    session: Result<ApplicantSession, ApiError>,
 ) -> Result<Response, ApiError> {
+    // A person following a link (an older mail, a bookmark) gets the application's page.
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if browser && is_issued_id(&id) {
+        let mut response = StatusCode::SEE_OTHER.into_response();
+        let location = HeaderValue::from_str(&format!("/plans/{id}"))
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        response.headers_mut().insert(header::LOCATION, location);
+        return Ok(response);
+    }
+    let session = session?;
     let record = lifecycle::owned(
         &state.applications,
         &session.applicant(),

@@ -77,6 +77,16 @@ fn now() -> i64 {
 struct LoginParams {
     /// GビズID account id to prefill (in dev: the seeded account to log in as).
     login_hint: Option<String>,
+    /// The page to come back to after logging in: a path on this platform (`/plans/…`).
+    return_to: Option<String>,
+}
+
+/// A return path we redirect to: a path on this platform only (never `//host` or a scheme),
+/// printable and of reasonable length.
+fn safe_return_to(path: &str) -> Option<String> {
+    let on_platform = path.starts_with('/') && !path.starts_with("//") && !path.contains('\\');
+    let clean = path.len() <= 512 && !path.chars().any(|c| c.is_control() || c.is_whitespace());
+    (on_platform && clean).then(|| path.to_string())
 }
 
 /// Starts an applicant login at GビズID.
@@ -120,12 +130,19 @@ async fn start_login(
             "login_hint の値が正しくありません。".into(),
         ));
     }
+    let return_to = match params.return_to.filter(|p| !p.is_empty()) {
+        None => None,
+        Some(path) => Some(safe_return_to(&path).ok_or_else(|| {
+            ApiError::BadRequest("return_to はこのサイト内のパスで指定してください。".into())
+        })?),
+    };
     let pending = LoginState {
         state: random_token(),
         nonce: random_token(),
         pkce_verifier: random_token(),
         expires_at: now() + LOGIN_TTL_SECONDS,
         staff,
+        return_to,
     };
     let url = oidc
         .authorization_url(
@@ -165,9 +182,13 @@ async fn callback(
     QueryParams(params): QueryParams<CallbackParams>,
 ) -> Result<Response, ApiError> {
     let oidc = state.oidc.clone();
-    let user = verified_user(&state, &oidc, false, &headers, params).await?;
+    let (user, return_to) = verified_user(&state, &oidc, false, &headers, params).await?;
     match user.account_type() {
         Some(AccountType::Prime | AccountType::Member) => {}
+        // A person in a browser gets the page that explains what to do.
+        Some(AccountType::Entry) if return_to.is_some() => {
+            return keiryoku_http::see_other("/login/refused", json!({"refused": "entry"}));
+        }
         Some(AccountType::Entry) => {
             return Err(ApiError::Forbidden(
                 "gBizIDエントリーのアカウントでは申請できません。gBizIDプライムまたはgBizIDメンバーのアカウントでログインしてください。".into(),
@@ -181,7 +202,8 @@ async fn callback(
     }
     let record = session_record(&user, now(), state.session_ttl_seconds);
     tracing::info!(sub = %record.sub, company = %record.company_id, "logged in");
-    issue_session(&state, record, &state.home_path).await
+    let home = return_to.as_deref().unwrap_or(&state.home_path);
+    issue_session(&state, record, home).await
 }
 
 /// Completes a staff login: only identities with an active staff directory entry get a session.
@@ -192,7 +214,7 @@ async fn staff_callback(
     QueryParams(params): QueryParams<CallbackParams>,
 ) -> Result<Response, ApiError> {
     let oidc = state.staff_oidc.clone();
-    let user = verified_user(&state, &oidc, true, &headers, params).await?;
+    let (user, return_to) = verified_user(&state, &oidc, true, &headers, params).await?;
     let member = match state.staff.active(&user.sub).await {
         Ok(member) => member,
         Err(StoreError::NotFound) => {
@@ -205,7 +227,8 @@ async fn staff_callback(
     };
     let record = staff_session_record(&user, member, now(), state.session_ttl_seconds);
     tracing::info!(sub = %record.sub, "staff logged in");
-    issue_session(&state, record, &state.staff_home_path).await
+    let home = return_to.as_deref().unwrap_or(&state.staff_home_path);
+    issue_session(&state, record, home).await
 }
 
 /// Checks the callback against the login this browser started (of the same kind), exchanges the
@@ -216,7 +239,7 @@ async fn verified_user(
     staff: bool,
     headers: &axum::http::HeaderMap,
     params: CallbackParams,
-) -> Result<GbizUserInfo, ApiError> {
+) -> Result<(GbizUserInfo, Option<String>), ApiError> {
     if let Some(error) = params.error {
         tracing::info!(%error, "provider returned an error to the callback");
         return Err(ApiError::LoginFailed(
@@ -254,7 +277,7 @@ async fn verified_user(
             "GビズIDの利用者情報が一致しません。もう一度ログインしてください。".into(),
         ));
     }
-    Ok(user)
+    Ok((user, pending.return_to))
 }
 
 /// Stores a new session and answers with its cookies and a redirect to `home`.
@@ -342,10 +365,21 @@ pub fn staff_session_record(
 async fn logout(
     State(state): State<AuthState>,
     session: CurrentSession,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     state.sessions.delete(&session.token).await?;
-    Ok((
-        StatusCode::NO_CONTENT,
+    // A page's logout form (no JavaScript) goes on to the start page; the API answers 204.
+    let from_page = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let status = if from_page {
+        StatusCode::SEE_OTHER
+    } else {
+        StatusCode::NO_CONTENT
+    };
+    let mut response = (
+        status,
         AppendHeaders([
             (
                 header::SET_COOKIE,
@@ -357,7 +391,14 @@ async fn logout(
             ),
         ]),
     )
-        .into_response())
+        .into_response();
+    if from_page {
+        response.headers_mut().insert(
+            header::LOCATION,
+            axum::http::HeaderValue::from_static("/?logged_out=1"),
+        );
+    }
+    Ok(response)
 }
 
 /// Who is logged in, for which company (applicants) or authority (staff).

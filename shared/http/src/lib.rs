@@ -31,4 +31,4 @@ pub use preconditions::{etag, idempotency_key, if_match, is_issued_id, see_other
 pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use query::QueryParams;
 pub use session::{ApplicantSession, CurrentSession, StaffSession};
-pub use site::Site;
+pub use site::{CSRF_FIELD, CSRF_HEADER, Site};

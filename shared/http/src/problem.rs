@@ -73,6 +73,12 @@ pub struct Problem<'a> {
 }
 
 impl ApiError {
+    /// The HTTP status, title and detail a person is shown (a page renders the same words).
+    pub fn describe(&self) -> (StatusCode, &'static str, String) {
+        let (status, _, title, detail) = self.parts();
+        (status, title, detail)
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str, String) {
         match self {
             ApiError::Unauthorized => (

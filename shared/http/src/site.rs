@@ -1,15 +1,17 @@
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use cookie::{Cookie, SameSite};
 use url::Url;
 
-use crate::{ApiError, CSRF_COOKIE, ConfigError, read_cookie};
+use crate::{ApiError, BODY_LIMIT_BYTES, CSRF_COOKIE, ConfigError, read_cookie};
 
 /// The header a state-changing request must carry, equal to the `csrf_token` cookie.
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// The form field that carries the same token when a page's form is posted without JavaScript.
+pub const CSRF_FIELD: &str = "csrf_token";
 
 /// The platform's public origin and what follows from it: cookie flags and the CSRF guard.
 #[derive(Debug, Clone)]
@@ -82,7 +84,8 @@ impl Site {
     ///
     /// A POST, PUT, PATCH or DELETE must carry `X-CSRF-Token` equal to the `csrf_token` cookie
     /// (the session extractor also checks the cookie is the one issued with the session), and an
-    /// `Origin` header, when present, must be ours. Unmatched requests are left to the fallback,
+    /// `Origin` header, when present, must be ours. A page's form posted without JavaScript
+    /// (`application/x-www-form-urlencoded`) carries the token as its `csrf_token` field instead. Unmatched requests are left to the fallback,
     /// so an unknown route is a 404 and a wrong method a 405 whatever the headers.
     pub fn protect<S: Clone + Send + Sync + 'static>(&self, router: Router<S>) -> Router<S> {
         router
@@ -93,8 +96,7 @@ impl Site {
             .layer(axum::middleware::from_fn(security_headers))
     }
 
-    fn check_csrf(&self, request: &Request) -> Result<(), ApiError> {
-        let headers = request.headers();
+    fn check_csrf(&self, headers: &HeaderMap, form_token: Option<&str>) -> Result<(), ApiError> {
         if let Some(origin) = headers.get(header::ORIGIN)
             && origin.to_str().ok() != Some(self.origin.as_str())
         {
@@ -103,7 +105,10 @@ impl Site {
             ));
         }
         let cookie = read_cookie(headers, CSRF_COOKIE);
-        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+        let sent = headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .or(form_token);
         match (cookie.as_deref(), sent) {
             (Some(cookie), Some(sent)) if constant_time_eq(cookie.as_bytes(), sent.as_bytes()) => {
                 Ok(())
@@ -126,22 +131,52 @@ async fn csrf_guard(State(site): State<Site>, request: Request, next: Next) -> R
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if unsafe_method && let Err(err) = site.check_csrf(&request) {
+    if !unsafe_method {
+        return next.run(request).await;
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+        .is_some_and(|m| m.essence_str() == mime::APPLICATION_WWW_FORM_URLENCODED.as_ref());
+    if !is_form || request.headers().contains_key(CSRF_HEADER) {
+        if let Err(err) = site.check_csrf(request.headers(), None) {
+            return err.into_response();
+        }
+        return next.run(request).await;
+    }
+    // A form post: the token is a field of the body, which is read (within the body limit) and
+    // handed on unchanged.
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT_BYTES).await else {
+        return ApiError::PayloadTooLarge {
+            limit: BODY_LIMIT_BYTES,
+        }
+        .into_response();
+    };
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(name, _)| name == CSRF_FIELD)
+        .map(|(_, value)| value.into_owned());
+    if let Err(err) = site.check_csrf(&parts.headers, token.as_deref()) {
         return err.into_response();
     }
-    next.run(request).await
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
 }
 
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    // A page sets its own policy (its stylesheet and script); everything else loads nothing.
+    headers
+        .entry("content-security-policy")
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        (
-            "content-security-policy",
-            "default-src 'none'; frame-ancestors 'none'",
-        ),
         ("referrer-policy", "no-referrer"),
         (
             "strict-transport-security",
@@ -211,6 +246,32 @@ mod tests {
             .await,
             StatusCode::OK
         );
+    }
+
+    #[tokio::test]
+    async fn a_form_post_may_carry_the_token_as_a_field() {
+        let form = |body: &'static str| {
+            Request::builder()
+                .method("POST")
+                .header("cookie", "csrf_token=abc")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .uri("/x")
+                .body(Body::from(body))
+        };
+        let Ok(site) = Site::new("http://127.0.0.1:3000") else {
+            panic!("site")
+        };
+        for (body, expected) in [
+            ("a=1&csrf_token=abc", StatusCode::OK),
+            ("a=1&csrf_token=abd", StatusCode::FORBIDDEN),
+            ("a=1", StatusCode::FORBIDDEN),
+        ] {
+            let Ok(request) = form(body) else {
+                panic!("request")
+            };
+            let Ok(response) = app(site.clone()).oneshot(request).await;
+            assert_eq!(response.status(), expected, "{body}");
+        }
     }
 
     #[tokio::test]

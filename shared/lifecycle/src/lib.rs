@@ -15,6 +15,7 @@
 
 mod applicant;
 mod documents;
+pub mod prefill;
 mod reviewer;
 
 pub use applicant::{

@@ -118,7 +118,7 @@ const SIGNATURE: &str =
 pub fn compose(event: Event, facts: &Facts, public_base_url: &str) -> Mail {
     let company = single_line(&facts.company_name);
     let case_url = format!(
-        "{public_base_url}/applications/{}",
+        "{public_base_url}/plans/{}",
         single_line(&facts.application_id)
     );
     let receipt = single_line(&facts.receipt_number);

@@ -17,6 +17,10 @@ pub struct LoginState {
     /// A staff login (`/staff/login`): only the staff callback completes it, and vice versa.
     #[serde(default)]
     pub staff: bool,
+    /// The page to come back to after the login (a path on the platform), when a page started
+    /// it. Such a login is a person's in a browser: a refusal then answers with a page too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<String>,
 }
 
 /// The pending login records (`LOGIN#<state>`), each usable once.

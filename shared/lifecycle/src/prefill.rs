@@ -76,6 +76,37 @@ pub struct Prefill {
 }
 
 impl Prefiller {
+    /// The prefiller the environment configures: `GBIZINFO_BASE_URL` (empty: GビズID only),
+    /// `GBIZINFO_TOKEN_PARAMETER` (the SSM parameter of the token, read at the first lookup) and
+    /// `GBIZINFO_TIMEOUT_MS` (default 2000), with its cache in `table`.
+    pub fn from_env(aws: &keiryoku_store::AwsClients, table: &str) -> Result<Prefiller, String> {
+        let cache = Cache::new(aws.dynamodb.clone(), table, "gbizinfo");
+        let base_url = std::env::var("GBIZINFO_BASE_URL").unwrap_or_default();
+        if base_url.trim().is_empty() {
+            return Ok(Prefiller {
+                gbizinfo: None,
+                cache,
+            });
+        }
+        let timeout_ms: u64 = match std::env::var("GBIZINFO_TIMEOUT_MS") {
+            Ok(text) => text
+                .parse()
+                .map_err(|e| format!("GBIZINFO_TIMEOUT_MS: {e}"))?,
+            Err(_) => 2000,
+        };
+        let parameter = std::env::var("GBIZINFO_TOKEN_PARAMETER")
+            .map_err(|_| "GBIZINFO_TOKEN_PARAMETER is not set".to_string())?;
+        let token = keiryoku_auth::ClientSecret::from_parameter(aws.sdk_config(), parameter);
+        Ok(Prefiller {
+            gbizinfo: Some(Arc::new(GbizInfoClient::new(
+                base_url,
+                token,
+                std::time::Duration::from_millis(timeout_ms),
+            ))),
+            cache,
+        })
+    }
+
     /// The prefill for the session's company. Never fails: gBizINFO problems are reported in
     /// [`Prefill::gbizinfo`].
     pub async fn prefill(&self, session: &SessionRecord) -> Prefill {

@@ -1,0 +1,19 @@
+#![forbid(unsafe_code)]
+
+use keiryoku_fn_web::{WebState, app};
+use keiryoku_http::{ConfigError, Site, env_var};
+use keiryoku_lifecycle::prefill::Prefiller;
+use keiryoku_store::{Applications, AwsClients, Sessions};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let aws = AwsClients::from_env().await;
+    let table = env_var("TABLE_NAME")?;
+    let state = WebState {
+        site: Site::from_env()?,
+        sessions: Sessions::new(aws.dynamodb.clone(), &table),
+        applications: Applications::new(aws.dynamodb.clone(), &table),
+        prefiller: Prefiller::from_env(&aws, &table).map_err(ConfigError)?,
+    };
+    keiryoku_http::run(app(state)).await
+}

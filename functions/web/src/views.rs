@@ -1,0 +1,425 @@
+//! What the templates show, built from the typed records: fields with their values and
+//! problems, a status in words with the one next action, the timeline, the summary of answers.
+
+use keiryoku_domain::application::{Application, AuditAction};
+use keiryoku_domain::status::Status;
+use keiryoku_domain::validation::{Finding, Report};
+use keiryoku_store::AuditRecord;
+use serde_json::Value;
+
+use crate::sections::{self, Choice, FieldSpec, Input, Section, Width};
+
+/// How a field is drawn.
+#[derive(Debug, Clone)]
+pub enum Control {
+    /// `<input>` of a type (`text`, `email`, `tel`) with an input mode and a width.
+    Input {
+        kind: &'static str,
+        inputmode: &'static str,
+        width: &'static str,
+        autocomplete: &'static str,
+    },
+    TextArea,
+    Select,
+    Radios,
+}
+
+/// One field as a page shows it.
+#[derive(Debug, Clone)]
+pub struct FieldView {
+    pub id: String,
+    pub name: String,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub control: Control,
+    pub value: String,
+    pub choices: Vec<Choice>,
+    pub errors: Vec<String>,
+    pub warnings: Vec<String>,
+    pub required: bool,
+    /// Taken from GビズID: shown read-only, with its origin.
+    pub from_gbizid: bool,
+}
+
+impl FieldView {
+    /// `aria-describedby`: the hint, then the error, of this field.
+    pub fn described_by(&self) -> String {
+        let mut ids = Vec::new();
+        if !self.hint.is_empty() || self.from_gbizid {
+            ids.push(format!("{}-hint", self.id));
+        }
+        if !self.errors.is_empty() || !self.warnings.is_empty() {
+            ids.push(format!("{}-error", self.id));
+        }
+        ids.join(" ")
+    }
+
+    pub fn has_error(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// `input`, `textarea`, `select` or `radios`.
+    pub fn control_name(&self) -> &'static str {
+        match self.control {
+            Control::Input { .. } => "input",
+            Control::TextArea => "textarea",
+            Control::Select => "select",
+            Control::Radios => "radios",
+        }
+    }
+
+    /// The `type`, `inputmode`, width and `autocomplete` of an `<input>`.
+    pub fn input_type(&self) -> &'static str {
+        match self.control {
+            Control::Input { kind, .. } => kind,
+            _ => "text",
+        }
+    }
+    pub fn inputmode(&self) -> &'static str {
+        match self.control {
+            Control::Input { inputmode, .. } => inputmode,
+            _ => "text",
+        }
+    }
+    pub fn width(&self) -> &'static str {
+        match self.control {
+            Control::Input { width, .. } => width,
+            _ => "full",
+        }
+    }
+    pub fn autocomplete(&self) -> &'static str {
+        match self.control {
+            Control::Input { autocomplete, .. } => autocomplete,
+            _ => "off",
+        }
+    }
+
+    /// The value as read (a choice's label for a drop-down), for read-only fields.
+    pub fn shown_value(&self) -> String {
+        self.choices
+            .iter()
+            .find(|c| c.selected)
+            .map_or_else(|| self.value.clone(), |c| c.label.clone())
+    }
+}
+
+/// The field `spec` at `pointer` of `plan`, with the problems found there.
+pub fn field_view(
+    spec: &FieldSpec,
+    pointer: String,
+    plan: &Value,
+    problems: &Problems,
+) -> FieldView {
+    let value = sections::text_at(plan, &pointer);
+    let (control, choices) = match spec.input {
+        Input::Select(options) => match sections::choices(options, plan, &value) {
+            Some(choices) => (Control::Select, choices),
+            None => (text(Width::Full), Vec::new()),
+        },
+        Input::YesNo => (
+            Control::Radios,
+            fixed(&[("true", "はい"), ("false", "いいえ")], &value),
+        ),
+        Input::Months => (
+            Control::Radios,
+            fixed(
+                &[
+                    ("36", "3年（36か月）"),
+                    ("48", "4年（48か月）"),
+                    ("60", "5年（60か月）"),
+                ],
+                &value,
+            ),
+        ),
+        Input::TextArea => (Control::TextArea, Vec::new()),
+        Input::Text(width) => (text(width), Vec::new()),
+        Input::Email => (
+            Control::Input {
+                kind: "email",
+                inputmode: "email",
+                width: "medium",
+                autocomplete: "email",
+            },
+            Vec::new(),
+        ),
+        Input::Tel => (
+            Control::Input {
+                kind: "tel",
+                inputmode: "tel",
+                width: "medium",
+                autocomplete: "tel",
+            },
+            Vec::new(),
+        ),
+        Input::Integer | Input::Decimal => (
+            Control::Input {
+                kind: "text",
+                inputmode: "decimal",
+                width: "medium",
+                autocomplete: "off",
+            },
+            Vec::new(),
+        ),
+        Input::Month | Input::Date => (
+            Control::Input {
+                kind: "text",
+                inputmode: "numeric",
+                width: "short",
+                autocomplete: "off",
+            },
+            Vec::new(),
+        ),
+    };
+    FieldView {
+        id: sections::field_id(&pointer),
+        errors: problems.errors_at(&pointer),
+        warnings: problems.warnings_at(&pointer),
+        name: pointer,
+        label: spec.label,
+        hint: spec.hint,
+        control,
+        value,
+        choices,
+        required: spec.required,
+        from_gbizid: spec.from_gbizid,
+    }
+}
+
+/// Radio choices of fixed values, the current one selected.
+fn fixed(pairs: &[(&str, &str)], value: &str) -> Vec<Choice> {
+    pairs
+        .iter()
+        .map(|(v, l)| Choice {
+            value: (*v).into(),
+            label: (*l).into(),
+            selected: value == *v,
+        })
+        .collect()
+}
+
+fn text(width: Width) -> Control {
+    Control::Input {
+        kind: "text",
+        inputmode: "text",
+        width: match width {
+            Width::Short => "short",
+            Width::Medium => "medium",
+            Width::Full => "full",
+        },
+        autocomplete: "off",
+    }
+}
+
+/// The problems a page shows at its fields: errors (validation, a reviewer's comments) and
+/// warnings, by plan path.
+#[derive(Debug, Default)]
+pub struct Problems {
+    pub errors: Vec<Finding>,
+    pub warnings: Vec<Finding>,
+}
+
+impl Problems {
+    pub fn of(report: &Report) -> Problems {
+        Problems {
+            errors: report.errors.clone(),
+            warnings: report.warnings.clone(),
+        }
+    }
+
+    fn errors_at(&self, pointer: &str) -> Vec<String> {
+        self.errors
+            .iter()
+            .filter(|f| f.path == pointer)
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    fn warnings_at(&self, pointer: &str) -> Vec<String> {
+        self.warnings
+            .iter()
+            .filter(|f| f.path == pointer)
+            .map(|f| f.message.clone())
+            .collect()
+    }
+
+    /// Only the problems of one section.
+    pub fn within(&self, section: &Section) -> Problems {
+        let mine =
+            |f: &&Finding| sections::section_of(&f.path).is_some_and(|s| s.slug == section.slug);
+        Problems {
+            errors: self.errors.iter().filter(mine).cloned().collect(),
+            warnings: self.warnings.iter().filter(mine).cloned().collect(),
+        }
+    }
+}
+
+/// A link of an error summary.
+#[derive(Debug, Clone)]
+pub struct SummaryLink {
+    pub href: String,
+    pub text: String,
+}
+
+/// Links for the error summary of a page whose fields are `fields`: a problem at a field links
+/// to it; one at a path without its own field links to the first field under it (or the first
+/// field of the page).
+pub fn summary_links(problems: &[Finding], fields: &[&FieldView], base: &str) -> Vec<SummaryLink> {
+    problems
+        .iter()
+        .map(|f| {
+            let target = fields
+                .iter()
+                .find(|v| v.name == f.path)
+                .or_else(|| {
+                    fields
+                        .iter()
+                        .find(|v| v.name.starts_with(&format!("{}/", f.path)))
+                })
+                .or_else(|| fields.first());
+            SummaryLink {
+                href: format!("{base}#{}", target.map_or("main".into(), |v| v.id.clone())),
+                text: f.message.clone(),
+            }
+        })
+        .collect()
+}
+
+/// A status as the applicant reads it, and how it looks.
+pub fn status_tag(status: Status) -> (&'static str, &'static str) {
+    let state = match status {
+        Status::Draft => "progress",
+        Status::Submitted => "",
+        Status::Returned => "error",
+        Status::Certified => "done",
+        Status::Rejected | Status::Withdrawn => "",
+        Status::FinalisedForPaper => "warning",
+    };
+    (status.label(), state)
+}
+
+/// The one thing to do next with an application, as a link text and its target.
+pub fn next_action(record: &Application) -> Option<(&'static str, String)> {
+    let id = &record.id;
+    match record.status {
+        Status::Draft => Some(("続きを入力", format!("/plans/{id}"))),
+        Status::Returned => Some(("修正して再提出", format!("/plans/{id}"))),
+        Status::Certified => Some(("認定書をダウンロード", format!("/plans/{id}"))),
+        Status::FinalisedForPaper => Some(("申請書を印刷して郵送", format!("/plans/{id}"))),
+        Status::Submitted | Status::Rejected | Status::Withdrawn => {
+            Some(("申請の内容を見る", format!("/plans/{id}")))
+        }
+    }
+}
+
+/// One entry of the timeline.
+#[derive(Debug, Clone)]
+pub struct TimelineEntry {
+    pub when: String,
+    pub what: String,
+    pub detail: String,
+}
+
+/// The timeline of an application from its audit trail: every step but the edits of a draft,
+/// which are summarised by the last one.
+pub fn timeline(records: &[AuditRecord]) -> Vec<TimelineEntry> {
+    let mut entries = Vec::new();
+    let mut last_edit: Option<&AuditRecord> = None;
+    for record in records {
+        if record.action == AuditAction::Edit {
+            last_edit = Some(record);
+            continue;
+        }
+        if let Some(edit) = last_edit.take() {
+            entries.push(entry(edit, "下書きを保存".into()));
+        }
+        let what = match record.action {
+            AuditAction::Submit
+                if entries
+                    .iter()
+                    .any(|e: &TimelineEntry| e.what.starts_with("提出")) =>
+            {
+                "再提出".to_string()
+            }
+            action => action.label().to_string(),
+        };
+        entries.push(entry(record, what));
+    }
+    if let Some(edit) = last_edit {
+        entries.push(entry(edit, "下書きを保存".into()));
+    }
+    entries.reverse();
+    entries
+}
+
+fn entry(record: &AuditRecord, what: String) -> TimelineEntry {
+    let when =
+        time::OffsetDateTime::parse(&record.at, &time::format_description::well_known::Rfc3339)
+            .map(keiryoku_web::jst)
+            .unwrap_or_else(|_| record.at.clone());
+    let detail = record
+        .detail
+        .as_ref()
+        .and_then(|d| {
+            d.get("receipt_number")
+                .or_else(|| d.get("certification_number"))
+                .and_then(Value::as_str)
+                .map(|n| format!("番号 {n}"))
+        })
+        .unwrap_or_default();
+    TimelineEntry { when, what, detail }
+}
+
+/// One answer of check-your-answers.
+#[derive(Debug, Clone)]
+pub struct AnswerRow {
+    pub label: String,
+    pub value: String,
+    pub change_href: String,
+    pub error: bool,
+}
+
+/// A section's answers, in the form's order, each with a 変更 link to its field.
+pub fn answers(section: &Section, id: &str, plan: &Value, problems: &Problems) -> Vec<AnswerRow> {
+    let base = format!("/plans/{id}/sections/{}", section.slug);
+    let mut rows = Vec::new();
+    let mut push = |spec: &FieldSpec, pointer: String, prefix: String| {
+        let view = field_view(spec, pointer, plan, problems);
+        let value = match view.control {
+            Control::Select | Control::Radios => view
+                .choices
+                .iter()
+                .find(|c| c.selected)
+                .map(|c| c.label.clone())
+                .unwrap_or_default(),
+            _ => view.value.clone(),
+        };
+        if value.is_empty() && !spec.required {
+            return;
+        }
+        rows.push(AnswerRow {
+            label: format!("{prefix}{}", spec.label),
+            value: if value.is_empty() {
+                "未入力".into()
+            } else {
+                value
+            },
+            change_href: format!("{base}#{}", view.id),
+            error: view.has_error(),
+        });
+    };
+    for spec in section.fields {
+        push(spec, spec.key.to_string(), String::new());
+    }
+    if let Some(list) = &section.rows {
+        for i in 0..sections::row_count(list, plan) {
+            for spec in list.fields {
+                push(
+                    spec,
+                    format!("{}/{i}/{}", list.list, spec.key),
+                    format!("{} {}：", list.noun, i + 1),
+                );
+            }
+        }
+    }
+    rows
+}

@@ -1,0 +1,111 @@
+//! Error pages: the same words as the API's problem+json (one mapping, in `keiryoku-http`), in
+//! the page design, with a way on. A browser never sees a raw JSON body.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use keiryoku_http::ApiError;
+use keiryoku_lifecycle::UseCaseError;
+
+use crate::Chrome;
+
+/// Why a page cannot be shown.
+#[derive(Debug)]
+pub enum PageError {
+    /// Nobody is logged in, or the login expired: log in, then come back to `return_to`.
+    Login {
+        return_to: String,
+        expired: bool,
+    },
+    NotFound,
+    Internal(String),
+    /// Any other error, in the words the API gives it.
+    Api(ApiError),
+}
+
+pub type PageResult<T = Response> = Result<T, PageError>;
+
+impl From<ApiError> for PageError {
+    fn from(err: ApiError) -> PageError {
+        PageError::Api(err)
+    }
+}
+
+impl From<UseCaseError> for PageError {
+    fn from(err: UseCaseError) -> PageError {
+        PageError::Api(err.into())
+    }
+}
+
+/// Where to log in so as to come back to `return_to` (a path on the platform).
+pub fn login_url(return_to: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    format!("/auth/login?return_to={encoded}")
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    heading: String,
+    detail: String,
+    login: Option<String>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, heading, detail, login) = match self {
+            PageError::Login { return_to, expired } => {
+                let detail = if expired {
+                    "ログインの有効期限が切れました。もう一度ログインすると、このページに戻ります。入力して保存した内容は失われていません。"
+                } else {
+                    "このページを見るには、GビズIDでログインしてください。ログインすると、このページに戻ります。"
+                };
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "ログインしてください".to_string(),
+                    detail.to_string(),
+                    Some(login_url(&return_to)),
+                )
+            }
+            PageError::NotFound => describe(ApiError::NotFound),
+            PageError::Internal(cause) => describe(ApiError::Internal(cause)),
+            PageError::Api(ApiError::Unauthorized) => {
+                let (status, heading, detail) = ApiError::Unauthorized.describe();
+                (
+                    status,
+                    heading.to_string(),
+                    detail,
+                    Some(login_url("/mypage")),
+                )
+            }
+            PageError::Api(err) => describe(err),
+        };
+        let page = ErrorPage {
+            chrome: Chrome::new(heading.clone(), None),
+            status: status.as_u16(),
+            heading,
+            detail,
+            login,
+        };
+        match page.render() {
+            Ok(body) => crate::html(status, body),
+            // The error page itself failed: plain words, still HTML.
+            Err(_) => crate::html(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "<!doctype html><html lang=\"ja\"><title>システムエラー</title><p>システムエラーが発生しました。時間をおいて再度お試しください。</p></html>".into(),
+            ),
+        }
+    }
+}
+
+fn describe(err: ApiError) -> (StatusCode, String, String, Option<String>) {
+    match &err {
+        ApiError::Internal(cause) => tracing::error!(error = %cause, "page failed"),
+        ApiError::Unavailable(cause) => tracing::warn!(error = %cause, "dependency unavailable"),
+        _ => {}
+    }
+    let (status, heading, detail) = err.describe();
+    (status, heading.to_string(), detail, None)
+}

@@ -1,0 +1,496 @@
+//! The applicants' web pages, driven as a browser without JavaScript would: links, form posts
+//! with the CSRF token as a field, redirects. The same journey runs in Chromium (with and
+//! without JavaScript, with axe-core) in tests/browser.
+
+use keiryoku_e2e::{Browser, Sent, api_url, complete_plan, json, staff_logged_in};
+use serde_json::Value;
+
+/// Every leaf of a plan as the form field its page posts (`/funds/0/purpose` → value).
+fn form_fields(plan: &Value) -> Vec<(String, String)> {
+    fn walk(value: &Value, pointer: String, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (k, v) in map {
+                    walk(v, format!("{pointer}/{k}"), out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    walk(v, format!("{pointer}/{i}"), out);
+                }
+            }
+            Value::String(s) => out.push((pointer, s.clone())),
+            Value::Null => {}
+            other => out.push((pointer, other.to_string())),
+        }
+    }
+    let mut out = Vec::new();
+    walk(plan, String::new(), &mut out);
+    out
+}
+
+async fn text(response: reqwest::Response) -> String {
+    response.text().await.unwrap_or_default()
+}
+
+/// The value of `name="…" value="…"` in a page (hidden fields).
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    page.split(&marker)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Logs in from a page: `/auth/login?return_to=…` brings the person back there.
+async fn logged_in_at(account: &str, return_to: &str) -> (Browser, reqwest::Response) {
+    let browser = Browser::new();
+    let response = browser
+        .get(&format!(
+            "/auth/login?login_hint={account}&return_to={}",
+            return_to.replace('/', "%2F")
+        ))
+        .sent()
+        .await;
+    (browser, response)
+}
+
+/// Posts a page's form with its CSRF token as a field (no header, as a plain HTML form).
+async fn post_form(
+    browser: &Browser,
+    path: &str,
+    fields: &[(String, String)],
+) -> reqwest::Response {
+    let mut fields = fields.to_vec();
+    fields.push(("csrf_token".into(), browser.csrf()));
+    browser
+        .http
+        .post(format!("{}{path}", api_url()))
+        .form(&fields)
+        .sent()
+        .await
+}
+
+fn pair(name: &str, value: &str) -> (String, String) {
+    (name.to_string(), value.to_string())
+}
+
+const SECTIONS: [&str; 14] = [
+    "applicant",
+    "business-fields",
+    "guideline",
+    "period",
+    "current-state",
+    "indicators",
+    "measures",
+    "funds",
+    "equipment",
+    "licences",
+    "due-diligence",
+    "contact",
+    "support",
+    "consents",
+];
+
+/// A new plan made on the pages: its id (the redirect after 「この内容で計画を作成する」).
+async fn new_plan(browser: &Browser) -> String {
+    let response = post_form(browser, "/plans", &[]).await;
+    assert_eq!(response.status(), 200);
+    let url = response.url().path().to_string();
+    let id = url.trim_start_matches("/plans/").to_string();
+    assert_eq!(id.len(), 36, "landed on {url}");
+    id
+}
+
+/// Fills every section from the complete plan, each with its page's version.
+async fn fill_every_section(browser: &Browser, id: &str) {
+    let fields = form_fields(&complete_plan());
+    for slug in SECTIONS {
+        let page = text(
+            browser
+                .get(&format!("/plans/{id}/sections/{slug}"))
+                .sent()
+                .await,
+        )
+        .await;
+        let mut posted = fields.clone();
+        posted.push(pair("version", &hidden(&page, "version")));
+        posted.push(pair("action", "save"));
+        let response = post_form(browser, &format!("/plans/{id}/sections/{slug}"), &posted).await;
+        assert_eq!(response.status(), 200, "{slug}");
+        assert_eq!(response.url().path(), format!("/plans/{id}"), "{slug}");
+    }
+}
+
+#[tokio::test]
+async fn the_start_page_explains_and_links_to_login_and_policies() {
+    let response = Browser::new().get("/").sent().await;
+    assert_eq!(response.status(), 200);
+    let csp = keiryoku_e2e::header(&response, "content-security-policy");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert!(keiryoku_e2e::header(&response, "content-type").starts_with("text/html"));
+    let page = text(response).await;
+    for needed in [
+        "<html lang=\"ja\">",
+        "GビズIDプライム",
+        "href=\"/auth/login?return_to=%2Fmypage\"",
+        "href=\"/privacy\"",
+        "href=\"/accessibility\"",
+        "href=\"/help\"",
+    ] {
+        assert!(page.contains(needed), "start page lacks {needed}");
+    }
+    for path in ["/privacy", "/accessibility", "/help", "/login/refused"] {
+        let response = Browser::new().get(path).sent().await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(text(response).await.contains("<h1>"), "{path}");
+    }
+}
+
+#[tokio::test]
+async fn assets_are_served_under_their_content_hash_for_a_year() {
+    let page = text(Browser::new().get("/").sent().await).await;
+    let href = page
+        .split("href=\"/assets/site-")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(|rest| format!("/assets/site-{rest}"))
+        .unwrap_or_default();
+    let response = Browser::new().get(&href).sent().await;
+    assert_eq!(response.status(), 200, "{href}");
+    assert_eq!(
+        keiryoku_e2e::header(&response, "cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let response = Browser::new()
+        .get("/assets/site-0000000000.css")
+        .sent()
+        .await;
+    assert_eq!(response.status(), 404);
+}
+
+#[tokio::test]
+async fn a_page_without_login_offers_login_and_comes_back() {
+    let response = Browser::new().get("/mypage").sent().await;
+    assert_eq!(response.status(), 401);
+    assert!(keiryoku_e2e::header(&response, "content-type").starts_with("text/html"));
+    let page = text(response).await;
+    assert!(
+        page.contains("href=\"/auth/login?return_to=%2Fmypage\""),
+        "{page}"
+    );
+
+    let (_, response) = logged_in_at("applicant-tokyo", "/mypage").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.url().path(), "/mypage");
+    let page = text(response).await;
+    assert!(page.contains("株式会社霞が関精機"));
+
+    // Only paths on the platform are a way back.
+    let response = Browser::new()
+        .get("/auth/login?login_hint=applicant-tokyo&return_to=https%3A%2F%2Fevil.example%2F")
+        .sent()
+        .await;
+    assert_eq!(response.status(), 400);
+    let response = Browser::new()
+        .get("/auth/login?login_hint=applicant-tokyo&return_to=%2F%2Fevil.example%2F")
+        .sent()
+        .await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn an_entry_account_gets_the_page_that_explains_why() {
+    let (_, response) = logged_in_at("entry-user", "/mypage").await;
+    assert_eq!(response.url().path(), "/login/refused");
+    assert!(
+        text(response)
+            .await
+            .contains("GビズIDエントリーでは申請できません")
+    );
+}
+
+#[tokio::test]
+async fn a_plan_is_filed_on_the_pages_from_prefill_to_confirmation() {
+    let (browser, _) = logged_in_at("applicant-tokyo", "/mypage").await;
+
+    // Prefill shows each value with where it came from.
+    let page = text(browser.get("/plans/new").sent().await).await;
+    assert!(page.contains("株式会社霞が関精機") && page.contains("Gビズインフォ"));
+
+    let id = new_plan(&browser).await;
+    let page = text(browser.get(&format!("/plans/{id}")).sent().await).await;
+    assert!(page.contains("1. 名称等") && page.contains("14. 公表及びデータ利活用"));
+    assert!(page.contains("未着手"));
+
+    // A wrong value is kept and shown at its field, linked from the error summary.
+    let form = text(
+        browser
+            .get(&format!("/plans/{id}/sections/applicant"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(form.contains("readonly"), "identity fields are read-only");
+    let response = post_form(
+        &browser,
+        &format!("/plans/{id}/sections/applicant"),
+        &[
+            pair("version", &hidden(&form, "version")),
+            pair("/applicant/employees", "四十二人くらい"),
+            pair("/applicant/name", "他社の名前"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let page = text(response).await;
+    assert!(page.contains("<title>エラー："), "title says error");
+    assert!(
+        page.contains("href=\"#f-applicant-employees\""),
+        "summary links the field"
+    );
+    assert!(
+        page.contains("value=\"四十二人くらい\""),
+        "the input is kept"
+    );
+    assert!(page.contains("aria-describedby=\"f-applicant-employees-error\""));
+    assert!(page.contains("株式会社霞が関精機") && !page.contains("他社の名前"));
+
+    fill_every_section(&browser, &id).await;
+    let page = text(browser.get(&format!("/plans/{id}")).sent().await).await;
+    assert!(
+        !page.contains("エラーあり") && !page.contains(">入力中<"),
+        "{page}"
+    );
+
+    // Check your answers: every section, 変更 links, the routing in words.
+    let check = text(browser.get(&format!("/plans/{id}/check")).sent().await).await;
+    assert!(!check.contains("error-summary"), "no problems left");
+    assert!(check.contains("関東経済産業局") && check.contains("標準処理期間"));
+    assert!(check.contains(&format!(
+        "href=\"/plans/{id}/sections/period#f-period-start\""
+    )));
+
+    // The declaration is required; the page says so and nothing is submitted.
+    let submit = |declaration: bool| {
+        let mut fields = vec![
+            pair("version", &hidden(&check, "version")),
+            pair("key", &hidden(&check, "key")),
+        ];
+        if declaration {
+            fields.push(pair("declaration", "yes"));
+        }
+        fields
+    };
+    let response = post_form(&browser, &format!("/plans/{id}/submit"), &submit(false)).await;
+    assert_eq!(response.status(), 422);
+    assert!(text(response).await.contains("href=\"#declaration\""));
+
+    let response = post_form(&browser, &format!("/plans/{id}/submit"), &submit(true)).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.url().path(), format!("/plans/{id}/submitted"));
+    let page = text(response).await;
+    assert!(page.contains("申請を受け付けました") && page.contains("令和"));
+    let receipt = page
+        .split("受付番号<strong>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(receipt.starts_with('R'), "{receipt}");
+
+    // A double click (the same key) submits once and lands on the same confirmation.
+    let again = post_form(&browser, &format!("/plans/{id}/submit"), &submit(true)).await;
+    assert_eq!(again.url().path(), format!("/plans/{id}/submitted"));
+    assert!(text(again).await.contains(&receipt));
+
+    let mypage = text(browser.get("/mypage").sent().await).await;
+    assert!(mypage.contains(&receipt) && mypage.contains("申請中"));
+}
+
+#[tokio::test]
+async fn a_conflicting_save_shows_both_versions_and_loses_neither() {
+    let (browser, _) = logged_in_at("applicant-osaka", "/mypage").await;
+    let id = new_plan(&browser).await;
+    let form = text(
+        browser
+            .get(&format!("/plans/{id}/sections/contact"))
+            .sent()
+            .await,
+    )
+    .await;
+    let version = hidden(&form, "version");
+    let save = |name: &str| {
+        vec![
+            pair("version", &version),
+            pair("/contact/name", name),
+            pair("action", "save"),
+        ]
+    };
+    let first = post_form(
+        &browser,
+        &format!("/plans/{id}/sections/contact"),
+        &save("浪速 太郎"),
+    )
+    .await;
+    assert_eq!(first.status(), 200);
+    let second = post_form(
+        &browser,
+        &format!("/plans/{id}/sections/contact"),
+        &save("浪速 花子"),
+    )
+    .await;
+    assert_eq!(second.status(), 409);
+    let page = text(second).await;
+    assert!(page.contains("別の画面で更新されています"));
+    assert!(
+        page.contains("浪速 太郎") && page.contains("浪速 花子"),
+        "both versions shown"
+    );
+    // Nothing was overwritten: the stored plan still has the first save.
+    let stored = json(browser.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(stored["plan"]["contact"]["name"], "浪速 太郎");
+    // Saving again from the conflict page (its version) keeps the second person's input.
+    let response = post_form(
+        &browser,
+        &format!("/plans/{id}/sections/contact"),
+        &[
+            pair("version", &hidden(&page, "version")),
+            pair("/contact/name", "浪速 花子"),
+            pair("action", "save"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let stored = json(browser.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(stored["plan"]["contact"]["name"], "浪速 花子");
+}
+
+#[tokio::test]
+async fn a_returned_plan_is_fixed_at_the_commented_field_resubmitted_and_certified() {
+    let (browser, _) = logged_in_at("applicant-tokyo", "/mypage").await;
+    let id = new_plan(&browser).await;
+    fill_every_section(&browser, &id).await;
+    let check = text(browser.get(&format!("/plans/{id}/check")).sent().await).await;
+    let submit = |page: &str| {
+        vec![
+            pair("version", &hidden(page, "version")),
+            pair("key", &hidden(page, "key")),
+            pair("declaration", "yes"),
+        ]
+    };
+    let response = post_form(&browser, &format!("/plans/{id}/submit"), &submit(&check)).await;
+    assert_eq!(response.url().path(), format!("/plans/{id}/submitted"));
+
+    // The reviewer returns it with a comment at 現状認識④.
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let case = reviewer.get(&format!("/review/cases/{id}")).sent().await;
+    let etag = keiryoku_e2e::header(&case, "etag");
+    let response = reviewer
+        .post(&format!("/review/cases/{id}/return"))
+        .header("if-match", &etag)
+        .json(&serde_json::json!({
+            "message": "経営課題を具体的に記載してください。",
+            "comments": [{"path": "/plan/current_state/challenges", "message": "課題の原因も記載してください。"}]
+        }))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // The mail's link opens the application page, which links the comment to its field.
+    let mail_link = browser
+        .http
+        .get(format!("{}/applications/{id}", api_url()))
+        .header("accept", "text/html,application/xhtml+xml")
+        .sent()
+        .await;
+    assert_eq!(mail_link.url().path(), format!("/plans/{id}"));
+    let page = text(mail_link).await;
+    assert!(
+        page.contains("修正を求められています") && page.contains("課題の原因も記載してください。")
+    );
+    let field_link = format!("/plans/{id}/sections/current-state#f-current_state-challenges");
+    assert!(page.contains(&field_link), "{page}");
+    assert!(page.contains("提出") && page.contains("差戻し"), "timeline");
+
+    // Fix the field, resubmit.
+    let form = text(
+        browser
+            .get(&format!("/plans/{id}/sections/current-state"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(form.contains("課題の原因も記載してください。"));
+    let mut fields = form_fields(&complete_plan());
+    fields.retain(|(k, _)| k.starts_with("/current_state"));
+    fields.retain(|(k, _)| k != "/current_state/challenges");
+    fields.push(pair(
+        "/current_state/challenges",
+        "熟練工の高齢化（平均58歳）で技能継承が遅れ、段取り時間が長い。",
+    ));
+    fields.push(pair("version", &hidden(&form, "version")));
+    fields.push(pair("action", "save"));
+    let response = post_form(
+        &browser,
+        &format!("/plans/{id}/sections/current-state"),
+        &fields,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let check = text(browser.get(&format!("/plans/{id}/check")).sent().await).await;
+    let response = post_form(&browser, &format!("/plans/{id}/submit"), &submit(&check)).await;
+    assert_eq!(response.url().path(), format!("/plans/{id}/submitted"));
+
+    // Approved: the page offers the certificate and a change application.
+    let case = reviewer.get(&format!("/review/cases/{id}")).sent().await;
+    let etag = keiryoku_e2e::header(&case, "etag");
+    let approved = reviewer
+        .post(&format!("/review/cases/{id}/approve"))
+        .header("if-match", &etag)
+        .sent()
+        .await;
+    assert_eq!(approved.status(), 200);
+    let page = text(browser.get(&format!("/plans/{id}")).sent().await).await;
+    assert!(page.contains("認定されました"));
+    assert!(page.contains(&format!("href=\"/applications/{id}/certificate\"")));
+    assert!(
+        page.contains("再提出"),
+        "the timeline names the resubmission"
+    );
+    let change = post_form(
+        &browser,
+        &format!("/plans/{id}/change"),
+        &[pair("key", &hidden(&page, "key"))],
+    )
+    .await;
+    assert_eq!(change.status(), 200);
+    let page = text(change).await;
+    assert!(page.contains("変更申請") && page.contains("作成中"));
+}
+
+#[tokio::test]
+async fn another_companys_plan_is_not_found_as_a_page() {
+    let (tokyo, _) = logged_in_at("applicant-tokyo", "/mypage").await;
+    let id = new_plan(&tokyo).await;
+    let (osaka, _) = logged_in_at("applicant-osaka", "/mypage").await;
+    for path in [
+        format!("/plans/{id}"),
+        format!("/plans/{id}/sections/applicant"),
+        format!("/plans/{id}/check"),
+        "/plans/not-an-id".to_string(),
+        format!("/plans/{id}/sections/no-such-section"),
+    ] {
+        let response = osaka.get(&path).sent().await;
+        assert_eq!(response.status(), 404, "{path}");
+        let page = text(response).await;
+        assert!(
+            page.contains("<h1>見つかりません</h1>"),
+            "{path}: an HTML page"
+        );
+    }
+}
