@@ -7,7 +7,7 @@ VENV := .venv
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/local-stack
 
-.PHONY: run test setup pdf-tools build unit e2e lint events openapi bench load sizes sam-build clean
+.PHONY: run test setup pdf-tools browser-tools browser build unit e2e lint events openapi bench load sizes sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -16,9 +16,23 @@ run: setup build
 ## test: unit tests of every crate, then the end-to-end tests against a fresh local stack
 test: setup build unit e2e
 
-## setup: Python venv (moto, cfn-lint), the dev identity provider's npm packages, and the Debian
-## tools the PDF tests read certificates with (poppler-utils, zbar-tools)
-setup: $(VENV)/.installed infra/idp/node_modules/.installed pdf-tools
+## setup: Python venv (moto, cfn-lint, selenium, pytest), the npm packages of the dev identity
+## provider and of the browser tests (axe-core), and the Debian tools the tests use: poppler-utils
+## and zbar-tools (the PDF tests read certificates with them), chromium and chromium-driver
+setup: $(VENV)/.installed infra/idp/node_modules/.installed tests/browser/node_modules/.installed pdf-tools browser-tools
+
+browser-tools:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver; \
+	  else \
+	    echo "install the Debian packages chromium and chromium-driver (sudo apt-get install chromium chromium-driver)"; exit 1; \
+	  fi; \
+	fi
+
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
 
 pdf-tools:
 	@if ! command -v pdftotext >/dev/null || ! command -v zbarimg >/dev/null; then \
@@ -47,8 +61,15 @@ unit:
 
 # The end-to-end suites of tests/Cargo.toml, named so that cargo resolves features for the whole
 # workspace (no rebuild after `make build`).
+# The browser tests (tests/browser: Chromium with JavaScript on and off, axe-core, screenshots to
+# docs/screenshots/) run in the same stack, after the HTTP suites.
+E2E_SUITES := --test applications --test auth --test authorization --test certificates --test pages --test platform --test prefill --test reference --test review --test security --test submission
 e2e:
-	$(STACK) exec -- $(CARGO) test --workspace --test applications --test auth --test authorization --test certificates --test pages --test platform --test prefill --test reference --test review --test security --test submission
+	$(STACK) exec -- bash -c '$(CARGO) test --workspace $(E2E_SUITES) && $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser'
+
+## browser: only the browser tests, against a fresh local stack
+browser: setup build
+	$(STACK) exec -- $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser
 
 ## lint: formatting, clippy with warnings as errors, cfn-lint of template.yaml
 lint: setup
@@ -66,12 +87,14 @@ openapi:
 	$(TARGET_DIR)/debug/keiryoku-openapi > functions/platform/openapi.json
 
 ## bench: start-up time of each function next to a hello-world lambda_http binary (release build),
+## the render time and weight of every applicant page,
 ## validate + route of one application, and one certificate
 bench:
 	$(CARGO) build --release --bins
 	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release $(TARGET_DIR)/release/local-stack bench-startup 30
 	$(CARGO) bench -p keiryoku-domain
 	$(CARGO) bench -p keiryoku-pdf
+	$(CARGO) bench -p keiryoku-fn-web
 
 ## load: a bounded wrk run of the applicant mix (reads, autosaves, submits) against the local stack
 ## (release build): throughput, p50/p99, errors, CPU per request of our processes vs moto's.

@@ -78,8 +78,15 @@ async fn openapi() -> Response {
         .into_response()
 }
 
-async fn unmatched(request: Request) -> ApiError {
-    fallback::unmatched(ROUTES, request.method(), request.uri().path())
+/// 404 / 405 for what no route takes: problem+json, or the page a person reads when a browser
+/// asks (a mistyped or outdated address).
+async fn unmatched(request: Request) -> Response {
+    let error = fallback::unmatched(ROUTES, request.method(), request.uri().path());
+    let browser = keiryoku_web::wants_html(request.headers());
+    match error {
+        ApiError::NotFound if browser => keiryoku_web::PageError::NotFound.into_response(),
+        other => other.into_response(),
+    }
 }
 
 #[cfg(test)]

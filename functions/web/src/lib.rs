@@ -11,6 +11,8 @@
 
 mod forms;
 mod pages;
+
+pub use pages::{example_count, render_example};
 pub mod sections;
 mod views;
 
@@ -66,4 +68,5 @@ pub fn app(state: WebState) -> Router {
             .fallback(pages::not_found)
             .with_state(state),
     )
+    .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
 }

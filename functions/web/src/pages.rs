@@ -175,6 +175,31 @@ fn title_of(record: &Application) -> String {
     format!("経営力向上計画 {}申請{started}", record.kind.label())
 }
 
+/// One application of my page: status in words, numbers, authority, due date, next action.
+fn app_row(record: &Application) -> AppRow {
+    let (status, tag) = views::status_tag(record.status);
+    let (action, href) =
+        views::next_action(record).unwrap_or(("申請の内容を見る", format!("/plans/{}", record.id)));
+    AppRow {
+        title: title_of(record),
+        status,
+        state: tag,
+        receipt: record
+            .submission
+            .as_ref()
+            .map_or("（提出前）".into(), |s| s.receipt_number.clone()),
+        authority: authorities_of(record),
+        due: record
+            .submission
+            .as_ref()
+            .filter(|_| record.status == Status::Submitted)
+            .map_or("―".into(), |s| keiryoku_web::seireki(s.due_on)),
+        updated: keiryoku_web::jst(record.updated_at),
+        action,
+        href,
+    }
+}
+
 pub async fn mypage(
     State(state): State<WebState>,
     signed: Signed,
@@ -186,33 +211,7 @@ pub async fn mypage(
         .list_for_company(&applicant.company_id, None, 20, params.cursor.as_deref())
         .await
         .map_err(UseCaseError::from)?;
-    let items = page
-        .items
-        .iter()
-        .map(|record| {
-            let (status, tag) = views::status_tag(record.status);
-            let (action, href) = views::next_action(record)
-                .unwrap_or(("申請の内容を見る", format!("/plans/{}", record.id)));
-            AppRow {
-                title: title_of(record),
-                status,
-                state: tag,
-                receipt: record
-                    .submission
-                    .as_ref()
-                    .map_or("（提出前）".into(), |s| s.receipt_number.clone()),
-                authority: authorities_of(record),
-                due: record
-                    .submission
-                    .as_ref()
-                    .filter(|_| record.status == Status::Submitted)
-                    .map_or("―".into(), |s| keiryoku_web::seireki(s.due_on)),
-                updated: keiryoku_web::jst(record.updated_at),
-                action,
-                href,
-            }
-        })
-        .collect();
+    let items = page.items.iter().map(app_row).collect();
     Ok(render(
         StatusCode::OK,
         &MyPage {
@@ -363,6 +362,19 @@ pub async fn plan(
     let record = owned(&state, &signed, &id).await?;
     let applicant = signed.0.applicant();
     let history = lifecycle::history(&state.applications, &applicant, &record.id).await?;
+    Ok(render(
+        StatusCode::OK,
+        &plan_page(&signed, &record, &history),
+    ))
+}
+
+/// The application page: status, numbers, the return's comments, the task list while it can be
+/// edited, the certificate, the timeline.
+fn plan_page(
+    signed: &Signed,
+    record: &Application,
+    history: &[keiryoku_store::AuditRecord],
+) -> PlanPage {
     let editable = matches!(record.status, Status::Draft | Status::Returned);
     let plan = record.plan.to_value();
     let draft = record.validate(Level::Draft, today());
@@ -387,7 +399,7 @@ pub async fn plan(
     if let Some(s) = &record.submission {
         facts.push(("受付番号", s.receipt_number.clone()));
         facts.push(("受付日時", keiryoku_web::jst(s.received_at)));
-        facts.push(("提出先", authorities_of(&record)));
+        facts.push(("提出先", authorities_of(record)));
         if record.status == Status::Submitted {
             facts.push((
                 "標準処理期間の期限",
@@ -423,10 +435,10 @@ pub async fn plan(
             number: c.number.clone(),
             date: keiryoku_web::wareki_and_seireki(c.certified_on),
         });
-    let page = PlanPage {
-        chrome: Chrome::new(title_of(&record), Some(signed.header())),
+    PlanPage {
+        chrome: Chrome::new(title_of(record), Some(signed.header())),
         id: record.id.to_string(),
-        heading: title_of(&record),
+        heading: title_of(record),
         kind: format!("{}申請", record.kind.label()),
         status: views::status_tag(record.status).0,
         state: views::status_tag(record.status).1,
@@ -444,9 +456,8 @@ pub async fn plan(
         can_change: record.status == Status::Certified,
         can_withdraw: matches!(record.status, Status::Submitted | Status::Returned),
         key: uuid::Uuid::new_v4().to_string(),
-        timeline: views::timeline(&history),
-    };
-    Ok(render(StatusCode::OK, &page))
+        timeline: views::timeline(history),
+    }
 }
 
 // ---------------------------------------------------------------- one section
@@ -677,6 +688,11 @@ pub async fn save_section(
                         format!("/plans/{}/sections/{}", saved.id, s.slug)
                     }),
                 Some("save") => format!("/plans/{}", saved.id),
+                // Back to the same page, at the blank row (the no-JavaScript "add another").
+                Some("add") => format!(
+                    "/plans/{}/sections/{}?saved=1#new-row",
+                    saved.id, section.slug
+                ),
                 _ => format!("/plans/{}/sections/{}?saved=1", saved.id, section.slug),
             };
             Ok(see_other(&next))
@@ -1062,6 +1078,66 @@ pub async fn start_change(
     let done =
         lifecycle::start_change(&state.applications, &signed.0.applicant(), &id, &key).await?;
     Ok(see_other(&format!("/plans/{}", done.application.id)))
+}
+
+/// The pages the render-time and page-weight benchmark measures (`cargo bench -p
+/// keiryoku-fn-web`), by index: start, my page, task list, each section, check your answers.
+#[doc(hidden)]
+pub fn example_count() -> usize {
+    SECTIONS.len() + 4
+}
+
+/// One page of a plan rendered from records, without I/O: (its name, its HTML).
+#[doc(hidden)]
+pub fn render_example(
+    session: keiryoku_http::ApplicantSession,
+    record: &Application,
+    index: usize,
+) -> Option<(String, Result<String, askama::Error>)> {
+    let signed = Signed(session);
+    let params = SectionParams {
+        saved: None,
+        check: None,
+        q: None,
+    };
+    Some(match index {
+        0 => (
+            "start".to_string(),
+            StartPage {
+                chrome: Chrome::new("経営力向上計画を電子申請する", Some(signed.header())),
+                logged_out: false,
+            }
+            .render(),
+        ),
+        1 => (
+            "my page (20 applications)".to_string(),
+            MyPage {
+                chrome: Chrome::new("マイページ", Some(signed.header())),
+                company: signed.0.record.company_name.clone(),
+                items: (0..20).map(|_| app_row(record)).collect(),
+                next_cursor: None,
+            }
+            .render(),
+        ),
+        2 => (
+            "task list".to_string(),
+            plan_page(&signed, record, &[]).render(),
+        ),
+        i if i == SECTIONS.len() + 3 => {
+            let report = record.validate(Level::Submission, today());
+            (
+                "check your answers".to_string(),
+                check_page(&signed, record, &report.errors, false).render(),
+            )
+        }
+        i => {
+            let section = SECTIONS.get(i - 3)?;
+            let problems = section_problems(record, section, false);
+            let plan = record.plan.to_value();
+            let page = section_page(&signed, record, section, &plan, &problems, &params);
+            (format!("section {}", section.slug), page.render())
+        }
+    })
 }
 
 #[cfg(test)]

@@ -174,10 +174,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
         .or_insert(HeaderValue::from_static(
             "default-src 'none'; frame-ancestors 'none'",
         ));
+    headers
+        .entry("referrer-policy")
+        .or_insert(HeaderValue::from_static("no-referrer"));
     for (name, value) in [
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
         (
             "strict-transport-security",
             "max-age=63072000; includeSubDomains",

@@ -2,10 +2,13 @@
 //! the page design, with a way on. A browser never sees a raw JSON body.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use keiryoku_http::ApiError;
+use keiryoku_http::{ApiError, PROBLEM_CONTENT_TYPE};
 use keiryoku_lifecycle::UseCaseError;
+use serde::Deserialize;
 
 use crate::Chrome;
 
@@ -82,21 +85,67 @@ impl IntoResponse for PageError {
             }
             PageError::Api(err) => describe(err),
         };
-        let page = ErrorPage {
-            chrome: Chrome::new(heading.clone(), None),
-            status: status.as_u16(),
-            heading,
-            detail,
-            login,
-        };
-        match page.render() {
-            Ok(body) => crate::html(status, body),
-            // The error page itself failed: plain words, still HTML.
-            Err(_) => crate::html(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "<!doctype html><html lang=\"ja\"><title>システムエラー</title><p>システムエラーが発生しました。時間をおいて再度お試しください。</p></html>".into(),
-            ),
-        }
+        error_page(status, heading, detail, login)
+    }
+}
+
+/// The error page: heading, what happened and what to do, the way on.
+fn error_page(
+    status: StatusCode,
+    heading: String,
+    detail: String,
+    login: Option<String>,
+) -> Response {
+    let page = ErrorPage {
+        chrome: Chrome::new(heading.clone(), None),
+        status: status.as_u16(),
+        heading,
+        detail,
+        login,
+    };
+    match page.render() {
+        Ok(body) => crate::html(status, body),
+        // The error page itself failed: plain words, still HTML.
+        Err(_) => crate::html(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "<!doctype html><html lang=\"ja\"><title>システムエラー</title><p>システムエラーが発生しました。時間をおいて再度お試しください。</p></html>".into(),
+        ),
+    }
+}
+
+/// Whether the request comes from a person's browser (it asks for HTML first).
+pub fn wants_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+#[derive(Deserialize)]
+struct ProblemWords {
+    title: String,
+    detail: String,
+}
+
+/// A layer for the pages' functions: a problem+json answer (a refused CSRF token, a body over
+/// the limit …) becomes the error page with the same words when a browser asked.
+pub async fn problems_as_pages(request: Request, next: Next) -> Response {
+    let browser = wants_html(request.headers());
+    let response = next.run(request).await;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_CONTENT_TYPE.as_bytes());
+    if !browser || !is_problem {
+        return response;
+    }
+    let status = response.status();
+    let Ok(bytes) = axum::body::to_bytes(response.into_body(), 64 * 1024).await else {
+        return PageError::Internal("problem body unreadable".into()).into_response();
+    };
+    match serde_json::from_slice::<ProblemWords>(&bytes) {
+        Ok(words) => error_page(status, words.title, words.detail, None),
+        Err(e) => PageError::Internal(format!("problem body: {e}")).into_response(),
     }
 }
 

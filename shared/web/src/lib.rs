@@ -10,7 +10,7 @@
 pub mod assets;
 mod error;
 
-pub use error::{PageError, PageResult, login_url};
+pub use error::{PageError, PageResult, login_url, problems_as_pages, wants_html};
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -92,6 +92,9 @@ pub fn html(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static(PAGE_CSP),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // Form posts must carry our Origin (the site guard checks it): "no-referrer" would make the
+    // browser send `Origin: null`. Nothing leaves the site with a referrer either way.
+    headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     response
 }
 
