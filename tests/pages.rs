@@ -458,6 +458,8 @@ async fn a_returned_plan_is_fixed_at_the_commented_field_resubmitted_and_certifi
     let page = text(browser.get(&format!("/plans/{id}")).sent().await).await;
     assert!(page.contains("認定されました"));
     assert!(page.contains(&format!("href=\"/applications/{id}/certificate\"")));
+    assert!(page.contains("/verify/"), "the verification URL is shown");
+    assert!(page.contains("まだダウンロードされていません"));
     assert!(
         page.contains("再提出"),
         "the timeline names the resubmission"

@@ -356,8 +356,23 @@ def test_a_plan_is_filed_fixed_and_certified_in_the_browser(browser):
         rows = 0
         if list_prefix:
             rows = len({n.split("/")[len(list_prefix.split("/"))] for n, _ in plan if n.startswith(list_prefix + "/")})
+        if slug == "business-fields":
+            # Search by name: with JavaScript as one types, without it with the 「探す」 button.
+            search = driver.find_element(By.ID, "jsic-q")
+            search.send_keys("金属製品")
+            if driver.javascript:
+                WebDriverWait(driver, 10).until(
+                    lambda d: "24" in d.find_element(By.ID, "jsic-results").text
+                )
+            else:
+                navigating(driver, lambda: search.send_keys(Keys.ENTER))
+                assert "24" in driver.find_element(By.ID, "jsic-results").text
         fill_section(driver, plan, list_prefix, rows)
-        if slug in ("applicant", "indicators", "equipment"):
+        if slug == "indicators" and driver.javascript:
+            live = driver.find_element(By.CSS_SELECTOR, "fieldset[data-row='0'] [data-live-result]")
+            WebDriverWait(driver, 5).until(lambda _: "伸び率：1.00%" in live.text)
+            assert "満たしています" in live.text, live.text
+        if slug in ("applicant", "business-fields", "indicators", "equipment"):
             pages.check(f"06-section-{slug}")
         press_button(driver, "保存して次へ")
         assert "/sections/" in driver.current_url or driver.current_url.endswith("/check"), (
@@ -418,8 +433,18 @@ def test_a_plan_is_filed_fixed_and_certified_in_the_browser(browser):
     go(driver, f"/plans/{application_id}")
     assert "認定されました" in driver.page_source
     assert "再提出" in driver.page_source
+    assert "まだダウンロードされていません" in driver.page_source
     pages.check("11-certified")
     assert certificate_bytes(driver, application_id).startswith(b"%PDF")
+    driver.refresh()
+    history = driver.find_element(By.CSS_SELECTOR, ".dads-table tbody").text
+    assert "あなた" in history, history
+
+    # The verification URL printed on the 認定書 opens a page anyone can read.
+    verify_url = driver.find_element(By.PARTIAL_LINK_TEXT, "/verify/").get_attribute("href")
+    go(driver, urllib.parse.urlparse(verify_url).path)
+    assert "この認定書は有効です" in driver.page_source
+    pages.check("12-verify")
     go(driver, "/mypage")
     assert receipt in driver.page_source or "認定" in driver.page_source
 

@@ -59,6 +59,7 @@ pub fn app(state: DocumentsState) -> Router {
             .route("/review/cases/{id}/downloads", get(reviewer_downloads))
             .with_state(state),
     )
+    .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
 }
 
 /// The documents routes, for the OpenAPI document (infra/openapi).
@@ -71,6 +72,7 @@ pub struct Api;
 async fn verify(
     State(state): State<DocumentsState>,
     Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
     client: ClientInfo,
 ) -> Result<Response, ApiError> {
     let found = lifecycle::verify_certificate(&state.certificates, &id, client.into())
@@ -80,7 +82,7 @@ async fn verify(
             other => other.into(),
         })?;
     let certificate = found.certificate;
-    Ok(Json(VerificationView {
+    let view = VerificationView {
         valid: certificate.status == CertificateStatus::Valid,
         status_label: certificate.status.label(),
         sha256: certificate.documents.last().map(|d| d.sha256.clone()),
@@ -101,8 +103,28 @@ async fn verify(
                 rendered_at: d.rendered_at,
             })
             .collect(),
-    })
-    .into_response())
+    };
+    // A person who scanned the QR code or followed the printed URL gets a page.
+    if keiryoku_web::wants_html(&headers) {
+        return Ok(keiryoku_web::render(
+            axum::http::StatusCode::OK,
+            &VerifyPage {
+                chrome: keiryoku_web::Chrome::new("認定書の確認", None),
+                authorities: view.authorities.join("、"),
+                v: view,
+            },
+        ));
+    }
+    Ok(Json(view).into_response())
+}
+
+/// The verification as a page.
+#[derive(askama::Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    chrome: keiryoku_web::Chrome,
+    v: VerificationView,
+    authorities: String,
 }
 
 /// What public verification answers.

@@ -21,7 +21,7 @@ use axum::extract::FromRef;
 use axum::routing::{get, post};
 use keiryoku_http::Site;
 use keiryoku_lifecycle::prefill::Prefiller;
-use keiryoku_store::{Applications, Sessions};
+use keiryoku_store::{Applications, Certificates, Sessions};
 
 /// Everything the pages need, built once per cold start.
 #[derive(Clone)]
@@ -29,6 +29,8 @@ pub struct WebState {
     pub site: Site,
     pub sessions: Sessions,
     pub applications: Applications,
+    /// The certificates' download history (read only).
+    pub certificates: Certificates,
     pub prefiller: Prefiller,
 }
 

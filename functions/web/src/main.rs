@@ -3,7 +3,7 @@
 use keiryoku_fn_web::{WebState, app};
 use keiryoku_http::{ConfigError, Site, env_var};
 use keiryoku_lifecycle::prefill::Prefiller;
-use keiryoku_store::{Applications, AwsClients, Sessions};
+use keiryoku_store::{Applications, AwsClients, Certificates, Sessions};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -13,6 +13,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         site: Site::from_env()?,
         sessions: Sessions::new(aws.dynamodb.clone(), &table),
         applications: Applications::new(aws.dynamodb.clone(), &table),
+        certificates: Certificates::new(aws.dynamodb.clone(), &table),
         prefiller: Prefiller::from_env(&aws, &table).map_err(ConfigError)?,
     };
     keiryoku_http::run(app(state)).await

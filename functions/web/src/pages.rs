@@ -297,7 +297,14 @@ struct ReturnView {
 struct CertifiedView {
     number: String,
     date: String,
+    /// The public verification URL printed on the 認定書 (and in its QR code).
+    verify_url: String,
+    /// The latest downloads, newest first: when, by whom.
+    downloads: Vec<(String, String)>,
 }
+
+/// How many downloads the page lists (the newest).
+const DOWNLOADS_SHOWN: usize = 20;
 
 #[derive(Template)]
 #[template(path = "plan.html")]
@@ -362,15 +369,39 @@ pub async fn plan(
     let record = owned(&state, &signed, &id).await?;
     let applicant = signed.0.applicant();
     let history = lifecycle::history(&state.applications, &applicant, &record.id).await?;
-    Ok(render(
-        StatusCode::OK,
-        &plan_page(&signed, &record, &history),
-    ))
+    let mut page = plan_page(&state.site, &signed, &record, &history);
+    if let Some(certified) = &mut page.certified {
+        let downloads = state
+            .certificates
+            .downloads(record.id.as_str())
+            .await
+            .map_err(UseCaseError::from)?;
+        certified.downloads = downloads
+            .iter()
+            .rev()
+            .take(DOWNLOADS_SHOWN)
+            .map(|d| {
+                let when = time::OffsetDateTime::parse(
+                    &d.at,
+                    &time::format_description::well_known::Rfc3339,
+                )
+                .map_or_else(|_| d.at.clone(), keiryoku_web::jst);
+                let who = if d.sub == signed.0.record.sub {
+                    "あなた".to_string()
+                } else {
+                    "同じ事業者の別の利用者".to_string()
+                };
+                (when, who)
+            })
+            .collect();
+    }
+    Ok(render(StatusCode::OK, &page))
 }
 
 /// The application page: status, numbers, the return's comments, the task list while it can be
 /// edited, the certificate, the timeline.
 fn plan_page(
+    site: &keiryoku_http::Site,
     signed: &Signed,
     record: &Application,
     history: &[keiryoku_store::AuditRecord],
@@ -434,6 +465,11 @@ fn plan_page(
         .map(|c| CertifiedView {
             number: c.number.clone(),
             date: keiryoku_web::wareki_and_seireki(c.certified_on),
+            verify_url: site.url(&format!(
+                "/verify/{}",
+                keiryoku_store::certificate_id(record.id.as_str(), c.revision)
+            )),
+            downloads: Vec::new(),
         });
     PlanPage {
         chrome: Chrome::new(title_of(record), Some(signed.header())),
@@ -463,6 +499,7 @@ fn plan_page(
 // ---------------------------------------------------------------- one section
 
 struct RowView {
+    index: usize,
     legend: String,
     noun: &'static str,
     blank: bool,
@@ -494,6 +531,34 @@ struct SectionPage {
     saved: bool,
     query: String,
     results: Vec<(String, String)>,
+    /// For the indicators page: each indicator's direction and threshold for the plan's length,
+    /// as JSON for the live calculation (site.js); the server computes the same on save.
+    indicator_data: String,
+}
+
+/// `{"labour_productivity": {"direction": "higher", "threshold": "1"}, …}` for the plan's
+/// guideline and length (threshold absent when unknown).
+fn indicator_data(plan: &Value) -> String {
+    let guideline =
+        keiryoku_domain::guidelines::find(plan.pointer("/guideline_id").and_then(Value::as_str));
+    let months = plan
+        .pointer("/period/months")
+        .and_then(Value::as_u64)
+        .and_then(|m| u32::try_from(m).ok());
+    let mut map = serde_json::Map::new();
+    for spec in guideline
+        .map(|g| g.indicators.as_slice())
+        .unwrap_or_default()
+    {
+        let threshold = months
+            .and_then(|m| spec.threshold(m))
+            .map(|t| t.to_string());
+        map.insert(
+            spec.id.clone(),
+            json!({ "name": spec.name, "direction": spec.direction, "threshold": threshold }),
+        );
+    }
+    Value::Object(map).to_string()
 }
 
 #[derive(Deserialize)]
@@ -549,6 +614,7 @@ fn section_page(
                 })
                 .collect();
             rows.push(RowView {
+                index: i,
                 legend: if blank {
                     format!("{}を追加", list.noun)
                 } else {
@@ -627,6 +693,11 @@ fn section_page(
         saved: params.saved.is_some(),
         query,
         results,
+        indicator_data: if section.slug == "indicators" {
+            indicator_data(plan)
+        } else {
+            String::new()
+        },
     }
 }
 
@@ -1119,10 +1190,13 @@ pub fn render_example(
             }
             .render(),
         ),
-        2 => (
-            "task list".to_string(),
-            plan_page(&signed, record, &[]).render(),
-        ),
+        2 => {
+            let site = keiryoku_http::Site::new("https://keiryoku.example.go.jp").ok()?;
+            (
+                "task list".to_string(),
+                plan_page(&site, &signed, record, &[]).render(),
+            )
+        }
         i if i == SECTIONS.len() + 3 => {
             let report = record.validate(Level::Submission, today());
             (
