@@ -459,6 +459,10 @@ async fn a_returned_plan_is_fixed_at_the_commented_field_resubmitted_and_certifi
     assert!(page.contains("認定されました"));
     assert!(page.contains(&format!("href=\"/applications/{id}/certificate\"")));
     assert!(page.contains("/verify/"), "the verification URL is shown");
+    assert!(
+        page.contains("aria-label=\"確認用URLのQRコード\"><svg"),
+        "and its QR code"
+    );
     assert!(page.contains("まだダウンロードされていません"));
     assert!(
         page.contains("再提出"),

@@ -299,8 +299,26 @@ struct CertifiedView {
     date: String,
     /// The public verification URL printed on the 認定書 (and in its QR code).
     verify_url: String,
+    /// The same URL as a QR code (inline SVG), as the 認定書 prints it.
+    verify_qr: String,
     /// The latest downloads, newest first: when, by whom.
     downloads: Vec<(String, String)>,
+}
+
+/// `text` as a QR code in inline SVG (without the XML declaration, which HTML does not take);
+/// empty if it cannot be encoded.
+fn qr_svg(text: &str) -> String {
+    use qrcode::render::svg;
+    match qrcode::QrCode::new(text.as_bytes()) {
+        Ok(code) => {
+            let svg = code.render::<svg::Color>().min_dimensions(144, 144).build();
+            match svg.find("<svg") {
+                Some(start) => svg[start..].to_string(),
+                None => String::new(),
+            }
+        }
+        Err(_) => String::new(),
+    }
 }
 
 /// How many downloads the page lists (the newest).
@@ -462,14 +480,18 @@ fn plan_page(
         .certification
         .as_ref()
         .filter(|_| record.status == Status::Certified)
-        .map(|c| CertifiedView {
-            number: c.number.clone(),
-            date: keiryoku_web::wareki_and_seireki(c.certified_on),
-            verify_url: site.url(&format!(
+        .map(|c| {
+            let verify_url = site.url(&format!(
                 "/verify/{}",
                 keiryoku_store::certificate_id(record.id.as_str(), c.revision)
-            )),
-            downloads: Vec::new(),
+            ));
+            CertifiedView {
+                number: c.number.clone(),
+                date: keiryoku_web::wareki_and_seireki(c.certified_on),
+                verify_qr: qr_svg(&verify_url),
+                verify_url,
+                downloads: Vec::new(),
+            }
         });
     PlanPage {
         chrome: Chrome::new(title_of(record), Some(signed.header())),
