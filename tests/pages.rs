@@ -310,6 +310,14 @@ async fn a_plan_is_filed_on_the_pages_from_prefill_to_confirmation() {
 
     let mypage = text(browser.get("/mypage").sent().await).await;
     assert!(mypage.contains(&receipt) && mypage.contains("申請中"));
+    // Filtered by status: submitted ones only; drafts are not listed there.
+    let submitted_only = text(browser.get("/mypage?status=submitted").sent().await).await;
+    assert!(
+        submitted_only.contains(&receipt)
+            && !submitted_only.contains("data-state=\"progress\">作成中")
+    );
+    let response = browser.get("/mypage?status=bogus").sent().await;
+    assert_eq!(response.status(), 400);
 }
 
 #[tokio::test]

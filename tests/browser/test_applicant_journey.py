@@ -496,6 +496,16 @@ def test_every_public_page_and_error_page_passes_axe():
                 pages.check(name)
         go(driver, "/auth/login?login_hint=applicant-osaka&return_to=%2Fplans%2F00000000-0000-7000-8000-000000000000")
         pages.check("25-not-found")
+        # Empty states: a filter that finds nothing, a search that finds nothing.
+        go(driver, "/auth/login?login_hint=applicant-unavailable&return_to=%2Fmypage%3Fstatus%3Dsubmitted")
+        assert "「申請中」の申請はありません。" in driver.page_source
+        pages.check("27-mypage-empty")
+        go(driver, "/plans/new")
+        click_button(driver, "この内容で計画を作成する")
+        application_id = driver.current_url.rsplit("/", 1)[-1]
+        go(driver, f"/plans/{application_id}/sections/business-fields?q=%E8%A9%B2%E5%BD%93%E3%81%AA%E3%81%97zz")
+        assert "に当たる分類はありません" in driver.page_source
+        pages.check("28-search-no-results")
     finally:
         driver.quit()
 

@@ -136,11 +136,32 @@ struct MyPage {
     company: String,
     items: Vec<AppRow>,
     next_cursor: Option<String>,
+    /// The status filters: label, link, whether it is the one shown.
+    filters: Vec<(&'static str, String, bool)>,
+    /// The status shown, when filtered (for the empty state's words).
+    filtered: Option<&'static str>,
+    /// The filter's query for the next page's link (`status=submitted&`, or empty).
+    status_query: String,
 }
 
 #[derive(Deserialize)]
 pub struct MyPageParams {
     cursor: Option<String>,
+    /// Only applications of this status (`submitted` …).
+    status: Option<String>,
+}
+
+/// The links that filter my page by status, "all" first.
+fn status_filters(current: Option<Status>) -> Vec<(&'static str, String, bool)> {
+    let mut filters = vec![("すべて", "/mypage".to_string(), current.is_none())];
+    filters.extend(keiryoku_domain::status::ALL_STATUSES.iter().map(|s| {
+        (
+            s.label(),
+            format!("/mypage?status={}", s.as_str()),
+            current == Some(*s),
+        )
+    }));
+    filters
 }
 
 fn authorities_of(record: &Application) -> String {
@@ -206,9 +227,17 @@ pub async fn mypage(
     Query(params): Query<MyPageParams>,
 ) -> PageResult {
     let applicant = signed.0.applicant();
+    let status = match params.status.as_deref().filter(|s| !s.is_empty()) {
+        None => None,
+        Some(name) => Some(Status::parse(name).ok_or_else(|| {
+            PageError::Api(keiryoku_http::ApiError::BadRequest(
+                "表示する申請の状態が正しくありません。".into(),
+            ))
+        })?),
+    };
     let page = state
         .applications
-        .list_for_company(&applicant.company_id, None, 20, params.cursor.as_deref())
+        .list_for_company(&applicant.company_id, status, 20, params.cursor.as_deref())
         .await
         .map_err(UseCaseError::from)?;
     let items = page.items.iter().map(app_row).collect();
@@ -219,6 +248,9 @@ pub async fn mypage(
             chrome: Chrome::new("マイページ", Some(signed.header())),
             items,
             next_cursor: page.next_cursor,
+            filters: status_filters(status),
+            filtered: status.map(Status::label),
+            status_query: status.map_or(String::new(), |s| format!("status={}&", s.as_str())),
         },
     ))
 }
@@ -1209,6 +1241,9 @@ pub fn render_example(
                 company: signed.0.record.company_name.clone(),
                 items: (0..20).map(|_| app_row(record)).collect(),
                 next_cursor: None,
+                filters: status_filters(None),
+                filtered: None,
+                status_query: String::new(),
             }
             .render(),
         ),
