@@ -144,6 +144,11 @@ async fn the_start_page_explains_and_links_to_login_and_policies() {
     ] {
         assert!(page.contains(needed), "start page lacks {needed}");
     }
+    let help = text(Browser::new().get("/help").sent().await).await;
+    assert!(
+        help.contains("中小企業税制サポートセンター（03-6281-9821）"),
+        "the call centre"
+    );
     for path in ["/privacy", "/accessibility", "/help", "/login/refused"] {
         let response = Browser::new().get(path).sent().await;
         assert_eq!(response.status(), 200, "{path}");

@@ -92,7 +92,26 @@ macro_rules! static_page {
     };
 }
 
-static_page!(HelpPage, help, "help.html", "ヘルプ・お問い合わせ");
+#[derive(Template)]
+#[template(path = "help.html")]
+struct HelpPage {
+    chrome: Chrome,
+    /// Where applicants unsure of the competent authority or the tax measures call (sourced in
+    /// docs/domain.md §3.1; the routing explanation names the same).
+    call_centre: &'static str,
+}
+
+pub async fn help(State(state): State<WebState>, headers: HeaderMap) -> Response {
+    let user = signed_in(&state, &headers).await;
+    render(
+        StatusCode::OK,
+        &HelpPage {
+            chrome: Chrome::new("ヘルプ・お問い合わせ", user),
+            call_centre: keiryoku_domain::routing::CALL_CENTRE,
+        },
+    )
+}
+
 static_page!(PrivacyPage, privacy, "privacy.html", "プライバシーポリシー");
 static_page!(
     AccessibilityPage,
