@@ -21,7 +21,7 @@ use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::{Level, Report};
 use keiryoku_http::{
     ApiError, ApplicantSession, FieldError, JsonBody, QueryParams, Site, etag, idempotency_key,
-    if_match, is_issued_id,
+    if_match, is_issued_id, wants_html,
 };
 use keiryoku_lifecycle as lifecycle;
 use keiryoku_lifecycle::application_id;
@@ -163,11 +163,7 @@ async fn read(
     session: Result<ApplicantSession, ApiError>,
 ) -> Result<Response, ApiError> {
     // A person following a link (an older mail, a bookmark) gets the application's page.
-    let browser = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if browser && is_issued_id(&id) {
+    if wants_html(&headers) && is_issued_id(&id) {
         let mut response = StatusCode::SEE_OTHER.into_response();
         let location = HeaderValue::from_str(&format!("/plans/{id}"))
             .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -202,15 +202,14 @@ fn authorities_of(record: &Application) -> String {
 }
 
 fn title_of(record: &Application) -> String {
+    // Only the start month is needed: read it, not the whole plan (my page lists 20).
     let started = record
         .plan
-        .typed()
-        .period
-        .as_ref()
-        .and_then(|p| {
-            p.ok()
-                .map(|p| format!("（{}年{}月開始）", p.start.year, p.start.month))
-        })
+        .as_map()
+        .get("period")
+        .and_then(|p| p.get("start"))
+        .and_then(|s| serde_json::from_value::<keiryoku_domain::plan::YearMonth>(s.clone()).ok())
+        .map(|m| format!("（{}年{}月開始）", m.year, m.month))
         .unwrap_or_default();
     format!("経営力向上計画 {}申請{started}", record.kind.label())
 }
@@ -450,11 +449,7 @@ pub async fn plan(
             .rev()
             .take(DOWNLOADS_SHOWN)
             .map(|d| {
-                let when = time::OffsetDateTime::parse(
-                    &d.at,
-                    &time::format_description::well_known::Rfc3339,
-                )
-                .map_or_else(|_| d.at.clone(), keiryoku_web::jst);
+                let when = keiryoku_web::jst_of_rfc3339(&d.at);
                 let who = if d.sub == signed.0.record.sub {
                     "あなた".to_string()
                 } else {
@@ -663,14 +658,18 @@ fn section_page(
         .iter()
         .map(|spec| field_view(spec, spec.key.to_string(), plan, problems))
         .collect();
-    let report = record.validate(Level::Draft, today());
+    // The computed rates belong to the indicators page only; other pages skip the validation.
+    let computed = if section.slug == "indicators" {
+        record.validate(Level::Draft, today()).indicators
+    } else {
+        Vec::new()
+    };
     let mut rows = Vec::new();
     if let Some(list) = &section.rows {
         let count = sections::row_count(list, plan);
         for i in 0..=count {
             let blank = i == count;
-            let results = report
-                .indicators
+            let results = computed
                 .iter()
                 .filter(|r| !blank && r.path == format!("{}/{i}", list.list))
                 .map(|r| {

@@ -352,10 +352,7 @@ pub fn timeline(records: &[AuditRecord]) -> Vec<TimelineEntry> {
 }
 
 fn entry(record: &AuditRecord, what: String) -> TimelineEntry {
-    let when =
-        time::OffsetDateTime::parse(&record.at, &time::format_description::well_known::Rfc3339)
-            .map(keiryoku_web::jst)
-            .unwrap_or_else(|_| record.at.clone());
+    let when = keiryoku_web::jst_of_rfc3339(&record.at);
     let detail = record
         .detail
         .as_ref()

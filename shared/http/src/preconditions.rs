@@ -60,6 +60,15 @@ pub fn is_issued_id(id: &str) -> bool {
     keiryoku_domain::application::ApplicationId::parse(id).is_some()
 }
 
+/// Whether the request comes from a person's browser (it asks for HTML first): such a request
+/// gets a page, or is sent to one, where an API client gets JSON.
+pub fn wants_html(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

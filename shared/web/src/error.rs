@@ -3,10 +3,10 @@
 
 use askama::Template;
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use keiryoku_http::{ApiError, PROBLEM_CONTENT_TYPE};
+use keiryoku_http::{ApiError, PROBLEM_CONTENT_TYPE, wants_html};
 use keiryoku_lifecycle::UseCaseError;
 use serde::Deserialize;
 
@@ -111,14 +111,6 @@ fn error_page(
             "<!doctype html><html lang=\"ja\"><title>システムエラー</title><p>システムエラーが発生しました。時間をおいて再度お試しください。</p></html>".into(),
         ),
     }
-}
-
-/// Whether the request comes from a person's browser (it asks for HTML first).
-pub fn wants_html(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 #[derive(Deserialize)]

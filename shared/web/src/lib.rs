@@ -10,7 +10,8 @@
 pub mod assets;
 mod error;
 
-pub use error::{PageError, PageResult, login_url, problems_as_pages, wants_html};
+pub use error::{PageError, PageResult, login_url, problems_as_pages};
+pub use keiryoku_http::wants_html;
 
 use askama::Template;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -149,6 +150,12 @@ pub fn jst(at: time::OffsetDateTime) -> String {
         local.hour(),
         local.minute()
     )
+}
+
+/// A stored RFC 3339 instant in Japan (as [`jst`]); the text itself if it does not parse.
+pub fn jst_of_rfc3339(text: &str) -> String {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_or_else(|_| text.to_string(), jst)
 }
 
 /// The era and its year (令和 from 2019-05-01, 平成 before).
