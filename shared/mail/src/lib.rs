@@ -286,6 +286,11 @@ mod tests {
             assert!(!mail.subject.contains("霞が関"), "{event:?}");
             assert!(!mail.subject.chars().any(char::is_control), "{event:?}");
             assert!(mail.body.contains("株式会社霞が関精機 御中"), "{event:?}");
+            // The link opens the application's page (a browser, not the JSON API).
+            assert!(
+                mail.body.contains("https://example.go.jp/plans/"),
+                "{event:?}"
+            );
             assert!(!mail.body.contains('\r'), "{event:?}");
         }
     }
