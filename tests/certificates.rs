@@ -494,6 +494,29 @@ async fn a_certified_change_supersedes_the_certificate_and_a_rerender_keeps_the_
         "{}",
         String::from_utf8_lossy(&rerendered.stderr)
     );
+    // The operator sees that it prints unverified facts: a provisional rendering.
+    let document: Value = serde_json::from_slice(&rerendered.stdout).unwrap_or_default();
+    let printed: Vec<&str> = document["unverified_facts"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        printed.contains(&"rules.json#certification_number"),
+        "{document}"
+    );
+    assert!(
+        printed.contains(&"templates/certificates.json#standard@1"),
+        "{document}"
+    );
+    let shown = admin(&["certificates", "show", "--id", &certificate]);
+    let shown: Value = serde_json::from_slice(&shown.stdout).unwrap_or_default();
+    assert_eq!(shown["provisional"], true, "{shown}");
+    assert_eq!(
+        shown["certificate"]["documents"][0]["unverified_facts"], document["unverified_facts"],
+        "the first rendering recorded the same"
+    );
     let verified = json(anyone.get(&format!("/verify/{certificate}")).sent().await).await;
     let documents = verified["documents"]
         .as_array()

@@ -513,3 +513,93 @@ async fn another_companys_plan_is_not_found_as_a_page() {
         );
     }
 }
+
+/// Saves `fields` on a section page as the page's form does (with its version).
+async fn save_section(
+    browser: &Browser,
+    id: &str,
+    slug: &str,
+    fields: &[(String, String)],
+) -> reqwest::Response {
+    let path = format!("/plans/{id}/sections/{slug}");
+    let page = text(browser.get(&path).sent().await).await;
+    let mut posted = fields.to_vec();
+    posted.push(pair("version", &hidden(&page, "version")));
+    posted.push(pair("action", "save"));
+    post_form(browser, &path, &posted).await
+}
+
+/// A plan across two fields cites both guidelines: the guideline page adds the second one, each
+/// indicator says which guideline it answers, check your answers says what is missing, and the
+/// 該当箇所 are offered in each guideline's own order (a drop-down for the 基本方針's complete
+/// list, suggestions under a text field where the list is partial).
+#[tokio::test]
+async fn a_plan_across_fields_cites_several_guidelines_on_the_pages() {
+    let (browser, _) = logged_in_at("applicant-tokyo", "/mypage").await;
+    let id = new_plan(&browser).await;
+    fill_every_section(&browser, &id).await;
+    let page = async |path: String| text(browser.get(&path).sent().await).await;
+
+    // 基本方針: its four items as a drop-down, in its order.
+    let basic_policy = [pair("/guideline_id", "basic_policy")];
+    let saved = save_section(&browser, &id, "guideline", &basic_policy).await;
+    assert_eq!(saved.status(), 200);
+    let measures = page(format!("/plans/{id}/sections/measures")).await;
+    let basic = measures
+        .split("id=\"f-measures-items-0-guideline_reference\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</select>").next())
+        .unwrap_or_default();
+    let first = basic.find("人材の育成").unwrap_or(usize::MAX);
+    let last = basic
+        .find("経営能率の向上のための情報システムの構築")
+        .unwrap_or(0);
+    assert!(first < last, "the 基本方針's items in its order: {basic}");
+
+    // 製造業 + 学習塾業: the second guideline is added as a row of the guideline page.
+    let guideline_page = page(format!("/plans/{id}/sections/guideline")).await;
+    assert!(guideline_page.contains("name=\"/additional_guidelines/0/guideline_id\""));
+    let joint = [
+        pair("/guideline_id", "manufacturing"),
+        pair("/additional_guidelines/0/guideline_id", "cram_schools"),
+    ];
+    assert_eq!(
+        save_section(&browser, &id, "guideline", &joint)
+            .await
+            .status(),
+        200
+    );
+
+    // 該当箇所: partial lists, so a text field with both guidelines' items suggested.
+    let measures = page(format!("/plans/{id}/sections/measures")).await;
+    assert!(measures.contains("list=\"f-measures-items-0-guideline_reference-list\""));
+    let suggested = measures
+        .split("<datalist id=\"f-measures-items-0-guideline_reference-list\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</datalist>").next())
+        .unwrap_or_default();
+    assert!(
+        suggested.contains("製造業：イ 従業員等に関する事項"),
+        "{suggested}"
+    );
+    assert!(suggested.contains("学習塾業：③ 人材"), "{suggested}");
+
+    // Each indicator says its guideline; without one for 学習塾業 the plan cannot be submitted.
+    let indicators = page(format!("/plans/{id}/sections/indicators")).await;
+    assert!(indicators.contains("name=\"/indicators/0/guideline_id\""));
+    assert!(indicators.contains("<option value=\"cram_schools\">学習塾業</option>"));
+    let check = page(format!("/plans/{id}/check")).await;
+    assert!(
+        check.contains("学習塾業の指標を1つ以上入力してください"),
+        "check your answers names the guideline without an indicator"
+    );
+
+    // The equipment page says what each 類型 needs, from the rules table.
+    let equipment = page(format!("/plans/{id}/sections/equipment")).await;
+    assert!(equipment.contains("投資利益率が年平均7%以上"));
+    assert!(equipment.contains("C類型（デジタル化設備）：2025年3月31日で廃止されました。"));
+    assert!(
+        !equipment.contains("<option value=\"C\""),
+        "C is no longer offered"
+    );
+}

@@ -14,5 +14,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         applications: Applications::new(aws.dynamodb.clone(), &table),
         prefiller: Prefiller::from_env(&aws, &table).map_err(ConfigError)?,
     };
-    keiryoku_http::run(app(state)).await
+    keiryoku_http::run_with_tables(app(state), &aws).await
 }

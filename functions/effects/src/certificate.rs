@@ -97,6 +97,8 @@ async fn store(
 ) -> Result<CertificateDocument, String> {
     let rendered = keiryoku_pdf::certificate::render(data).map_err(|e| format!("render: {e}"))?;
     let sha256 = sha256_hex(&rendered.pdf);
+    // ASCII ids (`rules.json#certification_number`), so they fit S3 metadata.
+    let unverified = rendered.unverified.join(" ");
     let size = i64::try_from(rendered.pdf.len()).unwrap_or(i64::MAX);
     let info = FileInfo {
         key: key.to_string(),
@@ -115,6 +117,7 @@ async fn store(
                 ("sha256", &sha256),
                 ("template-version", &rendered.template_version),
                 ("certificate-id", &data.certificate_id),
+                ("unverified-facts", &unverified),
             ],
         )
         .await
@@ -124,6 +127,7 @@ async fn store(
         version_id,
         sha256,
         template_version: rendered.template_version,
+        unverified_facts: rendered.unverified,
         size,
         rendered_at: keiryoku_store::now_rfc3339(),
     })
@@ -155,6 +159,11 @@ pub(crate) async fn issue(effector: &Effector, record: &Application) -> Result<V
                 .metadata
                 .get("template-version")
                 .cloned()
+                .unwrap_or_default(),
+            unverified_facts: file
+                .metadata
+                .get("unverified-facts")
+                .map(|f| f.split_whitespace().map(str::to_string).collect())
                 .unwrap_or_default(),
             size: file.size,
             rendered_at: keiryoku_store::now_rfc3339(),

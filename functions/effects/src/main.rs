@@ -2,6 +2,7 @@
 
 use keiryoku_fn_effects::{Effector, StreamEvent, handle};
 use keiryoku_http::env_var;
+use keiryoku_lifecycle::reference_tables::TablesSource;
 use keiryoku_mail::Mailer;
 use keiryoku_store::{Applications, AwsClients, Certificates, Documents, Effects};
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
@@ -25,8 +26,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         max_attempts: 5,
     };
     let effector = &effector;
+    // Certificates print the issuers' titles and 認定番号 formats of the tables in force.
+    let tables = TablesSource::from_env(&aws);
+    let tables = tables.as_deref();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<StreamEvent>| async move {
+            if let Some(tables) = tables {
+                tables.refresh().await;
+            }
             Ok::<_, lambda_runtime::Error>(handle(effector, event.payload).await)
         },
     ))

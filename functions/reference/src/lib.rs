@@ -167,9 +167,10 @@ async fn preview(QueryParams(query): QueryParams<PreviewQuery>) -> Result<Respon
         return Err(ApiError::Validation(errors));
     }
     let codes: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let guidelines: Vec<&str> = query.guideline.as_deref().into_iter().collect();
     let request = RoutingRequest {
         fields: &codes,
-        guideline_id: query.guideline.as_deref(),
+        guidelines: &guidelines,
         prefecture: &prefecture,
     };
     match route(&request) {

@@ -16,5 +16,5 @@ async fn main() -> Result<(), lambda_http::Error> {
         cases: Cases::new(aws.dynamodb.clone(), &table),
         documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),
     };
-    keiryoku_http::run(app(state)).await
+    keiryoku_http::run_with_tables(app(state), &aws).await
 }

@@ -599,6 +599,8 @@ struct SectionPage {
     saved: bool,
     query: String,
     results: Vec<(String, String)>,
+    /// What each equipment 類型 requires, from rules.json (the equipment page only).
+    type_notes: Vec<String>,
     /// For the indicators page: each indicator's direction and threshold for the plan's length,
     /// as JSON for the live calculation (site.js); the server computes the same on save.
     indicator_data: String,
@@ -607,17 +609,17 @@ struct SectionPage {
 /// `{"labour_productivity": {"direction": "higher", "threshold": "1"}, …}` for the plan's
 /// guideline and length (threshold absent when unknown).
 fn indicator_data(plan: &Value) -> String {
-    let guideline =
-        keiryoku_domain::guidelines::find(plan.pointer("/guideline_id").and_then(Value::as_str));
+    let guidelines = sections::plan_guidelines(plan);
     let months = plan
         .pointer("/period/months")
         .and_then(Value::as_u64)
         .and_then(|m| u32::try_from(m).ok());
     let mut map = serde_json::Map::new();
-    for spec in guideline
-        .map(|g| g.indicators.as_slice())
-        .unwrap_or_default()
-    {
+    // The main guideline's indicator first where two guidelines share an id.
+    for spec in guidelines.iter().flat_map(|g| g.indicators.iter()) {
+        if map.contains_key(&spec.id) {
+            continue;
+        }
         let threshold = months
             .and_then(|m| spec.threshold(m))
             .map(|t| t.to_string());
@@ -627,6 +629,20 @@ fn indicator_data(plan: &Value) -> String {
         );
     }
     Value::Object(map).to_string()
+}
+
+/// 「B類型（収益力強化設備）：経済産業局の確認書。投資利益率が…」 for every 類型 (rules.json).
+fn equipment_type_notes() -> Vec<String> {
+    tables()
+        .rules
+        .equipment_types
+        .value
+        .iter()
+        .map(|t| match &t.available_until {
+            Some(_) => format!("{}：{}", t.label(), t.note),
+            None => format!("{}：{}。{}", t.label(), t.document, t.note),
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -765,6 +781,11 @@ fn section_page(
         saved: params.saved.is_some(),
         query,
         results,
+        type_notes: if section.slug == "equipment" {
+            equipment_type_notes()
+        } else {
+            Vec::new()
+        },
         indicator_data: if section.slug == "indicators" {
             indicator_data(plan)
         } else {

@@ -47,10 +47,15 @@ pub enum Options {
     Prefectures,
     /// 事業分野別指針, in the official order of the table.
     Guidelines,
-    /// The indicators the plan's guideline allows.
+    /// A further 事業分野別指針 (never the 基本方針).
+    AdditionalGuidelines,
+    /// The guidelines the plan cites (which one an indicator answers).
+    PlanGuidelines,
+    /// The indicators the plan's guidelines allow.
     Indicators,
     Directions,
-    /// 該当箇所 of the plan's guideline, in the guideline's own order (a text field when unknown).
+    /// 該当箇所 of the plan's guidelines, in each guideline's own order: a drop-down when every
+    /// list is complete, suggestions under a text field when partial, a text field when unknown.
     GuidelineItems,
     /// 事業承継等の種類 ①–⑩.
     SuccessionTypes,
@@ -166,9 +171,14 @@ pub static SECTIONS: [Section; 14] = [
         slug: "guideline",
         title: "事業分野別指針",
         hint: "事業分野に対応する事業分野別指針を選びます。指針がない事業分野は「基本方針」を選んでください。",
-        fields: &[field("/guideline_id", "事業分野別指針", Select(Options::Guidelines))],
-        rows: None,
-        paths: &["/guideline_id"],
+        fields: &[field("/guideline_id", "事業分野別指針（主たる指針）", Select(Options::Guidelines))],
+        rows: Some(RowsSpec {
+            list: "/additional_guidelines",
+            noun: "追加の指針",
+            fields: &[field("guideline_id", "追加の事業分野別指針", Select(Options::AdditionalGuidelines))
+                .hint("複数の事業分野にまたがる計画（例：製造業と建設業）で、ほかの指針にもよる場合に選びます。指標は指針ごとに設定します。")],
+        }),
+        paths: &["/guideline_id", "/additional_guidelines"],
         optional: false,
     },
     Section {
@@ -206,6 +216,7 @@ pub static SECTIONS: [Section; 14] = [
             list: "/indicators",
             noun: "指標",
             fields: &[
+                field("guideline_id", "この指標の事業分野別指針", Select(Options::PlanGuidelines)).hint("複数の指針による計画の場合に選びます。空欄のときは主たる指針の指標です。").optional(),
                 field("indicator_id", "指標", Select(Options::Indicators)),
                 field("custom_name", "独自の指標の名称", Text(Width::Full)).hint("指針が独自の指標を認める場合だけ入力します。").optional(),
                 field("direction", "独自の指標の向き", Select(Options::Directions)).hint("数値が増えるほど良い指標（伸び率）か、減るほど良い指標（減少率、例：離職率）か。").optional(),
@@ -237,7 +248,7 @@ pub static SECTIONS: [Section; 14] = [
             noun: "実施事項",
             fields: &[
                 field("number", "番号", Integer).hint("資金と設備の表から、この番号で参照します。"),
-                field("guideline_reference", "事業分野別指針の該当箇所", Select(Options::GuidelineItems)).hint("基本方針の場合は空欄にします。").optional(),
+                field("guideline_reference", "事業分野別指針の該当箇所", Select(Options::GuidelineItems)).hint("指針の項目を書きます。分かっている項目は指針の順に候補として出ます。基本方針の場合は項目を選ぶか空欄にします。").optional(),
                 field("description", "実施事項", TextArea),
                 field("succession_type", "事業承継等の種類", Select(Options::SuccessionTypes)).hint("事業承継等を行う実施事項の場合だけ選びます。").optional(),
             ],
@@ -283,7 +294,7 @@ pub static SECTIONS: [Section; 14] = [
                 field("unit_price_yen", "単価（円）", Integer),
                 field("quantity", "数量", Integer),
                 field("amount_yen", "金額（円）", Integer),
-                field("document_number", "証明書等の文書番号", Text(Width::Full)).hint("工業会等の証明書（A類型）や経済産業局の確認書（B・D類型）の番号。"),
+                field("document_number", "証明書等の文書番号", Text(Width::Full)).hint("工業会等の証明書（A類型）や経済産業局の確認書（B・D・E類型）の番号。"),
             ],
         }),
         paths: &["/equipment"],
@@ -489,17 +500,32 @@ pub fn choices(options: Options, plan: &Value, current: &str) -> Option<Vec<Choi
             .iter()
             .map(|g| (g.id.clone(), g.label.clone()))
             .collect(),
+        Options::AdditionalGuidelines => t
+            .guidelines
+            .guidelines
+            .iter()
+            .filter(|g| g.id != keiryoku_domain::guidelines::BASIC_POLICY)
+            .map(|g| (g.id.clone(), g.label.clone()))
+            .collect(),
+        Options::PlanGuidelines => plan_guidelines(plan)
+            .iter()
+            .map(|g| (g.id.clone(), g.label.clone()))
+            .collect(),
         Options::Indicators => {
-            let guideline = plan_guideline(plan);
-            let mut pairs: Vec<(String, String)> = guideline
-                .map(|g| {
-                    g.indicators
-                        .iter()
-                        .map(|i| (i.id.clone(), i.name.clone()))
-                        .collect()
-                })
-                .unwrap_or_default();
-            if guideline.is_none_or(|g| g.custom_indicator_allowed || !g.indicators_known) {
+            let guidelines = plan_guidelines(plan);
+            let mut pairs: Vec<(String, String)> = Vec::new();
+            for g in &guidelines {
+                for i in &g.indicators {
+                    if !pairs.iter().any(|(id, _)| *id == i.id) {
+                        pairs.push((i.id.clone(), i.name.clone()));
+                    }
+                }
+            }
+            if guidelines.is_empty()
+                || guidelines
+                    .iter()
+                    .any(|g| g.custom_indicator_allowed || !g.indicators_known)
+            {
                 pairs.push(("custom".into(), "独自の指標".into()));
             }
             pairs
@@ -509,10 +535,13 @@ pub fn choices(options: Options, plan: &Value, current: &str) -> Option<Vec<Choi
             ("lower".into(), direction_label(Direction::Lower).into()),
         ],
         Options::GuidelineItems => {
-            let items = plan_guideline(plan).and_then(|g| g.items.as_ref())?;
-            items
-                .iter()
-                .map(|i| (i.reference.clone(), format!("{} {}", i.reference, i.text)))
+            let guidelines = plan_guidelines(plan);
+            if guidelines.is_empty() || !guidelines.iter().all(|g| g.items_known) {
+                return None;
+            }
+            item_citations(&guidelines)
+                .into_iter()
+                .map(|c| (c.clone(), c))
                 .collect()
         }
         Options::SuccessionTypes => [
@@ -531,12 +560,15 @@ pub fn choices(options: Options, plan: &Value, current: &str) -> Option<Vec<Choi
         .enumerate()
         .map(|(i, label)| ((i + 1).to_string(), (*label).to_string()))
         .collect(),
-        Options::SupportTypes => vec![
-            ("A".into(), "A類型（生産性向上設備）".into()),
-            ("B".into(), "B類型（収益力強化設備）".into()),
-            ("D".into(), "D類型（経営資源集約化設備）".into()),
-            ("E".into(), "E類型（経営規模拡大設備等）".into()),
-        ],
+        // The 類型 still open, as rules.json lists them (C ended 2025-03-31).
+        Options::SupportTypes => t
+            .rules
+            .equipment_types
+            .value
+            .iter()
+            .filter(|e| e.available_until.is_none())
+            .map(|e| (e.support_type.letter().to_string(), e.label()))
+            .collect(),
         Options::AssetClasses => vec![
             ("machinery".into(), "機械装置".into()),
             ("tools".into(), "工具".into()),
@@ -572,9 +604,50 @@ fn direction_label(direction: Direction) -> &'static str {
     }
 }
 
-fn plan_guideline(plan: &Value) -> Option<&'static keiryoku_domain::tables::Guideline> {
-    let id = plan.pointer("/guideline_id").and_then(Value::as_str);
-    keiryoku_domain::guidelines::find(id)
+/// The plan's guidelines as the domain reads them: the main one (the 基本方針 when none), then
+/// the additional ones it knows.
+pub fn plan_guidelines(plan: &Value) -> Vec<&'static keiryoku_domain::tables::Guideline> {
+    let typed = keiryoku_domain::plan::Plan::from_json(plan.clone()).unwrap_or_default();
+    let ids = typed.guideline_ids();
+    let mut found: Vec<&'static keiryoku_domain::tables::Guideline> = Vec::new();
+    if ids.is_empty() {
+        found.extend(keiryoku_domain::guidelines::find(None));
+    }
+    for id in ids {
+        if let Some(g) = keiryoku_domain::guidelines::find(Some(id))
+            && !found.iter().any(|f| f.id == g.id)
+        {
+            found.push(g);
+        }
+    }
+    found
+}
+
+/// How a plan cites the known 該当箇所 of its guidelines, in each guideline's order; with the
+/// guideline's label in front when the plan has several (「製造業：イ 従業員等に関する事項」).
+fn item_citations(guidelines: &[&keiryoku_domain::tables::Guideline]) -> Vec<String> {
+    let several = guidelines.len() > 1;
+    guidelines
+        .iter()
+        .flat_map(|g| {
+            g.items.iter().flatten().map(move |item| {
+                if several {
+                    format!("{}：{}", g.label, item.citation())
+                } else {
+                    item.citation()
+                }
+            })
+        })
+        .collect()
+}
+
+/// Suggestions for a text field whose list is partial (該当箇所 where only some items are
+/// known): offered under the field, free text still accepted.
+pub fn suggestions(options: Options, plan: &Value) -> Vec<String> {
+    match options {
+        Options::GuidelineItems => item_citations(&plan_guidelines(plan)),
+        _ => Vec::new(),
+    }
 }
 
 /// The value a form field posts, as it goes into the plan.
@@ -773,8 +846,33 @@ mod tests {
 
     #[test]
     fn guideline_items_come_in_the_guidelines_order_or_not_at_all() {
+        // 基本方針: its complete list, as a drop-down in its order.
         let plan = json!({"guideline_id": "basic_policy"});
-        assert!(choices(Options::GuidelineItems, &plan, "").is_none());
+        let basic = choices(Options::GuidelineItems, &plan, "").unwrap_or_default();
+        assert_eq!(basic.first().map(|c| c.value.as_str()), Some("人材の育成"));
+        assert_eq!(basic.len(), 4);
+        // 小売業: partial, so suggestions under a text field.
+        let retail = json!({"guideline_id": "wholesale_retail"});
+        assert!(choices(Options::GuidelineItems, &retail, "").is_none());
+        assert_eq!(suggestions(Options::GuidelineItems, &retail).len(), 5);
+        // Unknown: a plain text field.
+        let trucking = json!({"guideline_id": "trucking"});
+        assert!(choices(Options::GuidelineItems, &trucking, "").is_none());
+        assert!(suggestions(Options::GuidelineItems, &trucking).is_empty());
+        // Several guidelines: each guideline's items, named by guideline.
+        let joint = json!({"guideline_id": "manufacturing", "additional_guidelines": [{"guideline_id": "cram_schools"}]});
+        let both = suggestions(Options::GuidelineItems, &joint);
+        assert_eq!(
+            both.first().map(String::as_str),
+            Some("製造業：イ 従業員等に関する事項")
+        );
+        assert_eq!(both.last().map(String::as_str), Some("学習塾業：③ 人材"));
+        let plan_guidelines: Vec<String> = choices(Options::PlanGuidelines, &joint, "")
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.value)
+            .collect();
+        assert_eq!(plan_guidelines, ["manufacturing", "cram_schools"]);
         let kept = choices(Options::Prefectures, &json!({}), "99").unwrap_or_default();
         assert!(
             kept.iter().any(|c| c.value == "99" && c.selected),

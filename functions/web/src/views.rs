@@ -34,6 +34,8 @@ pub struct FieldView {
     pub control: Control,
     pub value: String,
     pub choices: Vec<Choice>,
+    /// Offered under a text field (`<datalist>`) where the list is partial; free text stays.
+    pub suggestions: Vec<String>,
     pub errors: Vec<String>,
     pub warnings: Vec<String>,
     pub required: bool,
@@ -111,10 +113,14 @@ pub fn field_view(
     problems: &Problems,
 ) -> FieldView {
     let value = sections::text_at(plan, &pointer);
+    let mut suggestions = Vec::new();
     let (control, choices) = match spec.input {
         Input::Select(options) => match sections::choices(options, plan, &value) {
             Some(choices) => (Control::Select, choices),
-            None => (text(Width::Full), Vec::new()),
+            None => {
+                suggestions = sections::suggestions(options, plan);
+                (text(Width::Full), Vec::new())
+            }
         },
         Input::YesNo => (
             Control::Radios,
@@ -180,6 +186,7 @@ pub fn field_view(
         control,
         value,
         choices,
+        suggestions,
         required: spec.required,
         from_gbizid: spec.from_gbizid,
     }

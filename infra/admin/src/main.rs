@@ -12,7 +12,16 @@
 //! keiryoku-admin effects list                      # parked effects (certificates, mail)
 //! keiryoku-admin effects replay --key APP#VERSION#EFFECT
 //! keiryoku-admin certificates rerender --id CERTIFICATE_ID
+//! keiryoku-admin certificates show --id CERTIFICATE_ID   # with "provisional": unverified facts printed
+//! keiryoku-admin facts unverified [--printed] [--tables FILE]
+//! keiryoku-admin tables export > tables.json          # the tables of this build, to correct
+//! keiryoku-admin tables check tables.json
+//! keiryoku-admin tables publish tables.json           # in force everywhere within the refresh interval
+//! keiryoku-admin tables current | withdraw
 //! ```
+//!
+//! `tables publish|current|withdraw` use the bucket named by `REFERENCE_DATA_BUCKET` (or
+//! `--bucket`), the stack's `ReferenceDataBucketName` output.
 //!
 //! `effects replay` and `certificates rerender` run the effects function's own code, so they also
 //! need `DOCUMENTS_BUCKET`, `MAIL_FROM`, `PUBLIC_BASE_URL` (and `MAIL_CONFIGURATION_SET` if any):
@@ -56,6 +65,34 @@ enum Group {
     /// The facts of the rule tables and certificate templates.
     #[command(subcommand)]
     Facts(FactsCommand),
+    /// The reference tables officials correct (提出先, 指針, 手続の規則), published without a
+    /// new build.
+    #[command(subcommand)]
+    Tables(TablesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum TablesCommand {
+    /// Prints the tables embedded in this build as one document, the shape `publish` takes.
+    Export,
+    /// Checks a document as the functions will before using it; prints its versions.
+    Check { file: std::path::PathBuf },
+    /// Checks, then publishes a document (a new version of the object; earlier ones are kept).
+    Publish {
+        file: std::path::PathBuf,
+        #[arg(long, env = "REFERENCE_DATA_BUCKET")]
+        bucket: String,
+    },
+    /// What is published now, with its versions.
+    Current {
+        #[arg(long, env = "REFERENCE_DATA_BUCKET")]
+        bucket: String,
+    },
+    /// Withdraws the published tables: the functions go back to the copy of their build.
+    Withdraw {
+        #[arg(long, env = "REFERENCE_DATA_BUCKET")]
+        bucket: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +103,9 @@ enum FactsCommand {
         /// Only the facts an issued 認定書 prints.
         #[arg(long)]
         printed: bool,
+        /// The facts of a tables document (`tables export`, corrected) instead of this build's.
+        #[arg(long)]
+        tables: Option<std::path::PathBuf>,
     },
 }
 
@@ -126,6 +166,12 @@ enum CertificatesCommand {
         #[arg(long)]
         id: String,
     },
+    /// The certificate record with every rendering; `provisional` lists the unverified facts
+    /// (template, issuer title, 認定番号 format) its current rendering prints.
+    Show {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[tokio::main]
@@ -156,8 +202,90 @@ fn json_line<T: serde::Serialize>(value: &T) -> Result<(), String> {
     writeln!(std::io::stdout().lock(), "{text}").map_err(|e| format!("stdout: {e}"))
 }
 
+/// Reads and checks a tables document.
+fn read_tables(
+    file: &std::path::Path,
+) -> Result<(Vec<u8>, keiryoku_domain::tables::Tables), String> {
+    let path = file.display();
+    let bytes = std::fs::read(file).map_err(|e| format!("{path}: {e}"))?;
+    let tables = keiryoku_domain::tables::Tables::from_bundle(&bytes, path.to_string())
+        .map_err(|e| format!("{path} refused: {e}"))?;
+    Ok((bytes, tables))
+}
+
+async fn tables(command: TablesCommand) -> Result<(), String> {
+    use keiryoku_store::ReferenceData;
+    let store = |bucket: &str, aws: &AwsClients| ReferenceData::new(aws.s3(), bucket);
+    match command {
+        TablesCommand::Export => {
+            use std::io::Write;
+            write!(
+                std::io::stdout().lock(),
+                "{}",
+                keiryoku_domain::tables::embedded_bundle()
+            )
+            .map_err(|e| format!("stdout: {e}"))
+        }
+        TablesCommand::Check { file } => json_line(&read_tables(&file)?.1.versions()),
+        TablesCommand::Publish { file, bucket } => {
+            let (bytes, tables) = read_tables(&file)?;
+            let aws = AwsClients::from_env().await;
+            let data = store(&bucket, &aws);
+            let published = data.publish(bytes).await.map_err(|e| e.to_string())?;
+            let mut versions = tables.versions();
+            versions.published = Some(published.location(data.bucket()));
+            json_line(&versions)
+        }
+        TablesCommand::Current { bucket } => {
+            let aws = AwsClients::from_env().await;
+            let data = store(&bucket, &aws);
+            let current = data.current().await.map_err(|e| e.to_string())?;
+            let Some(published) = current else {
+                return json_line(&serde_json::json!({
+                    "published": null,
+                    "in_force": keiryoku_domain::tables::embedded().versions(),
+                }));
+            };
+            // As the functions resolve it: the newest version that checks out.
+            let location = published.location(data.bucket());
+            let resolution = keiryoku_lifecycle::reference_tables::resolve(&data, published, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let refused: Vec<serde_json::Value> = resolution
+                .refused
+                .iter()
+                .map(|(at, e)| serde_json::json!({ "published": at, "refused": e.to_string() }))
+                .collect();
+            let in_force = match &resolution.in_force {
+                Some((_, Some(tables))) => tables.versions(),
+                _ => keiryoku_domain::tables::embedded().versions(),
+            };
+            json_line(&serde_json::json!({
+                "published": location,
+                "refused": refused,
+                "in_force": in_force,
+            }))
+        }
+        TablesCommand::Withdraw { bucket } => {
+            let aws = AwsClients::from_env().await;
+            store(&bucket, &aws)
+                .withdraw()
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("withdrawn: the functions use the tables of their build");
+            Ok(())
+        }
+    }
+}
+
 async fn run(cli: Cli) -> Result<(), String> {
-    if let Group::Facts(FactsCommand::Unverified { printed }) = cli.group {
+    if let Group::Tables(command) = cli.group {
+        return tables(command).await;
+    }
+    if let Group::Facts(FactsCommand::Unverified { printed, tables }) = cli.group {
+        if let Some(file) = tables {
+            keiryoku_domain::tables::install(read_tables(&file)?.1);
+        }
         let mut facts = keiryoku_domain::facts::unverified();
         facts.extend(keiryoku_pdf::certificate::unverified_templates());
         for fact in facts.iter().filter(|f| f.printed || !printed) {
@@ -170,6 +298,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         .filter(|t| !t.is_empty())
         .ok_or("no table: set TABLE_NAME or --table")?;
     let aws = AwsClients::from_env().await;
+    // Re-rendering and replays print what the effects function would: the published tables.
+    if let Some(source) = keiryoku_lifecycle::reference_tables::TablesSource::from_env(&aws) {
+        source.refresh().await;
+    }
     match cli.group {
         Group::Staff(command) => staff(&aws, &table, command).await,
         Group::Effects(command) => effects(&aws, &table, command).await,
@@ -177,7 +309,23 @@ async fn run(cli: Cli) -> Result<(), String> {
             let effector = effector(&aws, &table)?;
             json_line(&rerender(&effector, &id).await?)
         }
-        Group::Facts(_) => Ok(()),
+        Group::Certificates(CertificatesCommand::Show { id }) => {
+            let (record, _) = Certificates::new(aws.dynamodb.clone(), &table)
+                .get(&id)
+                .await
+                .map_err(|e| format!("{id}: {e}"))?;
+            let provisional = record
+                .documents
+                .last()
+                .map(|d| d.unverified_facts.clone())
+                .unwrap_or_default();
+            json_line(&serde_json::json!({
+                "certificate": record,
+                "provisional": !provisional.is_empty(),
+                "unverified_facts_printed": provisional,
+            }))
+        }
+        Group::Facts(_) | Group::Tables(_) => Ok(()),
     }
 }
 

@@ -303,6 +303,12 @@ pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
                 .unwrap_or_default(),
         )
         .env(
+            "KEIRYOKU_REFERENCE_BUCKET",
+            config
+                .physical_name("ReferenceDataBucket")
+                .unwrap_or_default(),
+        )
+        .env(
             "KEIRYOKU_MAIL_FROM",
             format!("no-reply@{}", crate::config::MAIL_DOMAIN),
         );

@@ -31,7 +31,7 @@ fn main() {
         let codes: Vec<&str> = fields.iter().map(String::as_str).collect();
         let outcome = route(&RoutingRequest {
             fields: &codes,
-            guideline_id: Some("manufacturing"),
+            guidelines: &["manufacturing"],
             prefecture: "13",
         });
         (report.is_valid(), outcome.is_ok())

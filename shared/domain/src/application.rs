@@ -1250,9 +1250,10 @@ pub fn route_plan(plan: &Plan) -> Result<Routing, LifecycleError> {
         .and_then(|h| get(&h.prefecture_code))
         .cloned()
         .unwrap_or_default();
+    let guidelines = plan.guideline_ids();
     let request = RoutingRequest {
         fields: &codes,
-        guideline_id: get(&plan.guideline_id).map(String::as_str),
+        guidelines: &guidelines,
         prefecture: &prefecture,
     };
     match route(&request) {

@@ -98,6 +98,15 @@ pub fn unverified() -> Vec<UnverifiedFact> {
                 false,
             );
         }
+        if let Some(items) = g.items.as_ref().filter(|_| !g.items_verified) {
+            add(
+                "guidelines.json",
+                format!("{}/items", g.id),
+                format!("{}の該当箇所 {}項目", g.label, items.len()),
+                &g.items_source,
+                false,
+            );
+        }
     }
     let r = &t.rules;
     for (name, verified, source, printed) in [
@@ -135,6 +144,18 @@ pub fn unverified() -> Vec<UnverifiedFact> {
             "processing_days",
             r.processing_days.verified,
             &r.processing_days.source,
+            false,
+        ),
+        (
+            "equipment_types",
+            r.equipment_types.verified,
+            &r.equipment_types.source,
+            false,
+        ),
+        (
+            "equipment_type_e_building_min_yen",
+            r.equipment_type_e_building_min_yen.verified,
+            &r.equipment_type_e_building_min_yen.source,
             false,
         ),
         (

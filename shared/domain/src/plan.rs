@@ -353,6 +353,9 @@ pub struct ProductivityInputs {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IndicatorTarget {
+    /// Which of the plan's guidelines this indicator answers (a plan under several guidelines
+    /// sets indicators per guideline); absent: the plan's main guideline.
+    pub guideline_id: Field<String>,
     /// An indicator id of the guideline (`labour_productivity`), or `custom`.
     pub indicator_id: Field<String>,
     /// The name of a custom indicator (where the guideline allows one).
@@ -410,13 +413,31 @@ pub struct FundRow {
 
 /// 利用を想定している支援措置 (類型) of an equipment row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What each requires is data: `rules.json` `equipment_types`.
 pub enum SupportType {
+    /// 生産性向上設備 (工業会等の証明書).
     A,
+    /// 収益力強化設備 (経済産業局の確認書; 投資利益率 7 % since 令和7年度).
     B,
-    /// デジタル化設備: abolished for plans filed from 2025-04-01.
+    /// デジタル化設備: ended 2025-03-31, refused for plans filed from 2025-04-01.
     C,
+    /// 経営資源集約化設備 (確認書 after a 認定経営革新等支援機関's pre-check).
     D,
+    /// 経営規模拡大設備等 (buildings from 1,000万円; not a 事業承継 type).
     E,
+}
+
+impl SupportType {
+    /// The letter as the form prints it.
+    pub fn letter(self) -> &'static str {
+        match self {
+            SupportType::A => "A",
+            SupportType::B => "B",
+            SupportType::C => "C",
+            SupportType::D => "D",
+            SupportType::E => "E",
+        }
+    }
 }
 
 /// 設備等の種類.
@@ -510,6 +531,8 @@ pub struct Plan {
     pub business_fields: Rows<BusinessField>,
     /// 事業分野別指針 id; absent or `basic_policy` for the 基本方針.
     pub guideline_id: Field<String>,
+    /// Further 事業分野別指針 of a plan that spans several fields (製造業 + 建設業, 共管).
+    pub additional_guidelines: Rows<AdditionalGuideline>,
     pub period: Field<Period>,
     pub current_state: Field<CurrentState>,
     pub indicators: Rows<IndicatorTarget>,
@@ -526,12 +549,38 @@ pub struct Plan {
     pub data_use_consent: Field<bool>,
 }
 
+/// One further 事業分野別指針 of the plan.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdditionalGuideline {
+    pub guideline_id: Field<String>,
+}
+
 /// Why a document is not a plan at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the plan must be a JSON object")]
 pub struct NotAnObject;
 
 impl Plan {
+    /// The ids of the plan's guidelines as written: the main one (if any), then the additional
+    /// ones, without blanks or repeats.
+    pub fn guideline_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = get(&self.guideline_id)
+            .map(String::as_str)
+            .into_iter()
+            .collect();
+        for (_, g) in rows(&self.additional_guidelines) {
+            if let Some(id) = get(&g.guideline_id).map(String::as_str)
+                && !id.is_empty()
+                && !ids.contains(&id)
+            {
+                ids.push(id);
+            }
+        }
+        ids.retain(|id| !id.is_empty());
+        ids
+    }
+
     /// Reads a plan from JSON as a person sent it: strings normalised (NFKC), every field kept,
     /// wrong types held as raw values for validation to report. Only a non-object is refused.
     pub fn from_json(mut value: Value) -> Result<Plan, NotAnObject> {
@@ -554,12 +603,13 @@ impl Plan {
 }
 
 /// The top-level keys of a plan.
-pub const PLAN_KEYS: [&str; 17] = [
+pub const PLAN_KEYS: [&str; 18] = [
     "form_version",
     "kind",
     "applicant",
     "business_fields",
     "guideline_id",
+    "additional_guidelines",
     "period",
     "current_state",
     "indicators",

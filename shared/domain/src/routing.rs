@@ -4,7 +4,7 @@
 //!
 //! ```
 //! use keiryoku_domain::routing::{route, RoutingRequest, Outcome};
-//! let outcome = route(&RoutingRequest { fields: &["2411"], guideline_id: Some("manufacturing"), prefecture: "13" }).unwrap();
+//! let outcome = route(&RoutingRequest { fields: &["2411"], guidelines: &["manufacturing"], prefecture: "13" }).unwrap();
 //! let Outcome::Authorities(routing) = outcome else { panic!() };
 //! assert_eq!(routing.authorities[0].addressee_title, "関東経済産業局長");
 //! assert!(routing.e_filing && !routing.joint);
@@ -13,15 +13,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::tables::{FieldRoute, FieldRule, tables};
+use crate::tables::{FieldRoute, FieldRule, Tables, tables};
 
 /// What to route.
 #[derive(Debug, Clone, Copy)]
 pub struct RoutingRequest<'a> {
     /// 細分類 codes (4 digits) of the plan's business fields; 中分類 or 小分類 codes are accepted too.
     pub fields: &'a [&'a str],
-    /// The chosen 事業分野別指針 (`None`: 基本方針).
-    pub guideline_id: Option<&'a str>,
+    /// The plan's 事業分野別指針 (several for a plan across fields; none: 基本方針).
+    pub guidelines: &'a [&'a str],
     /// 本店所在地 prefecture, JIS X 0401 code ("13").
     pub prefecture: &'a str,
 }
@@ -117,20 +117,18 @@ pub enum Outcome {
     },
 }
 
-/// Versions of the tables an answer was computed from.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct TableVersions {
-    pub fields: String,
-    pub authorities: String,
-    pub rules: String,
-}
+pub use crate::tables::TableVersions;
 
 /// The 中小企業税制サポートセンター, where applicants are sent when the platform cannot decide.
 pub const CALL_CENTRE: &str = "中小企業税制サポートセンター（03-6281-9821）";
 
 /// The most specific rule for a JSIC code: 細分類, 小分類, then 中分類.
 pub fn field_rule(code: &str) -> Option<&'static FieldRule> {
-    let t = tables();
+    field_rule_in(tables(), code)
+}
+
+/// [`field_rule`] in the tables `t`.
+pub fn field_rule_in<'t>(t: &'t Tables, code: &str) -> Option<&'t FieldRule> {
     for len in [4, 3] {
         if code.len() >= len
             && let Some(rule) = t.fields.overrides.iter().find(|r| r.code == code[..len])
@@ -144,18 +142,18 @@ pub fn field_rule(code: &str) -> Option<&'static FieldRule> {
 
 /// Routes a plan.
 pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
-    let t = tables();
+    route_in(tables(), request)
+}
+
+/// [`route`] over the tables `t` (a candidate set is checked this way before it is installed).
+pub fn route_in(t: &Tables, request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
     if request.fields.is_empty() {
         return Err(RoutingError::NoField);
     }
     let prefecture = t
         .prefecture(request.prefecture)
         .ok_or_else(|| RoutingError::UnknownPrefecture(request.prefecture.to_string()))?;
-    let versions = TableVersions {
-        fields: t.fields.version.clone(),
-        authorities: t.authorities.version.clone(),
-        rules: t.rules.version.clone(),
-    };
+    let versions = t.versions();
     let mut explanation = Vec::new();
     let mut call_centre = Vec::new();
     let mut authorities: Vec<Authority> = Vec::new();
@@ -165,7 +163,8 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
             .jsic
             .name(code)
             .ok_or_else(|| RoutingError::UnknownField(code.to_string()))?;
-        let rule = field_rule(code).ok_or_else(|| RoutingError::UnknownField(code.to_string()))?;
+        let rule =
+            field_rule_in(t, code).ok_or_else(|| RoutingError::UnknownField(code.to_string()))?;
         match &rule.route {
             FieldRoute::CallCentre(reason) => {
                 explanation.push(Step {
@@ -278,9 +277,13 @@ pub fn route(request: &RoutingRequest<'_>) -> Result<Outcome, RoutingError> {
                 }
             }
         }
-        if let Some(guideline) = request.guideline_id.filter(|g| *g != "basic_policy")
-            && !rule.guidelines.iter().any(|g| g == guideline)
-        {
+        let cited: Vec<&str> = request
+            .guidelines
+            .iter()
+            .copied()
+            .filter(|g| *g != "basic_policy" && !g.is_empty())
+            .collect();
+        if !cited.is_empty() && !rule.guidelines.iter().any(|g| cited.contains(&g.as_str())) {
             explanation.push(Step {
                 rule: Rule::Guideline,
                 row: format!("fields.json#{}", rule.code),
@@ -363,7 +366,7 @@ mod tests {
     fn routing(fields: &[&str], prefecture: &str) -> Routing {
         match route(&RoutingRequest {
             fields,
-            guideline_id: None,
+            guidelines: &[],
             prefecture,
         }) {
             Ok(Outcome::Authorities(r)) => r,
@@ -430,7 +433,7 @@ mod tests {
             for p in &t.authorities.prefectures {
                 let outcome = route(&RoutingRequest {
                     fields: &[middle.as_str()],
-                    guideline_id: None,
+                    guidelines: &[],
                     prefecture: &p.code,
                 });
                 assert!(outcome.is_ok(), "{middle} in {}: {outcome:?}", p.code);
@@ -594,7 +597,7 @@ mod tests {
     fn some_codes_send_the_applicant_to_the_call_centre() {
         let outcome = route(&RoutingRequest {
             fields: &["9999"],
-            guideline_id: None,
+            guidelines: &[],
             prefecture: "13",
         });
         match outcome {
@@ -615,7 +618,7 @@ mod tests {
         assert_eq!(
             route(&RoutingRequest {
                 fields: &[],
-                guideline_id: None,
+                guidelines: &[],
                 prefecture: "13"
             }),
             Err(RoutingError::NoField)
@@ -623,7 +626,7 @@ mod tests {
         assert!(matches!(
             route(&RoutingRequest {
                 fields: &["0000"],
-                guideline_id: None,
+                guidelines: &[],
                 prefecture: "13"
             }),
             Err(RoutingError::UnknownField(_))
@@ -631,7 +634,7 @@ mod tests {
         assert!(matches!(
             route(&RoutingRequest {
                 fields: &["2411"],
-                guideline_id: None,
+                guidelines: &[],
                 prefecture: "48"
             }),
             Err(RoutingError::UnknownPrefecture(_))
@@ -654,7 +657,7 @@ mod tests {
     fn a_guideline_that_does_not_fit_the_field_is_explained() {
         let outcome = route(&RoutingRequest {
             fields: &["2411"],
-            guideline_id: Some("nursing_care"),
+            guidelines: &["nursing_care"],
             prefecture: "13",
         });
         let Ok(Outcome::Authorities(r)) = outcome else {

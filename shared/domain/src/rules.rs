@@ -73,6 +73,32 @@ pub struct Rules {
     pub acquisition_window_days: Sourced<i64>,
     pub processing_days: Sourced<ProcessingDays>,
     pub certification_number: Sourced<CertificationNumberFormats>,
+    /// 利用を想定している支援措置 (類型 A–E): what each is and which document it needs.
+    pub equipment_types: Sourced<Vec<EquipmentType>>,
+    /// E類型: a 建物 qualifies from this amount (円).
+    pub equipment_type_e_building_min_yen: Sourced<i64>,
+}
+
+/// One 類型 of 経営強化税制 equipment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EquipmentType {
+    #[serde(rename = "type")]
+    pub support_type: crate::plan::SupportType,
+    /// 生産性向上設備.
+    pub name: String,
+    /// 工業会等の証明書 / 経済産業局の確認書.
+    pub document: String,
+    /// What an applicant must know (B: 投資利益率7%).
+    pub note: String,
+    /// The last day it can be used (C: 2025-03-31).
+    pub available_until: Option<String>,
+}
+
+impl EquipmentType {
+    /// 「B類型（収益力強化設備）」.
+    pub fn label(&self) -> String {
+        format!("{}類型（{}）", self.support_type.letter(), self.name)
+    }
 }
 
 /// 認定番号 formats: one per authority, or the default.
@@ -122,6 +148,14 @@ impl Rules {
             out.replace_range(start..=start + len, &format!("{seq:0width$}"));
         }
         out
+    }
+
+    /// The 類型 row of `support_type`.
+    pub fn equipment_type(&self, support_type: crate::plan::SupportType) -> Option<&EquipmentType> {
+        self.equipment_types
+            .value
+            .iter()
+            .find(|t| t.support_type == support_type)
     }
 
     /// The date from which equipment type C is refused.

@@ -13,11 +13,12 @@ use time::Date;
 use crate::guidelines::{self, BASIC_POLICY};
 use crate::indicators::{self, Change, ChangeError, LabourProductivityInputs};
 use crate::plan::{
-    Applicant, AssetClass, EntityType, EquipmentRow, Field, FormVersion, Integer, Kind, Measures,
-    Number, Period, Plan, ProductivityInputs, SupportType, Typed, YearMonth, get, rows,
+    Applicant, AssetClass, EntityType, EquipmentRow, Field, FormVersion, IndicatorTarget, Integer,
+    Kind, Measures, Number, Period, Plan, ProductivityInputs, SupportType, Typed, YearMonth, get,
+    rows,
 };
 use crate::rules::StartMonthRule;
-use crate::tables::{Direction, tables};
+use crate::tables::{Direction, Guideline, tables};
 
 /// How complete the plan must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct Report {
     pub errors: Vec<Finding>,
     pub warnings: Vec<Finding>,
     pub indicators: Vec<IndicatorResult>,
+    /// The tables the plan was checked against (their versions, and the published object).
+    pub tables: crate::tables::TableVersions,
 }
 
 impl Report {
@@ -272,7 +275,10 @@ fn escape(key: &str) -> String {
 pub fn validate(plan: &Plan, ctx: &Context) -> Report {
     let mut c = Checker {
         ctx,
-        report: Report::default(),
+        report: Report {
+            tables: tables().versions(),
+            ..Report::default()
+        },
     };
     let form_version = c
         .typed(
@@ -319,13 +325,14 @@ pub fn validate(plan: &Plan, ctx: &Context) -> Report {
         },
         None => guidelines::find(None),
     };
+    let plan_guidelines = check_additional_guidelines(&mut c, plan, guideline);
     let period = check_period(&mut c, plan, matches!(kind, Some(Kind::Change { .. })));
     if let Some(Kind::Change { certification }) = kind {
         check_change(&mut c, certification, period);
     }
     check_current_state(&mut c, plan);
-    check_indicators(&mut c, plan, guideline, period);
-    let item_numbers = check_measures(&mut c, plan, guideline.map(|g| g.id.as_str()));
+    check_indicators(&mut c, plan, &plan_guidelines, period);
+    let item_numbers = check_measures(&mut c, plan, &plan_guidelines);
     check_funds(&mut c, plan, &item_numbers);
     check_equipment(&mut c, plan, entity, &item_numbers);
     for (i, row) in rows(&plan.licence_successions) {
@@ -420,9 +427,10 @@ pub fn validate(plan: &Plan, ctx: &Context) -> Report {
         && let Some(prefecture) = get(&applicant.head_office).and_then(|h| get(&h.prefecture_code))
     {
         let fields: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let guidelines = plan.guideline_ids();
         let request = crate::routing::RoutingRequest {
             fields: &fields,
-            guideline_id: guideline_id.as_deref(),
+            guidelines: &guidelines,
             prefecture,
         };
         if let Ok(crate::routing::Outcome::CallCentre { reasons, .. }) =
@@ -870,12 +878,94 @@ fn productivity(
     value
 }
 
+/// Checks the further guidelines of a plan across several fields and returns every guideline
+/// of the plan, the main one first (none when the main one is unknown).
+fn check_additional_guidelines(
+    c: &mut Checker<'_>,
+    plan: &Plan,
+    main: Option<&'static Guideline>,
+) -> Vec<&'static Guideline> {
+    let mut all: Vec<&'static Guideline> = main.into_iter().collect();
+    report_invalid_rows(
+        c,
+        &plan.additional_guidelines,
+        "/additional_guidelines",
+        "追加の事業分野別指針",
+    );
+    for (i, row) in rows(&plan.additional_guidelines) {
+        let path = format!("/additional_guidelines/{i}/guideline_id");
+        let Some(id) = c
+            .text(
+                &row.guideline_id,
+                &path,
+                "追加の事業分野別指針",
+                SHORT_TEXT,
+                true,
+            )
+            .map(str::to_string)
+        else {
+            continue;
+        };
+        match guidelines::find(Some(&id)) {
+            None => c.error(
+                path,
+                "unknown_guideline",
+                "選択された事業分野別指針が見つかりません。一覧から選び直してください。",
+            ),
+            Some(g) if g.id == BASIC_POLICY => c.error(
+                path,
+                "basic_policy_added",
+                "基本方針は追加の指針にできません。事業分野別指針を選んでください。",
+            ),
+            Some(_) if main.is_none_or(|m| m.id == BASIC_POLICY) => c.error(
+                path,
+                "main_guideline_missing",
+                "複数の指針による計画では、主たる事業分野別指針を先に選んでください（基本方針の計画に指針は追加できません）。",
+            ),
+            Some(g) if all.iter().any(|a| a.id == g.id) => c.error(
+                path,
+                "duplicate",
+                format!("{}は既に選ばれています。", g.label),
+            ),
+            Some(g) => all.push(g),
+        }
+    }
+    all
+}
+
+/// The guideline an indicator row answers: its own `guideline_id` among the plan's guidelines,
+/// else the main one. `Err` when it names a guideline the plan does not cite.
+fn row_guideline<'g>(
+    c: &mut Checker<'_>,
+    row: &IndicatorTarget,
+    base: &str,
+    plan_guidelines: &[&'g Guideline],
+) -> Result<Option<&'g Guideline>, ()> {
+    let path = format!("{base}/guideline_id");
+    match c.text(&row.guideline_id, &path, "指標の指針", SHORT_TEXT, false) {
+        None => Ok(plan_guidelines.first().copied()),
+        Some(id) => match plan_guidelines.iter().find(|g| g.id == id) {
+            Some(g) => Ok(Some(*g)),
+            None => {
+                c.error(
+                    path,
+                    "guideline_not_in_plan",
+                    "この指標の指針は計画の事業分野別指針にありません。「事業分野別指針」で選んだ指針から選んでください。",
+                );
+                Err(())
+            }
+        },
+    }
+}
+
 fn check_indicators(
     c: &mut Checker<'_>,
     plan: &Plan,
-    guideline: Option<&crate::tables::Guideline>,
+    plan_guidelines: &[&'static Guideline],
     period: Option<Period>,
 ) {
+    // Which guidelines have at least one indicator (a plan under several sets one per guideline).
+    let mut answered: Vec<&str> = Vec::new();
     report_invalid_rows(c, &plan.indicators, "/indicators", "経営指標");
     if rows(&plan.indicators).next().is_none() && c.submission() {
         c.error(
@@ -922,6 +1012,12 @@ fn check_indicators(
                     format!("労働生産性の計算結果（{}）と入力値が一致しません。(営業利益＋人件費＋減価償却費)÷労働投入量 で計算してください。", computed.round_dp(2)),
                 );
             }
+        }
+        let Ok(guideline) = row_guideline(c, row, &base, plan_guidelines) else {
+            continue;
+        };
+        if let Some(g) = guideline {
+            answered.push(g.id.as_str());
         }
         let (Some(id), Some(guideline)) = (id, guideline) else {
             continue;
@@ -1048,6 +1144,32 @@ fn check_indicators(
             Err(ChangeError::Overflow) => c.error(format!("{base}/target"), "too_large", "数値が大きすぎます。単位（千円など）を確認してください。"),
         }
     }
+    // A plan under several guidelines is judged by each: every guideline needs its indicator.
+    if plan_guidelines.len() > 1 && c.submission() {
+        for g in plan_guidelines {
+            if !answered.contains(&g.id.as_str()) {
+                c.error(
+                    "/indicators",
+                    "guideline_without_indicator",
+                    format!("{}の指標を1つ以上入力してください。複数の事業分野別指針による計画では、指針ごとに指標を設定します（各指標の「指標の指針」で選びます）。", g.label),
+                );
+            }
+        }
+    }
+}
+
+/// Whether `reference` cites an item of `guideline` (「イ 従業員等に関する事項」, or with the
+/// guideline's label in front when the plan has several:「製造業：イ 従業員等に関する事項」).
+fn cites_item(guideline: &Guideline, reference: &str) -> bool {
+    let reference = reference
+        .strip_prefix(guideline.label.as_str())
+        .and_then(|r| r.strip_prefix('：'))
+        .unwrap_or(reference);
+    guideline
+        .items
+        .iter()
+        .flatten()
+        .any(|item| item.citation() == reference)
 }
 
 /// Whether B is an improvement on A at all.
@@ -1059,7 +1181,12 @@ fn improves(a: Decimal, b: Decimal, direction: Direction) -> bool {
 }
 
 /// Checks section 6 and returns the 実施事項 numbers.
-fn check_measures(c: &mut Checker<'_>, plan: &Plan, guideline_id: Option<&str>) -> Vec<i64> {
+fn check_measures(
+    c: &mut Checker<'_>,
+    plan: &Plan,
+    plan_guidelines: &[&'static Guideline],
+) -> Vec<i64> {
+    let basic_only = plan_guidelines.iter().all(|g| g.id == BASIC_POLICY);
     let mut numbers = Vec::new();
     let Some(m): Option<&Measures> = c.required(
         &plan.measures,
@@ -1119,12 +1246,23 @@ fn check_measures(c: &mut Checker<'_>, plan: &Plan, guideline_id: Option<&str>) 
             SHORT_TEXT,
             false,
         );
-        if reference.is_some() && guideline_id.is_none_or(|g| g == BASIC_POLICY) {
-            c.warning(
-                format!("{base}/guideline_reference"),
-                "reference_under_basic_policy",
-                "基本方針による計画では「該当箇所」は空欄にします。",
-            );
+        if let Some(reference) = reference
+            && !plan_guidelines.iter().any(|g| cites_item(g, reference))
+        {
+            if basic_only {
+                c.warning(
+                    format!("{base}/guideline_reference"),
+                    "reference_under_basic_policy",
+                    "基本方針による計画では「該当箇所」は空欄にするか、基本方針の項目（人材の育成など）から選びます。",
+                );
+            } else if plan_guidelines.iter().all(|g| g.items_known) {
+                // Only a complete list refuses other text; a partial one only suggests.
+                c.error(
+                    format!("{base}/guideline_reference"),
+                    "reference_not_in_guideline",
+                    "「該当箇所」は事業分野別指針の項目から選んでください。",
+                );
+            }
         }
         c.text(
             &item.description,
@@ -1257,7 +1395,7 @@ fn check_equipment_row(
         c.error(
             format!("{base}/support_type"),
             "type_c_abolished",
-            "C類型（デジタル化設備）は2025年4月1日以降の申請では利用できません。",
+            "C類型（デジタル化設備）は2025年3月31日で廃止されました。2025年4月1日以降の申請では利用できません。",
         );
     }
     if support == Some(SupportType::E) && entity == Some(EntityType::SoleProprietor) {
@@ -1279,7 +1417,7 @@ fn check_equipment_row(
         c.error(
             format!("{base}/asset_class"),
             "building_not_e",
-            "建物はE類型でのみ対象になります。",
+            "建物はE類型（経営規模拡大設備等）でのみ対象になります。",
         );
     }
     c.text(
@@ -1313,6 +1451,20 @@ fn check_equipment_row(
             "金額が単価×数量と一致しません。",
         );
     }
+    let building_min = tables().rules.equipment_type_e_building_min_yen.value;
+    if class == Some(AssetClass::Building)
+        && support == Some(SupportType::E)
+        && unit.is_some_and(|u| u < building_min)
+    {
+        c.error(
+            format!("{base}/unit_price_yen"),
+            "building_below_minimum",
+            format!(
+                "E類型の建物は1棟{}万円以上のものが対象です。",
+                building_min / 10_000
+            ),
+        );
+    }
     if c.text(
         &row.document_number,
         &format!("{base}/document_number"),
@@ -1326,7 +1478,10 @@ fn check_equipment_row(
         c.error(
             format!("{base}/document_number"),
             "required",
-            "証明書（A類型）又は確認書（B・D・E類型）の文書番号を設備ごとに入力してください。",
+            match support.and_then(|s| tables().rules.equipment_type(s)) {
+                Some(t) => format!("{}の{}の文書番号を入力してください。", t.label(), t.document),
+                None => "証明書（A類型）又は確認書（B・D・E類型）の文書番号を設備ごとに入力してください。".to_string(),
+            },
         );
     }
     let month = c

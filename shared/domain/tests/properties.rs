@@ -167,7 +167,8 @@ proptest! {
         guideline in proptest::option::of(prop::sample::select(vec!["manufacturing", "basic_policy", "trucking", "nope"])),
     ) {
         let codes: Vec<&str> = fields.iter().map(String::as_str).collect();
-        let request = RoutingRequest { fields: &codes, guideline_id: guideline, prefecture: &prefecture };
+        let guidelines: Vec<&str> = guideline.into_iter().collect();
+        let request = RoutingRequest { fields: &codes, guidelines: &guidelines, prefecture: &prefecture };
         prop_assert_eq!(route(&request), route(&request));
     }
 }

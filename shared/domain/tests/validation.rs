@@ -703,3 +703,190 @@ fn plans_round_trip_losslessly() {
         Some(&json!({"odd": true}))
     );
 }
+
+#[test]
+fn a_joint_plan_cites_both_guidelines_and_each_guidelines_indicators_are_checked() {
+    // 製造業 + 建設業 (共管): the fixture's 製造業 plan adds the 建設業 guideline.
+    let mut joint = with(
+        "/additional_guidelines",
+        json!([{ "guideline_id": "construction" }]),
+    );
+    // Its only indicator answers 製造業: 建設業 has none yet.
+    assert_error(
+        &submit(&joint),
+        "/indicators",
+        "guideline_without_indicator",
+    );
+    let Some(rows) = joint["indicators"].as_array_mut() else {
+        panic!("indicators")
+    };
+    // A 建設業 indicator judged by 建設業's own list and thresholds (1 % over 3 years).
+    rows.push(json!({
+        "guideline_id": "construction",
+        "indicator_id": "labour_productivity_simple",
+        "baseline": "1000",
+        "target": "1009"
+    }));
+    assert_error(&submit(&joint), "/indicators/1/target", "below_threshold");
+    set(&mut joint, "/indicators/1/target", json!("1010"));
+    assert!(submit(&joint).is_valid(), "{:#?}", submit(&joint).errors);
+    // 売上高経常利益率 is 製造業's: under 建設業 it is not allowed.
+    let mut wrong = joint.clone();
+    set(
+        &mut wrong,
+        "/indicators/1/indicator_id",
+        json!("ordinary_profit_margin"),
+    );
+    assert_error(
+        &submit(&wrong),
+        "/indicators/1/indicator_id",
+        "indicator_not_allowed",
+    );
+    // An indicator may only answer a guideline the plan cites.
+    let mut stray = joint.clone();
+    set(&mut stray, "/indicators/1/guideline_id", json!("trucking"));
+    assert_error(
+        &submit(&stray),
+        "/indicators/1/guideline_id",
+        "guideline_not_in_plan",
+    );
+    // Guidelines are cited once, never the 基本方針 as an addition, never on a 基本方針 plan.
+    let mut twice = joint.clone();
+    set(
+        &mut twice,
+        "/additional_guidelines",
+        json!([{ "guideline_id": "construction" }, { "guideline_id": "manufacturing" }]),
+    );
+    assert_error(
+        &submit(&twice),
+        "/additional_guidelines/1/guideline_id",
+        "duplicate",
+    );
+    let basic = with(
+        "/additional_guidelines",
+        json!([{ "guideline_id": "basic_policy" }]),
+    );
+    assert_error(
+        &submit(&basic),
+        "/additional_guidelines/0/guideline_id",
+        "basic_policy_added",
+    );
+    let mut under_basic = with(
+        "/additional_guidelines",
+        json!([{ "guideline_id": "construction" }]),
+    );
+    set(&mut under_basic, "/guideline_id", json!("basic_policy"));
+    assert_error(
+        &submit(&under_basic),
+        "/additional_guidelines/0/guideline_id",
+        "main_guideline_missing",
+    );
+    // The plan names both guidelines, and routing checks its fields against both.
+    let plan = Plan::from_json(joint).unwrap_or_default();
+    assert_eq!(plan.guideline_ids(), ["manufacturing", "construction"]);
+}
+
+#[test]
+fn guideline_items_are_cited_as_the_guideline_lists_them() {
+    // 基本方針: its four items, or blank; other text is flagged.
+    let mut basic = with("/guideline_id", json!("basic_policy"));
+    set(
+        &mut basic,
+        "/indicators",
+        json!([{ "indicator_id": "labour_productivity", "baseline": 5000, "target": 5050, "baseline_inputs": {"operating_profit": 10000, "personnel_cost": 50000, "depreciation": 5000, "labour_input": 13}, "target_inputs": {"operating_profit": 10650, "personnel_cost": 50000, "depreciation": 5000, "labour_input": 13} }]),
+    );
+    set(
+        &mut basic,
+        "/measures/items/0/guideline_reference",
+        json!("人材の育成"),
+    );
+    remove(&mut basic, "/measures/items/1/guideline_reference");
+    let report = submit(&basic);
+    assert!(report.is_valid(), "{:#?}", report.errors);
+    assert!(report.warnings.is_empty(), "{:#?}", report.warnings);
+    set(
+        &mut basic,
+        "/measures/items/1/guideline_reference",
+        json!("第2の2(1)ア"),
+    );
+    let report = submit(&basic);
+    assert!(
+        report
+            .warnings
+            .iter()
+            .any(|w| w.path == "/measures/items/1/guideline_reference"
+                && w.code == "reference_under_basic_policy")
+    );
+    // 小売業's list is partial: its items are accepted and so is other text.
+    let mut retail = with("/guideline_id", json!("wholesale_retail"));
+    set(
+        &mut retail,
+        "/measures/items/0/guideline_reference",
+        json!("ロ(2)(ⅱ) 経費の最適化（経費管理）"),
+    );
+    set(
+        &mut retail,
+        "/measures/items/1/guideline_reference",
+        json!("ハ(1)"),
+    );
+    assert!(codes_at(&submit(&retail), "/measures/items/0/guideline_reference").is_empty());
+    assert!(codes_at(&submit(&retail), "/measures/items/1/guideline_reference").is_empty());
+}
+
+#[test]
+fn equipment_types_say_what_the_sources_say() {
+    // E類型 (経営規模拡大設備等): a 建物 from 1,000万円.
+    let mut building = with("/equipment/0/support_type", json!("E"));
+    set(&mut building, "/equipment/0/asset_class", json!("building"));
+    set(
+        &mut building,
+        "/equipment/0/unit_price_yen",
+        json!(9_999_999),
+    );
+    set(&mut building, "/equipment/0/quantity", json!(1));
+    set(&mut building, "/equipment/0/amount_yen", json!(9_999_999));
+    assert_error(
+        &submit(&building),
+        "/equipment/0/unit_price_yen",
+        "building_below_minimum",
+    );
+    set(
+        &mut building,
+        "/equipment/0/unit_price_yen",
+        json!(10_000_000),
+    );
+    set(&mut building, "/equipment/0/amount_yen", json!(10_000_000));
+    assert!(codes_at(&submit(&building), "/equipment/0/unit_price_yen").is_empty());
+    // The missing document is named per type: B needs the 経済産業局's 確認書.
+    let mut b = with("/equipment/0/support_type", json!("B"));
+    remove(&mut b, "/equipment/0/document_number");
+    let report = submit(&b);
+    let Some(found) = report
+        .errors
+        .iter()
+        .find(|f| f.path == "/equipment/0/document_number")
+    else {
+        panic!("{:#?}", report.errors)
+    };
+    assert!(
+        found
+            .message
+            .contains("B類型（収益力強化設備）の経済産業局の確認書"),
+        "{}",
+        found.message
+    );
+    // The table itself: B's 投資利益率 is 7 % since 令和7年度; C ended 2025-03-31.
+    let rules = &keiryoku_domain::tables::tables().rules;
+    let note = |t| {
+        rules
+            .equipment_type(t)
+            .map(|t| (t.note.clone(), t.available_until.clone()))
+    };
+    use keiryoku_domain::plan::SupportType;
+    assert!(note(SupportType::B).is_some_and(|(n, _)| n.contains("7%")));
+    assert_eq!(
+        note(SupportType::C).and_then(|(_, until)| until).as_deref(),
+        Some("2025-03-31")
+    );
+    assert!(note(SupportType::E).is_some_and(|(n, _)| !n.contains("事業承継")));
+}

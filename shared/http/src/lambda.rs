@@ -19,3 +19,30 @@ pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     lambda_http::run(router).await
 }
+
+/// Runs `router` as [`run`] does, keeping the reference tables in step with what the operator
+/// published (`REFERENCE_DATA_BUCKET`, see `keiryoku_lifecycle::reference_tables`): looked at
+/// once during start-up, then before a request at most once per interval.
+pub async fn run_with_tables(
+    router: Router,
+    aws: &keiryoku_store::AwsClients,
+) -> Result<(), lambda_http::Error> {
+    use keiryoku_lifecycle::reference_tables::TablesSource;
+    lambda_http::tracing::init_default_subscriber();
+    let router = match TablesSource::from_env(aws) {
+        Some(source) => {
+            source.refresh().await;
+            router.layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    let source = source.clone();
+                    async move {
+                        source.refresh().await;
+                        next.run(request).await
+                    }
+                },
+            ))
+        }
+        None => router,
+    };
+    lambda_http::run(router).await
+}

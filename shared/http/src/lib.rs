@@ -26,7 +26,7 @@ mod site;
 pub use body::{BODY_LIMIT_BYTES, JsonBody};
 pub use client_info::ClientInfo;
 pub use cookies::{CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, read_cookie};
-pub use lambda::{ConfigError, env_var, run};
+pub use lambda::{ConfigError, env_var, run, run_with_tables};
 pub use preconditions::{etag, idempotency_key, if_match, is_issued_id, see_other, wants_html};
 pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use query::QueryParams;

@@ -16,6 +16,7 @@
 mod applicant;
 mod documents;
 pub mod prefill;
+pub mod reference_tables;
 mod reviewer;
 
 pub use applicant::{

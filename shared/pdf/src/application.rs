@@ -278,10 +278,18 @@ pub fn render(plan: &Plan, meta: &ApplicationMeta) -> Result<Vec<u8>, PdfError> 
         &field_rows,
         9.5,
     );
-    let guideline = get(&plan.guideline_id).map(String::as_str);
-    let guideline_name = match guidelines::find(guideline) {
-        Some(g) if g.id != guidelines::BASIC_POLICY => g.name.clone(),
-        _ => "（基本方針）".into(),
+    // A plan across fields names each of its guidelines, the main one first.
+    let names: Vec<String> = plan
+        .guideline_ids()
+        .into_iter()
+        .filter_map(|id| guidelines::find(Some(id)))
+        .filter(|g| g.id != guidelines::BASIC_POLICY)
+        .map(|g| g.name.clone())
+        .collect();
+    let guideline_name = if names.is_empty() {
+        "（基本方針）".to_string()
+    } else {
+        names.join("、")
     };
     flow.paragraph(&format!("事業分野別指針名：{guideline_name}"), 0.0);
 
@@ -308,18 +316,22 @@ pub fn render(plan: &Plan, meta: &ApplicationMeta) -> Result<Vec<u8>, PdfError> 
     }
 
     flow.heading("5　経営力向上の目標及び経営力向上による経営の向上の程度を示す指標");
-    let spec_of = |id: &str| guidelines::find(guideline).and_then(|g| g.indicator(id));
+    let main_guideline = get(&plan.guideline_id).map(String::as_str);
     let indicator_rows: Vec<Vec<String>> = rows(&plan.indicators)
         .map(|(_, i)| {
             let id = get(&i.indicator_id).map(String::as_str).unwrap_or("");
-            let spec = spec_of(id);
+            // Each indicator under its own guideline (a plan across fields has several).
+            let guideline = get(&i.guideline_id).map(String::as_str).or(main_guideline);
+            let spec = guidelines::find(guideline).and_then(|g| g.indicator(id));
             let name = match (spec, id) {
                 (Some(s), _) => s.name.clone(),
                 (None, "custom") => plain(&i.custom_name),
                 (None, other) => other.to_string(),
             };
+            // A custom indicator improves the way the applicant stated (a 離職率 falls).
             let direction = spec
                 .map(|s| s.direction)
+                .or_else(|| get(&i.direction).copied())
                 .unwrap_or(keiryoku_domain::tables::Direction::Higher);
             let rate = match (get(&i.baseline), get(&i.target)) {
                 (Some(Number(a)), Some(Number(b))) => {

@@ -61,6 +61,10 @@ pub struct RenderedCertificate {
     pub template_id: String,
     /// `<file version>/<template id>@<revision>`: stored with the PDF.
     pub template_version: String,
+    /// The facts no source confirmed that this certificate prints (`table#row`): the template,
+    /// an issuer's title, the 認定番号 format. Not empty: the rendering is provisional, and the
+    /// operator's view of the certificate says so.
+    pub unverified: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -130,6 +134,30 @@ pub fn unverified_templates() -> Vec<keiryoku_domain::facts::UnverifiedFact> {
         .collect()
 }
 
+/// The unverified facts a certificate from `template` for `issuers` prints.
+fn unverified_printed(template: &Template, issuers: &[Issuer]) -> Vec<String> {
+    let tables = keiryoku_domain::tables::tables();
+    let mut facts = Vec::new();
+    if !template.verified {
+        facts.push(format!(
+            "templates/certificates.json#{}@{}",
+            template.id, template.revision
+        ));
+    }
+    for issuer in issuers {
+        if tables
+            .office(&issuer.office_id)
+            .is_some_and(|(_, office)| !office.verified)
+        {
+            facts.push(format!("authorities.json#{}", issuer.office_id));
+        }
+    }
+    if !tables.rules.certification_number.verified {
+        facts.push("rules.json#certification_number".to_string());
+    }
+    facts
+}
+
 fn template_for(issuers: &[Issuer]) -> Result<&'static Template, PdfError> {
     let first = issuers
         .first()
@@ -179,6 +207,7 @@ fn fill(text: &str, data: &CertificateData) -> Result<String, PdfError> {
 /// Renders the certificate.
 pub fn render(data: &CertificateData) -> Result<RenderedCertificate, PdfError> {
     let template = template_for(&data.issuers)?;
+    let unverified = unverified_printed(template, &data.issuers);
     let layout = &template.layout;
     let font = font();
     let mut doc = PdfDocument::new(&format!("{} {}", template.title, data.certification_number));
@@ -324,6 +353,7 @@ pub fn render(data: &CertificateData) -> Result<RenderedCertificate, PdfError> {
         );
     Ok(RenderedCertificate {
         pdf,
+        unverified,
         template_id: template.id.clone(),
         template_version: format!(
             "{}/{}@{}",

@@ -140,3 +140,22 @@ fn a_change_application_uses_form_3() {
         "{text}"
     );
 }
+
+/// A plan across two fields names both guidelines; a custom lower-is-better indicator is
+/// printed with its 減少率, each indicator under its own guideline.
+#[test]
+fn several_guidelines_and_a_custom_indicators_direction_are_printed() {
+    let mut plan = fixture();
+    plan["guideline_id"] = json!("nursing_care");
+    plan["additional_guidelines"] = json!([{ "guideline_id": "manufacturing" }]);
+    plan["indicators"] = json!([
+        { "indicator_id": "custom", "custom_name": "自社の離職率", "direction": "lower", "baseline": "20", "target": "15" },
+        { "guideline_id": "manufacturing", "indicator_id": "ordinary_profit_margin", "baseline": "100", "target": "103" }
+    ]);
+    let (text, _) = read_back("several-guidelines.pdf", plan);
+    let text = squash(&text);
+    assert!(text.contains("介護分野に係る"), "{text}");
+    assert!(text.contains("製造業に係る"), "{text}");
+    assert!(text.contains("自社の離職率2015減少率25%"), "{text}");
+    assert!(text.contains("売上高経常利益率100103伸び率3%"), "{text}");
+}

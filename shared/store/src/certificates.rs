@@ -25,6 +25,9 @@ pub struct CertificateDocument {
     pub sha256: String,
     /// `<file version>/<template>@<revision>` of the template that rendered it.
     pub template_version: String,
+    /// The unverified facts it prints (`table#row`); not empty: a provisional rendering.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unverified_facts: Vec<String>,
     pub size: i64,
     pub rendered_at: String,
 }
