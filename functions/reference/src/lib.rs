@@ -86,8 +86,9 @@ async fn guidelines() -> Response {
                 })).collect::<Vec<_>>(),
                 "indicators_known": g.indicators_known,
                 "custom_indicator_allowed": g.custom_indicator_allowed,
-                "items": g.items.as_ref().map(|items| items.iter().map(|i| json!({"reference": i.reference, "text": i.text})).collect::<Vec<_>>()),
-                "items_known": g.items_known, "items_note": g.items_note, "source": g.source,
+                "items": g.items.as_ref().map(|items| items.iter().map(|i| json!({"reference": i.reference, "text": i.text, "citation": i.citation()})).collect::<Vec<_>>()),
+                "items_known": g.items_known, "items_verified": g.items_verified, "items_source": g.items_source, "items_note": g.items_note,
+                "notice": g.notice, "source": g.source,
             })
         })
         .collect();

@@ -320,7 +320,7 @@ pub static SECTIONS: [Section; 14] = [
     Section {
         slug: "due-diligence",
         title: "事業承継等事前調査",
-        hint: "事業承継等を行う場合に、事前に行った調査の実施者と内容を入力します。",
+        hint: "事業承継等を行う場合に、事前に行った調査の実施者と内容を入力します。中小企業事業再編投資損失準備金（株式の取得、取得価額10億円以下）を使う場合は、基本合意の後に「事業承継等事前調査チェックシート」を提出し、最終合意の後に主務大臣へ報告して確認書を受けます。",
         fields: &[
             field("/due_diligence/performed_by", "実施者", Text(Width::Full)).optional(),
             field("/due_diligence/scope", "調査の内容", TextArea).optional(),

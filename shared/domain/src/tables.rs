@@ -147,6 +147,9 @@ pub struct Guideline {
     #[serde(default)]
     pub items_source: String,
     pub items_note: String,
+    /// The 告示 that issued it (厚生労働省告示第281号), where a source names it.
+    #[serde(default)]
+    pub notice: Option<String>,
     pub source: String,
     #[serde(default)]
     pub note: Option<String>,
