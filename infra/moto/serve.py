@@ -4,7 +4,8 @@ moto_server answers requests on several threads at once, and moto applies a Dyna
 transaction by snapshotting and restoring its tables, which is not safe across threads: two
 concurrent transactions can undo each other's committed writes. Real DynamoDB serialises
 transactions, so we do the same here: requests are accepted concurrently, but moto handles
-one at a time. Usage: serve.py HOST PORT
+one at a time. Usage: serve.py HOST PORT (KEIRYOKU_IAM_POLICIES: the functions' policies, which
+iam.py enforces).
 
 Because calls are serialised, a transaction can also be applied the way DynamoDB applies one:
 check every condition first, then write, instead of moto's deep copy of every table it touches
@@ -13,8 +14,11 @@ The items written are still backed up one by one, so a write that fails part-way
 """
 
 import copy
+import os
 import sys
 import threading
+
+import iam
 
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -107,6 +111,10 @@ def main() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
     host, port = sys.argv[1], int(sys.argv[2])
     app = DomainDispatcherApplication(create_backend_app)
+    # Each function's template.yaml policy, enforced (infra/moto/iam.py).
+    policies = os.environ.get("KEIRYOKU_IAM_POLICIES")
+    if policies:
+        app = iam.enforce(app, policies)
     lock = threading.Lock()
 
     def serialised(environ, start_response):

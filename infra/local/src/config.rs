@@ -218,6 +218,11 @@ impl LocalConfig {
             env.insert(name.clone(), value);
         }
         env.extend(self.aws_env());
+        // Its own key: the emulator allows it what its template.yaml policy allows.
+        env.insert(
+            "AWS_ACCESS_KEY_ID".into(),
+            crate::iam::access_key(&function.logical_id),
+        );
         env.extend(lambda_env(&function.logical_id, function.memory_mb));
         if !env.contains_key("RUST_LOG") {
             env.insert("RUST_LOG".into(), "info".into());

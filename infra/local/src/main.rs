@@ -6,6 +6,9 @@
 //!   local API gateway. Stops every child on Ctrl-C.
 //! - `exec -- CMD…`: the same, runs CMD once everything answers, stops, exits with CMD's status.
 //! - `events`: writes one API Gateway v2 sample event per route into `events/`.
+//! - `policies [--template FILE]`: writes the functions' IAM policies where the running stack's
+//!   AWS emulator enforces them (a copy of the template with a permission removed shows what
+//!   would fail in AWS).
 //! - `bench-startup`: time from process start to first answered request, per function, next to
 //!   a hello-world lambda_http binary.
 
@@ -16,6 +19,7 @@ mod config;
 mod event;
 mod gateway;
 mod gbizinfo;
+mod iam;
 mod provision;
 mod runtime_api;
 mod services;
@@ -46,6 +50,12 @@ enum Command {
     },
     /// Writes the sample events of every route and stream source into events/.
     Events,
+    /// Writes the functions' policies of template.yaml (or `--template`) where the running
+    /// stack's AWS emulator enforces them; it reloads them at once.
+    Policies {
+        #[arg(long)]
+        template: Option<std::path::PathBuf>,
+    },
     /// Start-up time to first answered request per function, next to hello-world.
     BenchStartup {
         /// Interleaved rounds (20 unless given).
@@ -59,6 +69,7 @@ async fn main() -> ExitCode {
         Command::Up => stack::up().await.map(|()| 0),
         Command::Exec { command } => stack::exec(command).await,
         Command::Events => event::write_samples().map(|()| 0),
+        Command::Policies { template } => policies(template),
         Command::BenchStartup { rounds } => bench::startup(rounds).await.map(|()| 0),
     };
     match result {
@@ -68,6 +79,18 @@ async fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn policies(template: Option<std::path::PathBuf>) -> Result<u8, LocalError> {
+    let config = config::LocalConfig::from_env()?;
+    let template = match template {
+        Some(path) => keiryoku_template::Template::load(path)?,
+        None => config.template.clone(),
+    };
+    let path = iam::policies_path(&config);
+    iam::write(&config, &template, &path)?;
+    println!("{}", path.display());
+    Ok(0)
 }
 
 /// Everything that can stop the local stack, with a message that says what to do.

@@ -62,6 +62,9 @@ async fn start_into(
         }
     }
 
+    // Every function's policy, enforced by the emulator (infra/local/src/iam.rs).
+    let policies = crate::iam::policies_path(config);
+    crate::iam::write(config, &config.template, &policies)?;
     supervisor
         .spawn(ChildSpec {
             label: "moto".into(),
@@ -76,7 +79,10 @@ async fn start_into(
                 host.into(),
                 config.moto_port.to_string(),
             ],
-            env: vec![],
+            env: vec![(
+                "KEIRYOKU_IAM_POLICIES".into(),
+                policies.display().to_string(),
+            )],
             log_file: logs.join("moto.log"),
             echo: false,
             restart: false,

@@ -165,6 +165,20 @@ pub struct Function {
     pub routes: Vec<Route>,
     /// DynamoDB stream event sources (event source mappings).
     pub streams: Vec<StreamSource>,
+    /// The statements of its execution role (`Policies: - Statement: …`).
+    pub policies: Vec<PolicyStatement>,
+}
+
+/// One statement of a function's `Policies`, as written: the local stack resolves the
+/// resources and makes its AWS emulator enforce it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyStatement {
+    /// `Allow` or `Deny`.
+    pub effect: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<Expr>,
+    /// `Condition`: operator → condition key → values (literals).
+    pub condition: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 /// A `Type: DynamoDB` event of a function: an event source mapping on a table's stream.
@@ -300,6 +314,7 @@ impl Template {
                     environment.extend(environment_of(props)?);
                     let routes = routes_of(&id, props)?;
                     let streams = streams_of(&id, props)?;
+                    let policies = policies_of(&id, props)?;
                     let memory = props
                         .and_then(|p| p.get("MemorySize"))
                         .and_then(Value::as_u64);
@@ -312,6 +327,7 @@ impl Template {
                         timeout_seconds: timeout.or(global_timeout).unwrap_or(3) as u32,
                         routes,
                         streams,
+                        policies,
                     });
                 }
                 "AWS::DynamoDB::Table" => template.tables.push(table_of(&id, props)?),
@@ -417,6 +433,85 @@ fn environment_of(props: Option<&Value>) -> Result<BTreeMap<String, Expr>, Templ
         env.insert(name, expr);
     }
     Ok(env)
+}
+
+/// A string or a list of strings (`Action`, condition values).
+fn strings(value: &Value) -> Option<Vec<String>> {
+    match value {
+        Value::String(s) => Some(vec![s.clone()]),
+        Value::Bool(b) => Some(vec![b.to_string()]),
+        Value::Sequence(items) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => None,
+    }
+}
+
+/// `Policies: - Statement: [...]`. Any other form (a managed policy name, a SAM policy
+/// template) is refused: the local stack could not enforce what it cannot read.
+fn policies_of(
+    function: &str,
+    props: Option<&Value>,
+) -> Result<Vec<PolicyStatement>, TemplateError> {
+    let shape = |what: &str| TemplateError::Shape(format!("{function}.Policies: {what}"));
+    let mut out = Vec::new();
+    let Some(policies) = props.and_then(|p| p.get("Policies")) else {
+        return Ok(out);
+    };
+    let policies = policies
+        .as_sequence()
+        .ok_or_else(|| shape("expected a list"))?;
+    for policy in policies {
+        let statements = policy
+            .get("Statement")
+            .and_then(Value::as_sequence)
+            .ok_or_else(|| shape("only `- Statement: [...]` policies are supported"))?;
+        for statement in statements {
+            let effect = statement
+                .get("Effect")
+                .and_then(Value::as_str)
+                .filter(|e| *e == "Allow" || *e == "Deny")
+                .ok_or_else(|| shape("Effect must be Allow or Deny"))?
+                .to_string();
+            let actions = statement
+                .get("Action")
+                .and_then(strings)
+                .ok_or_else(|| shape("Action must be a string or a list of strings"))?;
+            let resources = match statement.get("Resource") {
+                Some(Value::Sequence(items)) => items
+                    .iter()
+                    .map(Expr::from_value)
+                    .collect::<Option<Vec<_>>>(),
+                Some(one) => Expr::from_value(one).map(|e| vec![e]),
+                None => None,
+            }
+            .ok_or_else(|| shape("Resource must be given"))?;
+            let mut condition = BTreeMap::new();
+            if let Some(operators) = statement.get("Condition").and_then(Value::as_mapping) {
+                for (operator, keys) in operators {
+                    let mut by_key = BTreeMap::new();
+                    for (key, values) in keys
+                        .as_mapping()
+                        .ok_or_else(|| shape("a Condition operator maps keys to values"))?
+                    {
+                        by_key.insert(
+                            key_str(key)?,
+                            strings(values).ok_or_else(|| shape("condition values are strings"))?,
+                        );
+                    }
+                    condition.insert(key_str(operator)?, by_key);
+                }
+            }
+            out.push(PolicyStatement {
+                effect,
+                actions,
+                resources,
+                condition,
+            });
+        }
+    }
+    Ok(out)
 }
 
 fn routes_of(function: &str, props: Option<&Value>) -> Result<Vec<Route>, TemplateError> {
