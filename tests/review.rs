@@ -528,7 +528,12 @@ async fn returns_need_comments_on_plan_fields() {
         .header("if-match", &etag)
         .json(&json!({
             "message": "",
-            "comments": [{"path": "/status", "message": "x"}, {"path": "/plan/period", "message": "a\u{0007}b"}],
+            "comments": [
+                {"path": "/status", "message": "x"},
+                {"path": "/plan/period", "message": "a\u{0007}b"},
+                // A bidi override would make the comment read otherwise in the applicant's mail.
+                {"path": "/plan/period", "message": "期間を\u{202E}確認"},
+            ],
         }))
         .sent()
         .await;
@@ -541,7 +546,12 @@ async fn returns_need_comments_on_plan_fields() {
         .collect();
     assert_eq!(
         paths,
-        ["/message", "/comments/0/path", "/comments/1/message"]
+        [
+            "/message",
+            "/comments/0/path",
+            "/comments/1/message",
+            "/comments/2/message"
+        ]
     );
     // Nothing changed.
     let (view, after) = case_view(&kanto, &id).await;

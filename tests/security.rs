@@ -178,3 +178,45 @@ async fn random_bodies_never_cause_a_server_error() {
         );
     }
 }
+
+/// A cursor for the caller's own listing but with key values DynamoDB refuses (empty, too long,
+/// outside the listing's key range) is the client's mistake: 400, never a 5xx.
+#[tokio::test]
+async fn crafted_cursors_for_ones_own_listing_are_refused_not_failed() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let me = json(applicant.get("/me").sent().await).await;
+    let owner = format!("OWNER#{}", me["company"]["id"].as_str().unwrap_or_default());
+    let long = "x".repeat(1500);
+    let encode = |value: serde_json::Value| URL_SAFE_NO_PAD.encode(value.to_string());
+    for forged in [
+        json!({"pk": "", "sk": "", "gsi1pk": owner, "gsi1sk": ""}),
+        json!({"pk": "APP#x", "sk": "APP", "gsi1pk": owner, "gsi1sk": long}),
+    ] {
+        let response = applicant
+            .get(&format!("/applications?cursor={}", encode(forged.clone())))
+            .sent()
+            .await;
+        assert_eq!(response.status(), 400, "{forged}");
+    }
+    let reviewer = keiryoku_e2e::staff_logged_in("reviewer-kanto-meti").await;
+    for (path, forged) in [
+        (
+            "/review/queue",
+            json!({"pk": "", "sk": "", "gsi1pk": "QUEUE#meti-kanto", "gsi1sk": ""}),
+        ),
+        (
+            "/review/cases",
+            json!({"pk": "OFFICE#meti-kanto", "sk": "ZZZ-outside-the-cases"}),
+        ),
+        (
+            "/review/cases",
+            json!({"pk": "OFFICE#meti-kanto", "sk": ""}),
+        ),
+    ] {
+        let response = reviewer
+            .get(&format!("{path}?cursor={}", encode(forged.clone())))
+            .sent()
+            .await;
+        assert_eq!(response.status(), 400, "{path} {forged}");
+    }
+}

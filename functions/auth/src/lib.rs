@@ -18,6 +18,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use keiryoku_auth::{AccountType, GbizUserInfo, OidcClient, random_token};
+use keiryoku_domain::normalize::display_text;
 use keiryoku_http::{
     ApiError, CSRF_COOKIE, CurrentSession, LOGIN_COOKIE, QueryParams, SESSION_COOKIE, Site,
     read_cookie,
@@ -319,12 +320,13 @@ pub fn session_record(user: &GbizUserInfo, now: i64, ttl: i64) -> SessionRecord 
         corp_type: user.corp_type.clone().unwrap_or_default(),
         company_id: user.company_id(),
         corporate_number: user.corporate_number().map(str::to_string),
-        company_name: user.name.clone().unwrap_or_default(),
+        // Printed on the 認定書, /verify and CSV: no bidi overrides or zero-width characters.
+        company_name: display_text(&user.name.clone().unwrap_or_default()),
         prefecture_code: user.prefecture_name.clone(),
-        address1: user.address1.clone(),
-        address2: user.address2.clone(),
-        representative_name: user.representative_name(),
-        user_name: user.user_name(),
+        address1: user.address1.as_deref().map(display_text),
+        address2: user.address2.as_deref().map(display_text),
+        representative_name: user.representative_name().as_deref().map(display_text),
+        user_name: user.user_name().as_deref().map(display_text),
         email: user.email.clone(),
         csrf_token: random_token(),
         created_at: now,
@@ -446,4 +448,31 @@ async fn me(session: CurrentSession) -> Response {
         ) },
     }))
     .into_response()
+}
+
+#[cfg(test)]
+mod display_tests {
+    use super::*;
+
+    #[test]
+    fn gbizid_names_lose_invisible_characters_before_anything_prints_them() {
+        let user: GbizUserInfo = match serde_json::from_value(serde_json::json!({
+            "sub": "u1",
+            "name": "株式会社\u{202E}機精関が霞",
+            "address1": "千代田区\u{200B}霞が関",
+            "rep_last_nm": "経済\u{FEFF}",
+            "rep_first_nm": "一郎",
+        })) {
+            Ok(user) => user,
+            Err(e) => panic!("{e}"),
+        };
+        let record = session_record(&user, 0, 60);
+        assert_eq!(record.company_name, "株式会社機精関が霞");
+        assert_eq!(record.address1.as_deref(), Some("千代田区霞が関"));
+        assert!(
+            record
+                .representative_name
+                .is_some_and(|n| !n.contains('\u{FEFF}'))
+        );
+    }
 }

@@ -195,6 +195,17 @@ fn known_office(office: &str) -> Result<(), String> {
         .ok_or_else(|| format!("unknown office id {office} (see GET /reference/authorities)"))
 }
 
+/// Refuses a staff name with control or invisible format characters (a bidi override would
+/// make the name read otherwise wherever it is shown).
+fn plain_name(name: &str) -> Result<(), String> {
+    if name.chars().any(keiryoku_domain::normalize::is_forbidden) {
+        return Err(format!(
+            "the name {name:?} holds control or invisible format characters"
+        ));
+    }
+    Ok(())
+}
+
 fn json_line<T: serde::Serialize>(value: &T) -> Result<(), String> {
     use std::io::Write;
     let text = serde_json::to_string(value).map_err(|e| e.to_string())?;
@@ -345,6 +356,7 @@ async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(
             role,
         } => {
             known_office(&office)?;
+            plain_name(&name)?;
             let member = StaffMember {
                 sub,
                 name,
@@ -381,6 +393,7 @@ async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(
                 serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
             for member in &members {
                 known_office(&member.office_id)?;
+                plain_name(&member.name)?;
             }
             for member in &members {
                 directory.put(member).await.map_err(|e| e.to_string())?;

@@ -2,6 +2,37 @@
 //! katakana to full-width), trimmed, with full-width spaces folded.
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+/// A character no text we print may hold: control characters other than line breaks and tabs,
+/// and invisible format characters (bidi overrides such as U+202E, zero-width spaces and
+/// joiners, the BOM), which can make a name on the 認定書, on /verify or in a CSV read
+/// differently from what it is. Variation selectors (異体字 of names) are marks, not format
+/// characters, and stay allowed.
+///
+/// ```
+/// use keiryoku_domain::normalize::is_forbidden;
+/// assert!(is_forbidden('\u{202E}') && is_forbidden('\u{200B}') && is_forbidden('\u{7}'));
+/// assert!(!is_forbidden('\n') && !is_forbidden('\u{E0100}') && !is_forbidden('髙'));
+/// ```
+pub fn is_forbidden(c: char) -> bool {
+    (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        || c.general_category() == GeneralCategory::Format
+}
+
+/// Text from elsewhere shown as it is (GビズID's names and addresses): forbidden characters
+/// dropped, line breaks and tabs as spaces.
+///
+/// ```
+/// assert_eq!(keiryoku_domain::normalize::display_text("株式会社\u{202E}ABC\n本店"), "株式会社ABC 本店");
+/// ```
+pub fn display_text(value: &str) -> String {
+    value
+        .chars()
+        .filter(|c| !is_forbidden(*c))
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
 
 /// NFKC and trim.
 ///

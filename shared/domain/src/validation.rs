@@ -179,14 +179,11 @@ impl Checker<'_> {
                 format!("{label}は{max}文字以内で入力してください。"),
             );
         }
-        if value
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-        {
+        if value.chars().any(crate::normalize::is_forbidden) {
             self.error(
                 path,
                 "control_character",
-                format!("{label}に使用できない制御文字が含まれています。"),
+                format!("{label}に使用できない制御文字（文字の向きを変える文字やゼロ幅の文字など、見えない文字を含む）が含まれています。"),
             );
         }
         Some(value)

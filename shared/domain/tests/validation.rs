@@ -676,6 +676,32 @@ fn control_characters_and_long_texts() {
         "/applicant/name",
         "too_long",
     );
+    // Invisible format characters that would make a name read otherwise on the 認定書: a bidi
+    // override, a zero-width space, a BOM.
+    for sneaky in [
+        "株式会社\u{202E}機精関が霞",
+        "霞が関\u{200B}精機",
+        "\u{FEFF}霞が関精機",
+    ] {
+        assert_error(
+            &submit(&with("/applicant/name", json!(sneaky))),
+            "/applicant/name",
+            "control_character",
+        );
+        assert_error(
+            &submit(&with("/current_state/challenges", json!(sneaky))),
+            "/current_state/challenges",
+            "control_character",
+        );
+    }
+    // A variation selector (異体字 of a name) is part of the name.
+    assert!(
+        codes_at(
+            &submit(&with("/contact/name", json!("葛\u{E0100}飾 花子"))),
+            "/contact/name"
+        )
+        .is_empty()
+    );
 }
 
 #[test]

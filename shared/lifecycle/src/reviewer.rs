@@ -127,13 +127,12 @@ fn reviewer_text(value: &str, path: &str, what: &str, errors: &mut Vec<Finding>)
             "too_long",
             format!("{what}は{MESSAGE_LIMIT}文字以内で入力してください。"),
         );
-    } else if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    } else if text.chars().any(keiryoku_domain::normalize::is_forbidden) {
         error(
             "control_character",
-            format!("{what}に使用できない制御文字が含まれています。"),
+            format!(
+                "{what}に使用できない制御文字（文字の向きを変える文字やゼロ幅の文字など、見えない文字を含む）が含まれています。"
+            ),
         );
     }
     text

@@ -476,14 +476,17 @@ impl Applications {
             .expression_attribute_values(":owner", s(partition))
             .scan_index_forward(false)
             .limit(limit)
-            .set_exclusive_start_key(start);
+            .set_exclusive_start_key(start.clone());
         if let Some(status) = status {
             query = query
                 .filter_expression("#status = :status")
                 .expression_attribute_names("#status", "status")
                 .expression_attribute_values(":status", s(status.as_str()));
         }
-        let out = query.send().await.map_err(StoreError::sdk)?;
+        let out = query
+            .send()
+            .await
+            .map_err(|e| crate::error::query_failed(e, start.is_some()))?;
         let items = out
             .items()
             .iter()
@@ -502,6 +505,7 @@ impl Applications {
 pub(crate) const GSI1_CURSOR: crate::cursor::CursorShape = crate::cursor::CursorShape {
     keys: &["pk", "sk", "gsi1pk", "gsi1sk"],
     partition: "gsi1pk",
+    prefixes: &[],
 };
 
 /// What a transaction item stands for, to tell which condition failed.

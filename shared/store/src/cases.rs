@@ -217,6 +217,7 @@ pub struct CasePage {
 const CASE_CURSOR: CursorShape = CursorShape {
     keys: &["pk", "sk"],
     partition: "pk",
+    prefixes: &[("sk", "CASE#")],
 };
 
 /// The case entries of the table.
@@ -275,10 +276,10 @@ impl Cases {
             .key_condition_expression("gsi1pk = :queue")
             .expression_attribute_values(":queue", s(partition))
             .limit(limit)
-            .set_exclusive_start_key(start)
+            .set_exclusive_start_key(start.clone())
             .send()
             .await
-            .map_err(StoreError::sdk)?;
+            .map_err(|e| crate::error::query_failed(e, start.is_some()))?;
         let items = out
             .items()
             .iter()
@@ -317,6 +318,7 @@ impl Cases {
                 .expression_attribute_values(":case", s("CASE#"))
                 .limit(200)
                 .set_exclusive_start_key(start.take());
+            let from_cursor = query.get_exclusive_start_key().is_some();
             if let Some(expression) = &expression {
                 query = query.filter_expression(expression);
                 for (name, value) in &values {
@@ -326,7 +328,10 @@ impl Cases {
                     query = query.expression_attribute_names("#status", "status");
                 }
             }
-            let out = query.send().await.map_err(StoreError::sdk)?;
+            let out = query
+                .send()
+                .await
+                .map_err(|e| crate::error::query_failed(e, from_cursor))?;
             for item in out.items() {
                 items.push((item.clone(), from_case_item(item)?));
             }

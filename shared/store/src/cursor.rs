@@ -16,7 +16,13 @@ use crate::item::{Item, get_s};
 pub(crate) struct CursorShape {
     pub keys: &'static [&'static str],
     pub partition: &'static str,
+    /// Key attributes whose values must start with a prefix (the listing's key range, as in
+    /// `begins_with(sk, :case)`): a key outside it is refused by DynamoDB.
+    pub prefixes: &'static [(&'static str, &'static str)],
 }
+
+/// DynamoDB's limit for a sort key value (a partition key may have 2048): longer is refused.
+const KEY_BYTES: usize = 1024;
 
 pub(crate) fn encode_cursor(last: &Item, shape: &CursorShape) -> Result<String, StoreError> {
     let mut plain = serde_json::Map::new();
@@ -43,6 +49,12 @@ pub(crate) fn decode_cursor(
     if plain.len() != shape.keys.len()
         || plain.get(shape.partition).map(String::as_str) != Some(partition)
         || shape.keys.iter().any(|k| !plain.contains_key(*k))
+        // Values DynamoDB would refuse with a ValidationException (a 5xx for the client).
+        || plain.values().any(|v| v.is_empty() || v.len() > KEY_BYTES)
+        || shape
+            .prefixes
+            .iter()
+            .any(|(k, p)| !plain.get(*k).is_some_and(|v| v.starts_with(p)))
     {
         return Err(StoreError::InvalidCursor);
     }
@@ -60,6 +72,7 @@ mod tests {
     const SHAPE: CursorShape = CursorShape {
         keys: &["pk", "sk", "gsi1pk", "gsi1sk"],
         partition: "gsi1pk",
+        prefixes: &[("pk", "APP#")],
     };
 
     fn last_key(owner: &str) -> Item {
@@ -91,5 +104,25 @@ mod tests {
                 Err(StoreError::InvalidCursor)
             ));
         }
+    }
+
+    #[test]
+    fn key_values_dynamodb_would_refuse_are_refused_here() {
+        let refused = |key: Item| {
+            let cursor = encode_cursor(&key, &SHAPE).unwrap_or_default();
+            matches!(
+                decode_cursor(&cursor, &SHAPE, "OWNER#corp-1"),
+                Err(StoreError::InvalidCursor)
+            )
+        };
+        let mut empty = last_key("corp-1");
+        empty.insert("sk".into(), s(""));
+        assert!(refused(empty), "empty key value");
+        let mut long = last_key("corp-1");
+        long.insert("gsi1sk".into(), s("x".repeat(1025)));
+        assert!(refused(long), "longer than a key may be");
+        let mut outside = last_key("corp-1");
+        outside.insert("pk".into(), s("STAFF#1"));
+        assert!(refused(outside), "outside the listing's key range");
     }
 }

@@ -32,6 +32,23 @@ impl StoreError {
     }
 }
 
+/// Maps the error of a query that started from a client's cursor: DynamoDB's
+/// ValidationException there means the cursor names a key it refuses (a 400), not an outage.
+pub(crate) fn query_failed<R: std::fmt::Debug>(
+    err: aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::query::QueryError, R>,
+    from_cursor: bool,
+) -> StoreError {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+    if from_cursor
+        && err.as_service_error().and_then(ProvideErrorMetadata::code)
+            == Some("ValidationException")
+    {
+        StoreError::InvalidCursor
+    } else {
+        StoreError::sdk(err)
+    }
+}
+
 /// SDK operation errors that can say whether a condition expression failed.
 pub(crate) trait ConditionalCheck {
     fn is_condition_failed(&self) -> bool;
