@@ -183,7 +183,7 @@ async fn approval_issues_a_verifiable_certificate_and_mails_the_applicant() {
     )
     .await;
     assert_eq!(unknown["type"], "urn:keiryoku:problem:unknown-certificate");
-    // The check is recorded.
+    // The check is recorded, and kept a year (docs/retention.md): DynamoDB's TTL removes it.
     let checks = keiryoku_e2e::dynamodb()
         .await
         .query()
@@ -195,9 +195,15 @@ async fn approval_issues_a_verifiable_certificate_and_mails_the_applicant() {
         )
         .send()
         .await
-        .map(|o| o.count())
+        .map(|o| o.items().to_vec())
         .unwrap_or_default();
-    assert_eq!(checks, 1);
+    assert_eq!(checks.len(), 1);
+    let expires: i64 = match checks[0].get("ttl") {
+        Some(aws_sdk_dynamodb::types::AttributeValue::N(n)) => n.parse().unwrap_or_default(),
+        other => panic!("no ttl: {other:?}"),
+    };
+    let in_days = (expires - time::OffsetDateTime::now_utc().unix_timestamp()) / 86_400;
+    assert!((365..=366).contains(&in_days), "kept {in_days} days");
 
     // The mail went to the address on record, with the fixed subject, once.
     let mails = mail_arriving(&number).await;

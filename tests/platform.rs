@@ -144,3 +144,32 @@ fn the_operator_lists_the_unverified_facts_a_certificate_prints() {
             .any(|f| f["table"] == "templates/certificates.json")
     );
 }
+
+/// Every function's log has a retention (Lambda's own log groups never expire), and no policy
+/// grants a KMS key operation on an alias ARN (IAM never matches one: the grant is dead).
+#[test]
+fn logs_expire_and_no_policy_names_a_key_alias() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    for function in &template().functions {
+        let group = format!(
+            "LogGroupName: !Sub \"/aws/lambda/${{{}}}\"\n      RetentionInDays: !Ref LogRetentionDays",
+            function.logical_id
+        );
+        assert!(
+            text.contains(&group),
+            "{} has no log retention",
+            function.logical_id
+        );
+        for statement in &function.policies {
+            assert!(
+                !statement
+                    .resources
+                    .iter()
+                    .any(|r| format!("{r:?}").contains(":alias/")),
+                "{}: a grant on a KMS alias matches nothing",
+                function.logical_id
+            );
+        }
+    }
+}

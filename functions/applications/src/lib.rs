@@ -20,8 +20,8 @@ use keiryoku_domain::application::{Application, PlanDocument};
 use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::{Level, Report};
 use keiryoku_http::{
-    ApiError, ApplicantSession, FieldError, JsonBody, QueryParams, Site, etag, idempotency_key,
-    if_match, is_issued_id, wants_html,
+    ApiError, ApplicantSession, FieldError, JsonBody, LogParams, QueryParams, Site, etag,
+    idempotency_key, if_match, is_issued_id, wants_html,
 };
 use keiryoku_lifecycle as lifecycle;
 use keiryoku_lifecycle::application_id;
@@ -95,8 +95,9 @@ async fn preview_prefill(
 /// The answer for one application: JSON with its draft-level validation, and its `ETag`.
 fn respond(status: StatusCode, record: &Application, prefill: Option<&Prefill>) -> Response {
     let today = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
+    let seen = record.as_seen_by_applicant();
     let view = ApplicationView {
-        record,
+        record: &seen,
         validation: record.validate(Level::Draft, today),
         prefill,
     };
@@ -290,21 +291,45 @@ async fn start_change(
 
 /// The audit trail of one of the company's applications, oldest first. Read-only: no route
 /// changes or deletes it.
-#[utoipa::path(get, path = "/applications/{id}/history", tag = "applications", summary = "申請の監査記録（自社の申請のみ）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = History)), security(("session" = [])))]
+#[utoipa::path(get, path = "/applications/{id}/history", tag = "applications", summary = "申請の監査記録（自社の申請のみ）", params(("id" = String, Path, description = "申請ID"), LogParams), responses((status = 200, description = "古い順、1ページ分（続きは next_cursor）", body = History)), security(("session" = [])))]
 async fn history(
     State(state): State<ApplicationsState>,
     session: ApplicantSession,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<LogParams>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
-    let items = lifecycle::history(&state.applications, &session.applicant(), &id).await?;
-    Ok(Json(History { items }).into_response())
+    let page = lifecycle::history(
+        &state.applications,
+        &session.applicant(),
+        &id,
+        keiryoku_store::Order::OldestFirst,
+        params.limit(HISTORY_PAGE)?,
+        params.cursor.as_deref(),
+    )
+    .await?;
+    Ok(Json(History::from(page)).into_response())
 }
 
-/// An audit trail, oldest first.
+/// Audit records per page unless the client asks for fewer or more (up to 200).
+pub const HISTORY_PAGE: i32 = 100;
+
+/// One page of an audit trail, oldest first.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct History {
     pub items: Vec<keiryoku_store::AuditRecord>,
+    /// The `cursor` of the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl From<keiryoku_store::LogPage<keiryoku_store::AuditRecord>> for History {
+    fn from(page: keiryoku_store::LogPage<keiryoku_store::AuditRecord>) -> History {
+        History {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
 }
 
 /// The applications routes, for the OpenAPI document (infra/openapi).
@@ -349,7 +374,7 @@ async fn list(
             "limit は 1 から {MAX_PAGE} の整数で指定してください。"
         )));
     }
-    let page = state
+    let mut page = state
         .applications
         .list_for_company(
             &session.applicant().company_id,
@@ -358,5 +383,8 @@ async fn list(
             params.cursor.as_deref(),
         )
         .await?;
+    for item in &mut page.items {
+        *item = item.as_seen_by_applicant();
+    }
     Ok(Json(page).into_response())
 }

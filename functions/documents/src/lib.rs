@@ -17,7 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use keiryoku_domain::application::CertificateStatus;
-use keiryoku_http::{ApiError, ApplicantSession, ClientInfo, Site, StaffSession, see_other};
+use keiryoku_http::{
+    ApiError, ApplicantSession, ClientInfo, LogParams, QueryParams, Site, StaffSession, see_other,
+};
 use keiryoku_lifecycle::{self as lifecycle, UseCaseError, application_id};
 use keiryoku_store::{Applications, Cases, Certificates, Documents, Sessions, StaffDirectory};
 use serde_json::json;
@@ -158,10 +160,36 @@ pub struct Rendering {
     pub rendered_at: String,
 }
 
-/// Downloads of a certificate, oldest first.
+/// One page of the downloads of a certificate, oldest first.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct Downloads {
     pub items: Vec<keiryoku_store::DownloadEntry>,
+    /// The `cursor` of the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Downloads per page unless the client asks for fewer or more (up to 200).
+const DOWNLOADS_PAGE: i32 = 50;
+
+async fn downloads_page(
+    certificates: &Certificates,
+    id: &keiryoku_domain::application::ApplicationId,
+    params: &LogParams,
+) -> Result<Response, ApiError> {
+    let page = certificates
+        .downloads(
+            id.as_str(),
+            keiryoku_store::Order::OldestFirst,
+            params.limit(DOWNLOADS_PAGE)?,
+            params.cursor.as_deref(),
+        )
+        .await?;
+    Ok(Json(Downloads {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
 }
 
 /// The owner's download of the certificate: recorded, then a one-minute link (303).
@@ -191,29 +219,29 @@ async fn download(
     )
 }
 
-#[utoipa::path(get, path = "/applications/{id}/certificate/downloads", tag = "documents", summary = "認定書のダウンロード履歴（自社）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = Downloads)), security(("session" = [])))]
+#[utoipa::path(get, path = "/applications/{id}/certificate/downloads", tag = "documents", summary = "認定書のダウンロード履歴（自社）", params(("id" = String, Path, description = "申請ID"), LogParams), responses((status = 200, description = "古い順、1ページ分（続きは next_cursor）", body = Downloads)), security(("session" = [])))]
 async fn owner_downloads(
     State(state): State<DocumentsState>,
     session: ApplicantSession,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<LogParams>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     let record = lifecycle::owned(&state.applications, &session.applicant(), &id).await?;
-    let items = state.certificates.downloads(record.id.as_str()).await?;
-    Ok(Json(Downloads { items }).into_response())
+    downloads_page(&state.certificates, &record.id, &params).await
 }
 
 /// The download history of a case of the reviewer's authority.
-#[utoipa::path(get, path = "/review/cases/{id}/downloads", tag = "documents", summary = "案件の認定書ダウンロード履歴（自庁の案件）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = Downloads)), security(("staff_session" = [])))]
+#[utoipa::path(get, path = "/review/cases/{id}/downloads", tag = "documents", summary = "案件の認定書ダウンロード履歴（自庁の案件）", params(("id" = String, Path, description = "申請ID"), LogParams), responses((status = 200, description = "古い順、1ページ分（続きは next_cursor）", body = Downloads)), security(("staff_session" = [])))]
 async fn reviewer_downloads(
     State(state): State<DocumentsState>,
     staff: StaffSession,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<LogParams>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
-    let items = state.certificates.downloads(id.as_str()).await?;
-    Ok(Json(Downloads { items }).into_response())
+    downloads_page(&state.certificates, &id, &params).await
 }
 
 /// The application (申請書) as a PDF: the plan as filed (see [`lifecycle::application_pdf`]).

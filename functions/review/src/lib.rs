@@ -25,7 +25,7 @@ use keiryoku_domain::application::{Application, OfficeId};
 use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::Report;
 use keiryoku_http::{
-    ApiError, FieldError, JsonBody, QueryParams, Site, StaffSession, etag, if_match,
+    ApiError, FieldError, JsonBody, LogParams, QueryParams, Site, StaffSession, etag, if_match,
 };
 use keiryoku_lifecycle as lifecycle;
 use keiryoku_lifecycle::application_id;
@@ -155,6 +155,9 @@ async fn queue(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct History {
     pub items: Vec<keiryoku_store::AuditRecord>,
+    /// The `cursor` of the next page; absent on the last one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 /// The review routes, for the OpenAPI document (infra/openapi).
@@ -364,17 +367,33 @@ async fn case(
 }
 
 /// The audit trail of a case of the reviewer's authority, oldest first.
-#[utoipa::path(get, path = "/review/cases/{id}/history", operation_id = "case_history", tag = "review", summary = "案件の監査記録", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "古い順", body = History)), security(("staff_session" = [])))]
+#[utoipa::path(get, path = "/review/cases/{id}/history", operation_id = "case_history", tag = "review", summary = "案件の監査記録", params(("id" = String, Path, description = "申請ID"), LogParams), responses((status = 200, description = "古い順、1ページ分（続きは next_cursor）", body = History)), security(("staff_session" = [])))]
 async fn history(
     State(state): State<ReviewState>,
     staff: StaffSession,
     Path(id): Path<String>,
+    QueryParams(params): QueryParams<LogParams>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
-    let items = state.applications.history(&id).await?;
-    Ok(Json(History { items }).into_response())
+    let page = state
+        .applications
+        .history(
+            &id,
+            keiryoku_store::Order::OldestFirst,
+            params.limit(HISTORY_PAGE)?,
+            params.cursor.as_deref(),
+        )
+        .await?;
+    Ok(Json(History {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    })
+    .into_response())
 }
+
+/// Audit records per page unless the reviewer asks for fewer or more (up to 200).
+const HISTORY_PAGE: i32 = 100;
 
 /// The body of a return for correction.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

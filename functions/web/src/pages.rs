@@ -372,7 +372,10 @@ fn qr_svg(text: &str) -> String {
 }
 
 /// How many downloads the page lists (the newest).
-const DOWNLOADS_SHOWN: usize = 20;
+const DOWNLOADS_SHOWN: i32 = 20;
+
+/// The newest events the timeline shows (an autosaving draft can have thousands).
+const TIMELINE_SHOWN: i32 = 50;
 
 #[derive(Template)]
 #[template(path = "plan.html")]
@@ -436,18 +439,32 @@ pub async fn plan(
 ) -> PageResult {
     let record = owned(&state, &signed, &id).await?;
     let applicant = signed.0.applicant();
-    let history = lifecycle::history(&state.applications, &applicant, &record.id).await?;
+    let mut history = lifecycle::history(
+        &state.applications,
+        &applicant,
+        &record.id,
+        keiryoku_store::Order::NewestFirst,
+        TIMELINE_SHOWN,
+        None,
+    )
+    .await?
+    .items;
+    history.reverse();
     let mut page = plan_page(&state.site, &signed, &record, &history);
     if let Some(certified) = &mut page.certified {
         let downloads = state
             .certificates
-            .downloads(record.id.as_str())
+            .downloads(
+                record.id.as_str(),
+                keiryoku_store::Order::NewestFirst,
+                DOWNLOADS_SHOWN,
+                None,
+            )
             .await
             .map_err(UseCaseError::from)?;
         certified.downloads = downloads
+            .items
             .iter()
-            .rev()
-            .take(DOWNLOADS_SHOWN)
             .map(|d| {
                 let when = keiryoku_web::jst_of_rfc3339(&d.at);
                 let who = if d.sub == signed.0.record.sub {

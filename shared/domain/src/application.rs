@@ -203,14 +203,33 @@ impl ApplicationKind {
 /// Who acts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Actor {
-    /// The identity's `sub` (GビズID for applicants, the staff provider for staff).
+    /// The identity's `sub` (GビズID for applicants, the staff provider for staff). Empty (and
+    /// not serialised) in what applicants are shown of staff: see [`Actor::as_seen_by_applicant`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub sub: String,
     /// Name as known when acting.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub role: Role,
     /// The company (applicants) or office (staff) acted for.
     pub on_behalf_of: String,
+}
+
+impl Actor {
+    /// Who acted, as an applicant is shown it: officials by role and office only. Their `sub`
+    /// and name are personal data of the official the applicant has no need for (the office
+    /// answers for its decisions).
+    pub fn as_seen_by_applicant(&self) -> Actor {
+        match self.role {
+            Role::Applicant => self.clone(),
+            _ => Actor {
+                sub: String::new(),
+                name: None,
+                role: self.role,
+                on_behalf_of: self.on_behalf_of.clone(),
+            },
+        }
+    }
 }
 
 /// What an audit record says was done.
@@ -589,6 +608,22 @@ fn finding(path: &str, code: &'static str, message: String) -> Finding {
 }
 
 impl Application {
+    /// The record as its applicant is shown it: every official who acted by role and office
+    /// only ([`Actor::as_seen_by_applicant`]).
+    pub fn as_seen_by_applicant(&self) -> Application {
+        let mut seen = self.clone();
+        for decision in seen.decisions.values_mut() {
+            decision.by = decision.by.as_seen_by_applicant();
+        }
+        if let Some(returned) = seen.returned.as_mut() {
+            returned.by = returned.by.as_seen_by_applicant();
+        }
+        if let Some(rejection) = seen.rejection.as_mut() {
+            rejection.by = rejection.by.as_seen_by_applicant();
+        }
+        seen
+    }
+
     /// A fresh draft, version 1.
     pub fn new_draft(
         id: ApplicationId,

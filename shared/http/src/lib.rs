@@ -29,6 +29,6 @@ pub use cookies::{CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, read_cookie};
 pub use lambda::{ConfigError, env_var, run, run_with_tables};
 pub use preconditions::{etag, idempotency_key, if_match, is_issued_id, see_other, wants_html};
 pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE, Problem};
-pub use query::QueryParams;
+pub use query::{LogParams, QueryParams};
 pub use session::{ApplicantSession, CurrentSession, StaffSession};
 pub use site::{CSRF_FIELD, CSRF_HEADER, Site};

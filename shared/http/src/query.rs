@@ -18,3 +18,29 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for QueryParams<T>
             .map_err(|e| ApiError::BadRequest(format!("URLのパラメータが正しくありません: {e}")))
     }
 }
+
+/// `?limit=&cursor=` of a log listing (audit trail, downloads): one bounded page at a time.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LogParams {
+    /// Entries per page (1–200).
+    pub limit: Option<i32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl LogParams {
+    /// The page size asked for, `default` when none; outside 1–200 is the client's mistake.
+    pub fn limit(&self, default: i32) -> Result<i32, ApiError> {
+        let limit = self.limit.unwrap_or(default);
+        if (1..=keiryoku_store::MAX_LOG_PAGE).contains(&limit) {
+            Ok(limit)
+        } else {
+            Err(ApiError::BadRequest(format!(
+                "limit は 1 から {} の整数で指定してください。",
+                keiryoku_store::MAX_LOG_PAGE
+            )))
+        }
+    }
+}

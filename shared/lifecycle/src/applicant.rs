@@ -5,7 +5,7 @@ use keiryoku_domain::application::{
 };
 use keiryoku_domain::diff::changed_paths;
 use keiryoku_domain::status::Action;
-use keiryoku_store::{Applications, AuditNote, AuditRecord, CommitError, Extra};
+use keiryoku_store::{Applications, AuditNote, AuditRecord, CommitError, Extra, LogPage, Order};
 use serde_json::{Map, Value};
 
 use crate::{Applicant, UseCaseError, now};
@@ -340,17 +340,28 @@ pub async fn start_change(
     })
 }
 
-/// The audit trail of one of the company's applications, oldest first. The owner's history
-/// stays readable after a draft was deleted, so ownership is checked on the trail itself: its
-/// first record names the company that created it.
+/// One page of the audit trail of one of the company's applications, officials shown by role
+/// and office only. The owner's history stays readable after a draft was deleted, so ownership
+/// is checked on the trail itself: its first record names the company that created it.
 pub async fn history(
     applications: &Applications,
     applicant: &Applicant,
     id: &ApplicationId,
-) -> Result<Vec<AuditRecord>, UseCaseError> {
-    let records = applications.history(id).await?;
-    match records.first() {
-        Some(first) if first.actor.on_behalf_of == applicant.company_id.as_str() => Ok(records),
-        _ => Err(UseCaseError::NotFound),
+    order: Order,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<LogPage<AuditRecord>, UseCaseError> {
+    // Whose it is: the company that created it (also after a draft was deleted).
+    let first = applications
+        .history(id, Order::OldestFirst, 1, None)
+        .await?;
+    match first.items.first() {
+        Some(first) if first.actor.on_behalf_of == applicant.company_id.as_str() => {}
+        _ => return Err(UseCaseError::NotFound),
     }
+    let mut page = applications.history(id, order, limit, cursor).await?;
+    for record in &mut page.items {
+        record.actor = record.actor.as_seen_by_applicant();
+    }
+    Ok(page)
 }

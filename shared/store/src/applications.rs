@@ -17,7 +17,7 @@ use crate::StoreError;
 use crate::audit::{AuditRecord, audit_item, version_hash};
 use crate::cases::case_item;
 use crate::cursor::{decode_cursor, encode_cursor};
-use crate::item::{Item, get_item, get_json, get_n, get_s, key, n, query_all, s};
+use crate::item::{Item, get_item, get_json, get_n, get_s, key, n, s};
 
 /// A one-shot action already done under an idempotency key: a retry answers the same.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,12 +249,14 @@ impl Applications {
             items.push(self.extra_item(id, next, plan_json, extra)?);
         }
 
+        let (changed_paths, changed_count) = crate::audit::capped(note.changed_paths);
         let audit = AuditRecord {
             application_id: id.clone(),
             at: crate::now_rfc3339(),
             actor: note.actor,
             action: note.action,
-            changed_paths: note.changed_paths,
+            changed_paths,
+            changed_count,
             version: next.map(|r| r.version),
             version_hash: next
                 .zip(plan_json)
@@ -440,19 +442,23 @@ impl Applications {
     }
 
     /// The audit trail of an application, oldest first.
-    pub async fn history(&self, id: &ApplicationId) -> Result<Vec<AuditRecord>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(crate::audit::audit_partition(id)))
-            .consistent_read(true);
-        query_all(query)
-            .await?
-            .iter()
-            .map(crate::audit::from_audit_item)
-            .collect()
+    pub async fn history(
+        &self,
+        id: &ApplicationId,
+        order: crate::Order,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<crate::LogPage<AuditRecord>, StoreError> {
+        crate::log_page::log_page(
+            &self.client,
+            &self.table,
+            crate::audit::audit_partition(id),
+            order,
+            limit,
+            cursor,
+        )
+        .await?
+        .map(|item| crate::audit::from_audit_item(&item))
     }
 
     /// A page of the company's applications, newest first, optionally of one status only.

@@ -21,8 +21,13 @@ pub struct AuditRecord {
     pub at: String,
     pub actor: Actor,
     pub action: AuditAction,
-    /// JSON Pointers of what changed (`/plan/period/start`, `/status`).
+    /// JSON Pointers of what changed (`/plan/period/start`, `/status`): the first
+    /// [`MAX_CHANGED_PATHS`] of them.
     pub changed_paths: Vec<String>,
+    /// How many paths changed in all (a save may replace a whole plan of thousands of fields:
+    /// the record stays small and says how much it left out).
+    #[serde(default)]
+    pub changed_count: usize,
     /// The version the change produced (absent when it deleted the application).
     pub version: Option<i64>,
     /// SHA-256 (hex) of the resulting version: see [`version_hash`].
@@ -38,6 +43,16 @@ pub fn version_hash(id: &ApplicationId, version: i64, status: Status, plan_json:
     let status = status.as_str();
     let digest = Sha256::digest(format!("{id}\n{version}\n{status}\n{plan_json}").as_bytes());
     hex::encode(digest)
+}
+
+/// The most changed paths one audit record lists.
+pub const MAX_CHANGED_PATHS: usize = 100;
+
+/// The paths an audit record lists, and how many changed in all.
+pub(crate) fn capped(mut paths: Vec<String>) -> (Vec<String>, usize) {
+    let count = paths.len();
+    paths.truncate(MAX_CHANGED_PATHS);
+    (paths, count)
 }
 
 pub(crate) fn audit_partition(application_id: &ApplicationId) -> String {
@@ -60,4 +75,21 @@ pub(crate) fn audit_item(record: &AuditRecord) -> Result<Item, StoreError> {
 
 pub(crate) fn from_audit_item(item: &Item) -> Result<AuditRecord, StoreError> {
     get_json(item, "body")
+}
+
+#[cfg(test)]
+mod cap_tests {
+    use super::*;
+
+    #[test]
+    fn a_record_lists_at_most_a_hundred_paths_and_counts_them_all() {
+        let paths: Vec<String> = (0..2500).map(|i| format!("/plan/x/{i}")).collect();
+        let (listed, count) = capped(paths);
+        assert_eq!((listed.len(), count), (MAX_CHANGED_PATHS, 2500));
+        assert_eq!(listed[0], "/plan/x/0");
+        assert_eq!(
+            capped(vec!["/status".into()]),
+            (vec!["/status".to_string()], 1)
+        );
+    }
 }

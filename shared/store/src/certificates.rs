@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::StoreError;
 use crate::error::conditional;
-use crate::item::{get_item, get_json, get_n, key, n, put_item, query_all, s};
+use crate::item::{get_item, get_json, get_n, key, n, put_item, s};
 
 /// One rendering of a certificate, as stored in the documents bucket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -52,6 +52,14 @@ pub struct CertificateRecord {
     pub documents: Vec<CertificateDocument>,
     pub created_at: String,
 }
+
+/// How long a certificate download is kept: five years, the certification's own horizon (a
+/// plan runs up to five years), after which who downloaded it has no use (docs/retention.md).
+pub const DOWNLOADS_KEPT_DAYS: i64 = 5 * 366;
+
+/// How long a public verification check (with the verifier's IP address and user agent) is
+/// kept: one year, enough to investigate misuse (docs/retention.md).
+pub const CHECKS_KEPT_DAYS: i64 = 366;
 
 /// A download of a certificate (who, when, from where).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -158,13 +166,25 @@ impl Certificates {
         application_id: &str,
         entry: &DownloadEntry,
     ) -> Result<(), StoreError> {
-        self.log(format!("DOWNLOADS#{application_id}"), &entry.at, entry)
-            .await
+        self.log(
+            format!("DOWNLOADS#{application_id}"),
+            &entry.at,
+            entry,
+            DOWNLOADS_KEPT_DAYS,
+        )
+        .await
     }
 
     /// The downloads of an application's certificates, oldest first.
-    pub async fn downloads(&self, application_id: &str) -> Result<Vec<DownloadEntry>, StoreError> {
-        self.read_log(format!("DOWNLOADS#{application_id}")).await
+    pub async fn downloads(
+        &self,
+        application_id: &str,
+        order: crate::Order,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<crate::LogPage<DownloadEntry>, StoreError> {
+        self.read_log(format!("DOWNLOADS#{application_id}"), order, limit, cursor)
+            .await
     }
 
     /// Appends a verification check of a certificate.
@@ -173,26 +193,42 @@ impl Certificates {
         certificate_id: &str,
         entry: &CheckEntry,
     ) -> Result<(), StoreError> {
-        self.log(format!("CHECKS#{certificate_id}"), &entry.at, entry)
-            .await
+        self.log(
+            format!("CHECKS#{certificate_id}"),
+            &entry.at,
+            entry,
+            CHECKS_KEPT_DAYS,
+        )
+        .await
     }
 
     /// The verification checks of a certificate, oldest first.
-    pub async fn checks(&self, certificate_id: &str) -> Result<Vec<CheckEntry>, StoreError> {
-        self.read_log(format!("CHECKS#{certificate_id}")).await
+    pub async fn checks(
+        &self,
+        certificate_id: &str,
+        order: crate::Order,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<crate::LogPage<CheckEntry>, StoreError> {
+        self.read_log(format!("CHECKS#{certificate_id}"), order, limit, cursor)
+            .await
     }
 
+    /// Appends `entry`, kept `days` (DynamoDB's TTL deletes it afterwards: docs/retention.md).
     async fn log<T: Serialize>(
         &self,
         partition: String,
         at: &str,
         entry: &T,
+        days: i64,
     ) -> Result<(), StoreError> {
         let body = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut item = key(partition, &format!("{at}#{}", uuid::Uuid::now_v7()));
+        let expires = time::OffsetDateTime::now_utc().unix_timestamp() + days * 86_400;
         item.extend([
             ("kind".to_string(), s("log")),
             ("body".to_string(), s(body)),
+            ("ttl".to_string(), n(expires)),
         ]);
         put_item(&self.client, &self.table, item).await
     }
@@ -200,19 +236,13 @@ impl Certificates {
     async fn read_log<T: serde::de::DeserializeOwned>(
         &self,
         partition: String,
-    ) -> Result<Vec<T>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(partition))
-            .consistent_read(true);
-        query_all(query)
+        order: crate::Order,
+        limit: i32,
+        cursor: Option<&str>,
+    ) -> Result<crate::LogPage<T>, StoreError> {
+        crate::log_page::log_page(&self.client, &self.table, partition, order, limit, cursor)
             .await?
-            .iter()
-            .map(|i| get_json(i, "body"))
-            .collect()
+            .map(|item| get_json(&item, "body"))
     }
 }
 

@@ -21,6 +21,7 @@ mod documents;
 mod effects;
 mod error;
 mod item;
+mod log_page;
 mod login_states;
 mod reference_data;
 mod sessions;
@@ -41,6 +42,7 @@ pub use certificates::{
 pub use documents::{Documents, FileInfo, StoredFile, Upload};
 pub use effects::{Claim, EffectSpec, Effects, ParkedEffect};
 pub use error::StoreError;
+pub use log_page::{LogPage, MAX_LOG_PAGE, Order};
 pub use login_states::{LoginState, LoginStates};
 pub use reference_data::{Published, ReferenceData, TABLES_KEY};
 pub use sessions::{SessionRecord, Sessions};
