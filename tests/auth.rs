@@ -209,6 +209,8 @@ fn record(expires_at: i64) -> SessionRecord {
         csrf_token: unique("csrf"),
         created_at: now - 100_000,
         expires_at,
+        idle_seconds: 0,
+        last_seen_at: 0,
     }
 }
 
@@ -321,5 +323,121 @@ async fn csrf_cookie_of_another_session_is_refused() {
             .map(|r| r.status().as_u16())
             .ok(),
         Some(200)
+    );
+}
+
+async fn me_status(cookie: &str) -> u16 {
+    Browser::with_cookie_header(cookie)
+        .get(format!("{}/me", api_url()))
+        .sent()
+        .await
+        .status()
+        .as_u16()
+}
+
+/// ASVS 3.3: a session ends after its idle timeout; using it slides the timeout.
+#[tokio::test]
+async fn an_idle_session_ends_and_use_keeps_it_alive() {
+    let sessions = Sessions::new(keiryoku_e2e::dynamodb().await, keiryoku_e2e::table_name());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    // Last used longer ago than its 30 minutes: refused, although not expired.
+    let idle = unique("idle");
+    let mut idle_record = record(now + 3600);
+    idle_record.idle_seconds = 1800;
+    idle_record.created_at = now - 1801;
+    sessions
+        .put(&idle, &idle_record)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(me_status(&format!("keiryoku_session={idle}")).await, 401);
+    // Used within them: accepted, and the use is recorded, so it lives 30 minutes from now.
+    let active = unique("active");
+    let mut active_record = record(now + 7200);
+    active_record.idle_seconds = 1800;
+    active_record.created_at = now - 1700;
+    sessions
+        .put(&active, &active_record)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(me_status(&format!("keiryoku_session={active}")).await, 200);
+    let later = sessions.get(&active, now + 1000).await;
+    assert!(later.is_ok(), "the timeout slid: {later:?}");
+
+    // Real logins: 30 minutes for applicants, 15 for staff.
+    let applicant = logged_in("applicant-tokyo").await;
+    let token = applicant.cookie("keiryoku_session").unwrap_or_default();
+    let record = sessions
+        .get(&token, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.idle_seconds, 1800);
+    let staff = keiryoku_e2e::staff_logged_in("reviewer-kinki-meti").await;
+    let token = staff.cookie("keiryoku_session").unwrap_or_default();
+    let record = sessions
+        .get(&token, now)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(record.idle_seconds, 900);
+}
+
+/// Logging in again in a browser ends the session it had; a session cookie sent twice (one
+/// tossed in by someone else) is no session at all.
+#[tokio::test]
+async fn a_new_login_ends_the_browsers_earlier_session_and_twin_cookies_count_for_nothing() {
+    let browser = logged_in("applicant-osaka").await;
+    let old = browser.cookie("keiryoku_session").unwrap_or_default();
+    assert_eq!(me_status(&format!("keiryoku_session={old}")).await, 200);
+    browser.login("applicant-osaka").await;
+    let new = browser.cookie("keiryoku_session").unwrap_or_default();
+    assert_ne!(new, old);
+    assert_eq!(me_status(&format!("keiryoku_session={old}")).await, 401);
+    assert_eq!(me_status(&format!("keiryoku_session={new}")).await, 200);
+    assert_eq!(
+        me_status(&format!("keiryoku_session={new}; keiryoku_session={old}")).await,
+        401
+    );
+}
+
+/// An operator lists an account's sessions (never their tokens) and ends them all at once.
+#[tokio::test]
+async fn an_operator_lists_and_revokes_an_accounts_sessions() {
+    let sessions = Sessions::new(keiryoku_e2e::dynamodb().await, keiryoku_e2e::table_name());
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sub = unique("sub");
+    let tokens = [unique("device-a"), unique("device-b")];
+    for token in &tokens {
+        let mut r = record(now + 3600);
+        r.sub = sub.clone();
+        sessions
+            .put(token, &r)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    let admin = |args: &[&str]| {
+        let output = std::process::Command::new(keiryoku_e2e::admin_binary())
+            .args(args)
+            .env("TABLE_NAME", keiryoku_e2e::table_name())
+            .output()
+            .unwrap_or_else(|e| panic!("keiryoku-admin: {e}"));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let listed = admin(&["sessions", "list", "--sub", &sub]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        tokens.iter().all(|t| !listed.contains(t.as_str())),
+        "no token is shown"
+    );
+    admin(&["sessions", "revoke", "--sub", &sub]);
+    for token in &tokens {
+        assert_eq!(me_status(&format!("keiryoku_session={token}")).await, 401);
+    }
+    assert_eq!(
+        admin(&["sessions", "list", "--sub", &sub]).lines().count(),
+        0
     );
 }

@@ -37,6 +37,12 @@ pub struct ApplicationsState {
     pub prefiller: Prefiller,
 }
 
+impl FromRef<ApplicationsState> for keiryoku_http::Site {
+    fn from_ref(state: &ApplicationsState) -> keiryoku_http::Site {
+        state.site.clone()
+    }
+}
+
 impl FromRef<ApplicationsState> for Sessions {
     fn from_ref(state: &ApplicationsState) -> Sessions {
         state.sessions.clone()

@@ -21,7 +21,6 @@ use keiryoku_auth::{AccountType, GbizUserInfo, OidcClient, random_token};
 use keiryoku_domain::normalize::display_text;
 use keiryoku_http::{
     ApiError, CSRF_COOKIE, CurrentSession, LOGIN_COOKIE, QueryParams, SESSION_COOKIE, Site,
-    read_cookie,
 };
 use keiryoku_store::{
     LoginState, LoginStates, SessionRecord, Sessions, StaffDirectory, StaffMember, StoreError,
@@ -43,10 +42,20 @@ pub struct AuthState {
     pub staff_oidc: Arc<OidcClient>,
     pub staff: StaffDirectory,
     pub session_ttl_seconds: i64,
+    /// Idle timeouts: an applicant's session ends after this long without a request, a staff
+    /// member's after `staff_idle_seconds` (ASVS 3.3: shorter for the more privileged).
+    pub idle_seconds: i64,
+    pub staff_idle_seconds: i64,
     /// Where the browser goes after a successful login.
     pub home_path: String,
     /// Where staff go after login.
     pub staff_home_path: String,
+}
+
+impl FromRef<AuthState> for keiryoku_http::Site {
+    fn from_ref(state: &AuthState) -> keiryoku_http::Site {
+        state.site.clone()
+    }
 }
 
 impl FromRef<AuthState> for Sessions {
@@ -201,10 +210,11 @@ async fn callback(
             ));
         }
     }
-    let record = session_record(&user, now(), state.session_ttl_seconds);
+    let mut record = session_record(&user, now(), state.session_ttl_seconds);
+    record.idle_seconds = state.idle_seconds;
     tracing::info!(sub = %record.sub, company = %record.company_id, "logged in");
     let home = return_to.as_deref().unwrap_or(&state.home_path);
-    issue_session(&state, record, home).await
+    issue_session(&state, &headers, record, home).await
 }
 
 /// Completes a staff login: only identities with an active staff directory entry get a session.
@@ -226,10 +236,11 @@ async fn staff_callback(
         }
         Err(other) => return Err(other.into()),
     };
-    let record = staff_session_record(&user, member, now(), state.session_ttl_seconds);
+    let mut record = staff_session_record(&user, member, now(), state.session_ttl_seconds);
+    record.idle_seconds = state.staff_idle_seconds;
     tracing::info!(sub = %record.sub, "staff logged in");
     let home = return_to.as_deref().unwrap_or(&state.staff_home_path);
-    issue_session(&state, record, home).await
+    issue_session(&state, &headers, record, home).await
 }
 
 /// Checks the callback against the login this browser started (of the same kind), exchanges the
@@ -253,7 +264,7 @@ async fn verified_user(
         ));
     };
     // The state must be the one this browser started with (login CSRF) and still pending.
-    let started = read_cookie(headers, LOGIN_COOKIE);
+    let started = state.site.read_cookie(headers, LOGIN_COOKIE);
     let mismatch = || {
         ApiError::LoginFailed(
             "ログインの手続きが確認できません。最初からログインし直してください。".into(),
@@ -284,9 +295,15 @@ async fn verified_user(
 /// Stores a new session and answers with its cookies and a redirect to `home`.
 async fn issue_session(
     state: &AuthState,
+    headers: &axum::http::HeaderMap,
     record: SessionRecord,
     home: &str,
 ) -> Result<Response, ApiError> {
+    // Logging in again in this browser ends the session it had: a new token at every login
+    // (ASVS 3.2.1), and the earlier one no longer works even where a copy of it was kept.
+    if let Some(previous) = state.site.read_cookie(headers, SESSION_COOKIE) {
+        state.sessions.delete(&previous).await?;
+    }
     let token = random_token();
     state.sessions.put(&token, &record).await?;
     let ttl = state.session_ttl_seconds;
@@ -331,6 +348,8 @@ pub fn session_record(user: &GbizUserInfo, now: i64, ttl: i64) -> SessionRecord 
         csrf_token: random_token(),
         created_at: now,
         expires_at: now + ttl,
+        idle_seconds: 0,
+        last_seen_at: now,
         staff: None,
     }
 }
@@ -358,6 +377,8 @@ pub fn staff_session_record(
         csrf_token: random_token(),
         created_at: now,
         expires_at: now + ttl,
+        idle_seconds: 0,
+        last_seen_at: now,
         staff: Some(member),
     }
 }

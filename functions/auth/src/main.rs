@@ -26,10 +26,22 @@ async fn main() -> Result<(), lambda_http::Error> {
         staff_home_path: std::env::var("STAFF_HOME_PATH")
             .unwrap_or_else(|_| "/review/queue".into()),
         session_ttl_seconds,
+        idle_seconds: seconds("SESSION_IDLE_SECONDS", 1800)?,
+        staff_idle_seconds: seconds("STAFF_SESSION_IDLE_SECONDS", 900)?,
         home_path: std::env::var("APP_HOME_PATH").unwrap_or_else(|_| "/me".into()),
         site,
     };
     keiryoku_http::run(app(state)).await
+}
+
+/// A number of seconds from the environment, `default` when unset.
+fn seconds(name: &str, default: i64) -> Result<i64, ConfigError> {
+    match std::env::var(name) {
+        Ok(value) if !value.is_empty() => value
+            .parse()
+            .map_err(|e| ConfigError(format!("{name}: {e}"))),
+        _ => Ok(default),
+    }
 }
 
 /// The OIDC client configured by `<PREFIX>_ISSUER`, `<PREFIX>_CLIENT_ID` and

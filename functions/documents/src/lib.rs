@@ -35,6 +35,12 @@ pub struct DocumentsState {
     pub documents: Documents,
 }
 
+impl FromRef<DocumentsState> for keiryoku_http::Site {
+    fn from_ref(state: &DocumentsState) -> keiryoku_http::Site {
+        state.site.clone()
+    }
+}
+
 impl FromRef<DocumentsState> for Sessions {
     fn from_ref(state: &DocumentsState) -> Sessions {
         state.sessions.clone()

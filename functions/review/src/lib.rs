@@ -46,6 +46,12 @@ pub struct ReviewState {
     pub documents: Documents,
 }
 
+impl FromRef<ReviewState> for keiryoku_http::Site {
+    fn from_ref(state: &ReviewState) -> keiryoku_http::Site {
+        state.site.clone()
+    }
+}
+
 impl FromRef<ReviewState> for Sessions {
     fn from_ref(state: &ReviewState) -> Sessions {
         state.sessions.clone()

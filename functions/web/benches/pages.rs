@@ -49,6 +49,8 @@ fn main() {
             csrf_token: "c".repeat(43),
             created_at: 0,
             expires_at: i64::MAX,
+            idle_seconds: 0,
+            last_seen_at: 0,
             staff: None,
         },
     };

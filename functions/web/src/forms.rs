@@ -4,7 +4,7 @@
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::Method;
 use axum::http::request::Parts;
-use keiryoku_http::{ApiError, ApplicantSession, BODY_LIMIT_BYTES, SESSION_COOKIE, read_cookie};
+use keiryoku_http::{ApiError, ApplicantSession, BODY_LIMIT_BYTES, SESSION_COOKIE};
 use keiryoku_store::Sessions;
 use keiryoku_web::{PageError, SignedIn};
 
@@ -27,6 +27,7 @@ impl<S> FromRequestParts<S> for Signed
 where
     S: Send + Sync,
     Sessions: FromRef<S>,
+    keiryoku_http::Site: FromRef<S>,
 {
     type Rejection = PageError;
 
@@ -34,7 +35,9 @@ where
         match ApplicantSession::from_request_parts(parts, state).await {
             Ok(session) => Ok(Signed(session)),
             Err(ApiError::Unauthorized) => {
-                let expired = read_cookie(&parts.headers, SESSION_COOKIE).is_some();
+                let expired = keiryoku_http::Site::from_ref(state)
+                    .read_cookie(&parts.headers, SESSION_COOKIE)
+                    .is_some();
                 let return_to = match parts.method {
                     Method::GET => parts
                         .uri

@@ -34,6 +34,12 @@ pub struct WebState {
     pub prefiller: Prefiller,
 }
 
+impl FromRef<WebState> for keiryoku_http::Site {
+    fn from_ref(state: &WebState) -> keiryoku_http::Site {
+        state.site.clone()
+    }
+}
+
 impl FromRef<WebState> for Sessions {
     fn from_ref(state: &WebState) -> Sessions {
         state.sessions.clone()

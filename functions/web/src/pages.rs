@@ -11,7 +11,7 @@ use keiryoku_domain::rules::DayCount;
 use keiryoku_domain::status::Status;
 use keiryoku_domain::tables::tables;
 use keiryoku_domain::validation::{Finding, Level};
-use keiryoku_http::{SESSION_COOKIE, read_cookie};
+use keiryoku_http::SESSION_COOKIE;
 use keiryoku_lifecycle::{self as lifecycle, UseCaseError, application_id};
 use keiryoku_web::{Chrome, PageError, PageResult, SignedIn, render, see_other};
 use serde::Deserialize;
@@ -44,7 +44,7 @@ pub struct StartParams {
 
 /// Who is signed in, if anyone, for the header of a public page.
 async fn signed_in(state: &WebState, headers: &HeaderMap) -> Option<SignedIn> {
-    let token = read_cookie(headers, SESSION_COOKIE)?;
+    let token = state.site.read_cookie(headers, SESSION_COOKIE)?;
     if token.len() > 128 {
         return None;
     }

@@ -13,6 +13,8 @@
 //! keiryoku-admin effects replay --key APP#VERSION#EFFECT
 //! keiryoku-admin certificates rerender --id CERTIFICATE_ID
 //! keiryoku-admin certificates show --id CERTIFICATE_ID   # with "provisional": unverified facts printed
+//! keiryoku-admin sessions list --sub SUB [--staff]     # an account's sessions (never tokens)
+//! keiryoku-admin sessions revoke --sub SUB [--staff]   # ends them all at once
 //! keiryoku-admin facts unverified [--printed] [--tables FILE]
 //! keiryoku-admin tables export > tables.json          # the tables of this build, to correct
 //! keiryoku-admin tables check tables.json
@@ -69,6 +71,28 @@ enum Group {
     /// new build.
     #[command(subcommand)]
     Tables(TablesCommand),
+    /// Login sessions of one account.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SessionsCommand {
+    /// The account's live sessions, newest first, one JSON object a line.
+    List {
+        /// GビズID `sub` (or the staff provider's, with --staff).
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Ends every session of the account at once (a lost device, a leaver).
+    Revoke {
+        #[arg(long)]
+        sub: String,
+        #[arg(long)]
+        staff: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -335,6 +359,29 @@ async fn run(cli: Cli) -> Result<(), String> {
                 "provisional": !provisional.is_empty(),
                 "unverified_facts_printed": provisional,
             }))
+        }
+        Group::Sessions(command) => {
+            let sessions = keiryoku_store::Sessions::new(aws.dynamodb.clone(), &table);
+            match command {
+                SessionsCommand::List { sub, staff } => {
+                    for session in sessions
+                        .of_account(&sub, staff)
+                        .await
+                        .map_err(|e| e.to_string())?
+                    {
+                        json_line(&session)?;
+                    }
+                    Ok(())
+                }
+                SessionsCommand::Revoke { sub, staff } => {
+                    let revoked = sessions
+                        .revoke_account(&sub, staff)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!("revoked {revoked} sessions of {sub}");
+                    Ok(())
+                }
+            }
         }
         Group::Facts(_) | Group::Tables(_) => Ok(()),
     }

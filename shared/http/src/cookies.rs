@@ -7,18 +7,25 @@ pub const CSRF_COOKIE: &str = "csrf_token";
 /// Binds a pending login's `state` to the browser that started it.
 pub const LOGIN_COOKIE: &str = "keiryoku_login";
 
-/// The value of a cookie sent with the request, if present. Both the `Cookie` header form and
-/// several `Cookie` headers are read (API Gateway v2 joins its `cookies` array into one).
+/// The value of a cookie sent with the request, if present exactly once. Both the `Cookie`
+/// header form and several `Cookie` headers are read (API Gateway v2 joins its `cookies` array
+/// into one). A name sent twice reads as absent: the second one was set by someone else (a
+/// sibling domain "tossing" a cookie), and which one the browser sends first is not ours to
+/// guess. Pages and handlers use [`crate::Site::read_cookie`], which knows the cookie's name
+/// in this deployment (`__Host-` over https).
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
+    let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| cookie::Cookie::parse_encoded(pair.trim().to_string()).ok())
-        .find(|c| c.name() == name)
-        .map(|c| c.value().to_string())
-        .filter(|v| !v.is_empty())
+        .filter(|c| c.name() == name);
+    let first = found.next()?;
+    if found.next().is_some() {
+        return None;
+    }
+    Some(first.value().to_string()).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -39,6 +46,16 @@ mod tests {
         );
         assert_eq!(read_cookie(&headers, CSRF_COOKIE).as_deref(), Some("c"));
         assert_eq!(read_cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn a_name_sent_twice_reads_as_absent() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("keiryoku_session=mine; keiryoku_session=tossed"),
+        );
+        assert_eq!(read_cookie(&headers, SESSION_COOKIE), None);
     }
 
     #[test]

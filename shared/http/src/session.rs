@@ -4,7 +4,7 @@ use axum::http::request::Parts;
 use keiryoku_store::{SessionRecord, Sessions, StaffDirectory, StaffMember, StoreError};
 
 use crate::site::constant_time_eq;
-use crate::{ApiError, CSRF_COOKIE, SESSION_COOKIE, read_cookie};
+use crate::{ApiError, CSRF_COOKIE, SESSION_COOKIE};
 
 /// Whoever is logged in, applicant or staff. Extracting it answers 401 when the session cookie
 /// is missing, unknown, revoked or expired; for a state-changing request it also checks that the
@@ -20,24 +20,37 @@ impl<S> FromRequestParts<S> for CurrentSession
 where
     S: Send + Sync,
     Sessions: FromRef<S>,
+    crate::Site: FromRef<S>,
 {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let token = read_cookie(&parts.headers, SESSION_COOKIE).ok_or(ApiError::Unauthorized)?;
+        let site = crate::Site::from_ref(state);
+        let token = site
+            .read_cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or(ApiError::Unauthorized)?;
         // Tokens we issue are 43 base64url characters; anything else cannot be a session.
         if token.len() > 128 {
             return Err(ApiError::Unauthorized);
         }
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        let record = match Sessions::from_ref(state).get(&token, now).await {
+        let sessions = Sessions::from_ref(state);
+        let record = match sessions.get(&token, now).await {
             Ok(record) => record,
             Err(StoreError::NotFound) => return Err(ApiError::Unauthorized),
             Err(other) => return Err(other.into()),
         };
+        // The idle timeout slides with use; written at most once a minute.
+        if now - record.last_seen_at >= keiryoku_store::RENEW_AFTER_SECONDS
+            && let Err(e) = sessions.touch(&token, now).await
+        {
+            tracing::warn!(error = %e, "session use not recorded");
+        }
         let unsafe_method = !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if unsafe_method {
-            let cookie = read_cookie(&parts.headers, CSRF_COOKIE).unwrap_or_default();
+            let cookie = site
+                .read_cookie(&parts.headers, CSRF_COOKIE)
+                .unwrap_or_default();
             if !constant_time_eq(cookie.as_bytes(), record.csrf_token.as_bytes()) {
                 return Err(ApiError::Forbidden(
                     "CSRFトークンがこのログインのものではありません。画面を再読み込みしてください。".into(),
@@ -59,6 +72,7 @@ impl<S> FromRequestParts<S> for ApplicantSession
 where
     S: Send + Sync,
     Sessions: FromRef<S>,
+    crate::Site: FromRef<S>,
 {
     type Rejection = ApiError;
 
@@ -89,6 +103,7 @@ where
     S: Send + Sync,
     Sessions: FromRef<S>,
     StaffDirectory: FromRef<S>,
+    crate::Site: FromRef<S>,
 {
     type Rejection = ApiError;
 

@@ -63,9 +63,27 @@ impl Site {
         &self.origin
     }
 
-    /// A `Set-Cookie` value with our policy: Path=/, SameSite=Lax, Secure except on loopback http.
+    /// The name cookie `name` has in this deployment: `__Host-<name>` over https, so that only
+    /// this host, over TLS, with `Path=/` and no `Domain`, can set it (no sibling subdomain can
+    /// toss one in); the bare name on the local stack's loopback http, where browsers refuse
+    /// the prefix.
+    pub fn cookie_name(&self, name: &str) -> String {
+        if self.secure_cookies {
+            format!("__Host-{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// The value of our cookie `name` (see [`Site::cookie_name`]), if sent exactly once.
+    pub fn read_cookie(&self, headers: &HeaderMap, name: &str) -> Option<String> {
+        read_cookie(headers, &self.cookie_name(name))
+    }
+
+    /// A `Set-Cookie` value with our policy: Path=/, SameSite=Lax, Secure except on loopback
+    /// http, and the `__Host-` prefix wherever it is Secure.
     pub fn cookie(&self, name: &str, value: &str, max_age_seconds: i64, http_only: bool) -> String {
-        let mut cookie = Cookie::new(name.to_string(), value.to_string());
+        let mut cookie = Cookie::new(self.cookie_name(name), value.to_string());
         cookie.set_path("/");
         cookie.set_same_site(SameSite::Lax);
         cookie.set_secure(self.secure_cookies);
@@ -104,7 +122,7 @@ impl Site {
                 "他のサイトからの送信は受け付けられません。".into(),
             ));
         }
-        let cookie = read_cookie(headers, CSRF_COOKIE);
+        let cookie = self.read_cookie(headers, CSRF_COOKIE);
         let sent = headers
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
@@ -348,8 +366,30 @@ mod tests {
         let Ok(public) = Site::new("https://keiryoku.example.go.jp") else {
             panic!("site")
         };
-        assert!(public.cookie("a", "b", 60, true).contains("Secure"));
+        let set = public.cookie("keiryoku_session", "b", 60, true);
+        assert!(set.starts_with("__Host-keiryoku_session=b") && set.contains("Secure"));
+        assert!(set.contains("Path=/") && !set.contains("Domain"), "{set}");
         assert!(Site::new("http://keiryoku.example.go.jp").is_err());
+        // Over https only the prefixed cookie counts: a bare one (which a sibling subdomain could
+        // have set) is not a session.
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("keiryoku_session=tossed"),
+        );
+        assert_eq!(public.read_cookie(&headers, "keiryoku_session"), None);
+        assert_eq!(
+            local.read_cookie(&headers, "keiryoku_session").as_deref(),
+            Some("tossed")
+        );
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host-keiryoku_session=mine"),
+        );
+        assert_eq!(
+            public.read_cookie(&headers, "keiryoku_session").as_deref(),
+            Some("mine")
+        );
         assert_eq!(
             public.url("/auth/callback"),
             "https://keiryoku.example.go.jp/auth/callback"

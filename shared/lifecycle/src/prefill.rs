@@ -324,6 +324,8 @@ mod tests {
             csrf_token: String::new(),
             created_at: 0,
             expires_at: 0,
+            idle_seconds: 0,
+            last_seen_at: 0,
             staff: None,
         }
     }

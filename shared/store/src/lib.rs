@@ -45,7 +45,9 @@ pub use error::StoreError;
 pub use log_page::{LogPage, MAX_LOG_PAGE, Order};
 pub use login_states::{LoginState, LoginStates};
 pub use reference_data::{Published, ReferenceData, TABLES_KEY};
-pub use sessions::{SessionRecord, Sessions};
+pub use sessions::{
+    RENEW_AFTER_SECONDS, SessionRecord, SessionSummary, Sessions, account_partition,
+};
 pub use staff::{StaffDirectory, StaffMember, StaffRole};
 pub use stream_json::item_to_json;
 
