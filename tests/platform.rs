@@ -173,3 +173,32 @@ fn logs_expire_and_no_policy_names_a_key_alias() {
         }
     }
 }
+
+/// The endpoints a deployment is given must be https: a production stack pointed at an http
+/// issuer would send secrets in clear and could take logins from a dev provider.
+#[test]
+fn endpoint_parameters_must_be_https() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    for parameter in [
+        "PublicBaseUrl",
+        "OidcIssuer",
+        "StaffOidcIssuer",
+        "GbizInfoBaseUrl",
+    ] {
+        let start = text
+            .find(&format!("\n  {parameter}:\n"))
+            .unwrap_or_else(|| panic!("{parameter}"));
+        let block: String = text[start + 1..]
+            .lines()
+            .skip(1)
+            .take_while(|l| l.starts_with("    "))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            block.contains("AllowedPattern: \"^https://")
+                || block.contains("AllowedPattern: \"^(https://"),
+            "{parameter}: {block}"
+        );
+    }
+}

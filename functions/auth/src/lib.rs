@@ -124,6 +124,13 @@ async fn staff_login(
     start_login(&state, &oidc, true, params).await
 }
 
+/// The `login_hint` passed on to the provider: only on the local stack, where the dev provider
+/// logs the hinted account in without a form. In production a hint would only steer which
+/// account a victim's browser is offered, so it is dropped.
+fn forwarded_hint(site: &Site, hint: Option<String>) -> Option<String> {
+    hint.filter(|_| keiryoku_auth::is_local(site.origin()))
+}
+
 /// Starts a login: remembers state, nonce and PKCE verifier, and redirects to the provider.
 async fn start_login(
     state: &AuthState,
@@ -140,6 +147,7 @@ async fn start_login(
             "login_hint の値が正しくありません。".into(),
         ));
     }
+    let hint = forwarded_hint(&state.site, hint);
     let return_to = match params.return_to.filter(|p| !p.is_empty()) {
         None => None,
         Some(path) => Some(safe_return_to(&path).ok_or_else(|| {
@@ -495,5 +503,19 @@ mod display_tests {
                 .representative_name
                 .is_some_and(|n| !n.contains('\u{FEFF}'))
         );
+    }
+}
+
+#[cfg(test)]
+mod hint_tests {
+    use super::*;
+
+    #[test]
+    fn login_hint_reaches_only_the_local_dev_provider() {
+        let hint = || Some("applicant-tokyo".to_string());
+        let local = Site::new("http://127.0.0.1:3000").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(forwarded_hint(&local, hint()), hint());
+        let public = Site::new("https://keiryoku.example.go.jp").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(forwarded_hint(&public, hint()), None);
     }
 }

@@ -56,9 +56,11 @@ fn oidc_client(
         aws.sdk_config(),
         env_var(&format!("{prefix}_CLIENT_SECRET_PARAMETER"))?,
     );
+    let issuer = env_var(&format!("{prefix}_ISSUER"))?;
+    keiryoku_auth::require_tls(&issuer).map_err(|e| ConfigError(format!("{prefix}_ISSUER {e}")))?;
     Ok(OidcClient::new(
         OidcConfig {
-            issuer: env_var(&format!("{prefix}_ISSUER"))?,
+            issuer,
             client_id: env_var(&format!("{prefix}_CLIENT_ID"))?,
             redirect_uri: site.url(callback),
             scopes: "openid profile user email".into(),

@@ -13,8 +13,10 @@ mod claims;
 mod client;
 mod secret;
 mod tokens;
+mod transport;
 
 pub use claims::{AccountType, CorpType, GbizUserInfo};
 pub use client::{IdTokenClaims, OidcClient, OidcConfig, OidcError, TokenResponse};
 pub use secret::ClientSecret;
 pub use tokens::random_token;
+pub use transport::{is_local, require_tls};

@@ -22,6 +22,18 @@ impl ClientSecret {
         }
     }
 
+    /// A secret known up front (tests and tools): SSM is never asked.
+    pub fn fixed(value: impl Into<String>) -> ClientSecret {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        ClientSecret {
+            ssm: aws_sdk_ssm::Client::new(&config),
+            parameter: String::new(),
+            value: OnceCell::new_with(Some(value.into())),
+        }
+    }
+
     pub async fn get(&self) -> Result<&str, OidcError> {
         self.value
             .get_or_try_init(|| async {

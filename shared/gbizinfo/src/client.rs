@@ -65,6 +65,8 @@ impl GbizInfoClient {
             reqwest::Client::builder()
                 .timeout(self.timeout)
                 .connect_timeout(self.timeout)
+                // The token header must never follow a redirect to another host.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap_or_default()
         });
@@ -99,5 +101,62 @@ impl GbizInfoClient {
             Some(info) => Ok(Lookup::Found(Box::new(info))),
             None => Ok(Lookup::NotFound),
         }
+    }
+}
+
+#[cfg(test)]
+mod redirect_tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A one-request server answering `answer`; returns its address and whether it was called.
+    fn serve(answer: String) -> (String, std::sync::mpsc::Receiver<String>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let address = format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default()
+        );
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut buffer = [0u8; 4096];
+                let n = stream.read(&mut buffer).unwrap_or(0);
+                let _ = tx.send(String::from_utf8_lossy(&buffer[..n]).into_owned());
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        (address, rx)
+    }
+
+    #[test]
+    fn the_token_never_follows_a_redirect() {
+        let (elsewhere, elsewhere_hit) =
+            serve("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}".into());
+        let (gbizinfo, _) = serve(format!(
+            "HTTP/1.1 302 Found\r\nlocation: {elsewhere}/steal\r\ncontent-length: 0\r\n\r\n"
+        ));
+        let client = GbizInfoClient::new(
+            format!("{gbizinfo}/hojin"),
+            ClientSecret::fixed("secret-token"),
+            Duration::from_secs(2),
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let answer = runtime.block_on(client.lookup("9010401234567"));
+        assert!(
+            matches!(answer, Err(GbizInfoError::Status(302))),
+            "{answer:?}"
+        );
+        assert!(
+            elsewhere_hit
+                .recv_timeout(Duration::from_millis(300))
+                .is_err(),
+            "the redirect target was never asked (with the token)"
+        );
     }
 }

@@ -94,6 +94,7 @@ impl Prefiller {
                 .map_err(|e| format!("GBIZINFO_TIMEOUT_MS: {e}"))?,
             Err(_) => 2000,
         };
+        keiryoku_auth::require_tls(&base_url).map_err(|e| format!("GBIZINFO_BASE_URL {e}"))?;
         let parameter = std::env::var("GBIZINFO_TOKEN_PARAMETER")
             .map_err(|_| "GBIZINFO_TOKEN_PARAMETER is not set".to_string())?;
         let token = keiryoku_auth::ClientSecret::from_parameter(aws.sdk_config(), parameter);
