@@ -734,3 +734,59 @@ async fn every_search_condition_narrows_the_results_and_pages_through_the_url() 
         }
     }
 }
+
+/// The audit trail is a hash chain the operator checks: intact as the platform wrote it, and
+/// the record someone changed afterwards is named.
+#[tokio::test]
+async fn a_changed_audit_record_is_found_by_the_operator_check() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let submitted = submitted(&applicant, complete_plan()).await;
+    let id = id_of(&submitted);
+    let verified = admin(&["audit", "verify", "--id", &id]);
+    let verified: Value = serde_json::from_str(verified.trim()).unwrap_or_default();
+    assert_eq!(verified["chain"], "intact", "{verified}");
+    assert_eq!(verified["records"], 2, "create and submit");
+
+    // Someone with table access rewrites what the first record says was done.
+    let dynamodb = keiryoku_e2e::dynamodb().await;
+    let table = keiryoku_e2e::table_name();
+    let first = dynamodb
+        .query()
+        .table_name(&table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("AUDIT#{id}")),
+        )
+        .limit(1)
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.items().first().cloned())
+        .unwrap_or_else(|| panic!("no audit record"));
+    let mut forged = first.clone();
+    if let Some(aws_sdk_dynamodb::types::AttributeValue::S(body)) = first.get("body") {
+        forged.insert(
+            "body".into(),
+            aws_sdk_dynamodb::types::AttributeValue::S(body.replace("\"create\"", "\"withdraw\"")),
+        );
+    }
+    dynamodb
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(forged))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let output = std::process::Command::new(keiryoku_e2e::admin_binary())
+        .args(["audit", "verify", "--id", &id])
+        .env("TABLE_NAME", &table)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("tampered") && said.contains("audit record 1"),
+        "{said}"
+    );
+}

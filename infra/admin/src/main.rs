@@ -13,6 +13,7 @@
 //! keiryoku-admin effects replay --key APP#VERSION#EFFECT
 //! keiryoku-admin certificates rerender --id CERTIFICATE_ID
 //! keiryoku-admin certificates show --id CERTIFICATE_ID   # with "provisional": unverified facts printed
+//! keiryoku-admin audit verify --id APPLICATION_ID       # the audit trail's hash chain holds
 //! keiryoku-admin sessions list --sub SUB [--staff]     # an account's sessions (never tokens)
 //! keiryoku-admin sessions revoke --sub SUB [--staff]   # ends them all at once
 //! keiryoku-admin facts unverified [--printed] [--tables FILE]
@@ -74,6 +75,19 @@ enum Group {
     /// Login sessions of one account.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// The audit trail (append-only, hash-chained).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Checks that every record of an application's trail follows the one before it and
+    /// matches its hash; exits 2 naming the first record that does not.
+    Verify {
+        #[arg(long)]
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -381,6 +395,21 @@ async fn run(cli: Cli) -> Result<(), String> {
                     println!("revoked {revoked} sessions of {sub}");
                     Ok(())
                 }
+            }
+        }
+        Group::Audit(AuditCommand::Verify { id }) => {
+            let id =
+                ApplicationId::parse(&id).ok_or_else(|| format!("not an application id: {id}"))?;
+            let applications = Applications::new(aws.dynamodb.clone(), &table);
+            match applications
+                .verify_audit(&id)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Ok(records) => json_line(
+                    &serde_json::json!({ "application": id, "records": records, "chain": "intact" }),
+                ),
+                Err(broken) => Err(format!("{id}: the audit trail was tampered with: {broken}")),
             }
         }
         Group::Facts(_) | Group::Tables(_) => Ok(()),

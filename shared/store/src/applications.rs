@@ -250,7 +250,21 @@ impl Applications {
         }
 
         let (changed_paths, changed_count) = crate::audit::capped(note.changed_paths);
-        let audit = AuditRecord {
+        // Each commit moves the version on by one: the audit record's place in the trail.
+        let sequence = next
+            .map(|r| r.version)
+            .or(expected_version.map(|v| v + 1))
+            .unwrap_or(1);
+        // The chain's previous link: the latest record (every commit of this application is
+        // serialised by the version condition, so it is the one before this).
+        let previous = self
+            .history(id, crate::Order::NewestFirst, 1, None)
+            .await?
+            .items
+            .into_iter()
+            .next()
+            .and_then(|r| r.hash);
+        let mut audit = AuditRecord {
             application_id: id.clone(),
             at: crate::now_rfc3339(),
             actor: note.actor,
@@ -262,10 +276,13 @@ impl Applications {
                 .zip(plan_json)
                 .map(|(r, plan)| version_hash(&r.id, r.version, r.status, plan)),
             detail: note.detail,
+            previous_hash: previous,
+            hash: None,
         };
+        audit.hash = Some(crate::audit::record_hash(&audit)?);
         let put = Put::builder()
             .table_name(&self.table)
-            .set_item(Some(audit_item(&audit)?))
+            .set_item(Some(audit_item(&audit, sequence)?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
             .map_err(StoreError::sdk)?;
@@ -459,6 +476,36 @@ impl Applications {
         )
         .await?
         .map(|item| crate::audit::from_audit_item(&item))
+    }
+
+    /// Checks the whole audit trail of an application, page by page: every record follows the
+    /// one before it and matches its hash. Returns how many records it holds.
+    pub async fn verify_audit(
+        &self,
+        id: &ApplicationId,
+    ) -> Result<Result<usize, crate::ChainBreak>, StoreError> {
+        let mut previous = None;
+        let mut count = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let page = self
+                .history(
+                    id,
+                    crate::Order::OldestFirst,
+                    crate::MAX_LOG_PAGE,
+                    cursor.as_deref(),
+                )
+                .await?;
+            match crate::verify_chain(&page.items, previous, count + 1) {
+                Ok(last) => previous = last,
+                Err(broken) => return Ok(Err(broken)),
+            }
+            count += page.items.len();
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(Ok(count)),
+            }
+        }
     }
 
     /// A page of the company's applications, newest first, optionally of one status only.

@@ -35,6 +35,61 @@ pub struct AuditRecord {
     /// What else the action recorded (receipt number, certification number, comments…).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<serde_json::Value>,
+    /// The `hash` of the application's previous audit record (absent on the first): the trail
+    /// is a hash chain, so a record changed, removed or slipped in afterwards shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_hash: Option<String>,
+    /// SHA-256 (hex) of this record as stored, without this field: see [`record_hash`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
+}
+
+/// The hash a record carries: SHA-256 of its JSON without `hash` (the previous record's hash
+/// included, which chains them).
+pub fn record_hash(record: &AuditRecord) -> Result<String, StoreError> {
+    let mut unhashed = record.clone();
+    unhashed.hash = None;
+    let text = serde_json::to_string(&unhashed).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// Where an application's audit chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit record {position} ({at}): {reason}")]
+pub struct ChainBreak {
+    /// 1-based position in the trail.
+    pub position: usize,
+    pub at: String,
+    pub reason: String,
+}
+
+/// Checks a trail, oldest first, continuing from `previous` (the hash of the record before
+/// `records[0]`; `None` when it is the first). Returns the hash of the last record.
+pub fn verify_chain(
+    records: &[AuditRecord],
+    mut previous: Option<String>,
+    first_position: usize,
+) -> Result<Option<String>, ChainBreak> {
+    for (i, record) in records.iter().enumerate() {
+        let broken = |reason: &str| ChainBreak {
+            position: first_position + i,
+            at: record.at.clone(),
+            reason: reason.to_string(),
+        };
+        if record.previous_hash != previous {
+            return Err(broken(
+                "it does not follow the record before it (one was removed, inserted or changed)",
+            ));
+        }
+        let expected = record_hash(record).map_err(|e| broken(&e.to_string()))?;
+        if record.hash.as_deref() != Some(expected.as_str()) {
+            return Err(broken(
+                "its content does not match its hash (it was changed)",
+            ));
+        }
+        previous = Some(expected);
+    }
+    Ok(previous)
 }
 
 /// The SHA-256 (hex) identifying one version of an application:
@@ -59,12 +114,18 @@ pub(crate) fn audit_partition(application_id: &ApplicationId) -> String {
     format!("AUDIT#{application_id}")
 }
 
+/// The sort key of an application's `sequence`-th audit record (its version after the change):
+/// the trail sorts in the order of the commits whatever the clocks of the machines said.
+pub(crate) fn audit_sort_key(sequence: i64) -> String {
+    format!("V{sequence:012}")
+}
+
 /// The item of a new audit record (written only inside a transaction, never alone).
-pub(crate) fn audit_item(record: &AuditRecord) -> Result<Item, StoreError> {
+pub(crate) fn audit_item(record: &AuditRecord, sequence: i64) -> Result<Item, StoreError> {
     let body = serde_json::to_string(record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut item = key(
         audit_partition(&record.application_id),
-        &format!("{}#{}", record.at, uuid::Uuid::now_v7()),
+        &audit_sort_key(sequence),
     );
     item.extend([
         ("kind".to_string(), s("audit")),
@@ -80,6 +141,63 @@ pub(crate) fn from_audit_item(item: &Item) -> Result<AuditRecord, StoreError> {
 #[cfg(test)]
 mod cap_tests {
     use super::*;
+
+    fn trail(n: usize) -> Vec<AuditRecord> {
+        let mut previous = None;
+        (0..n)
+            .map(|i| {
+                let mut record = AuditRecord {
+                    application_id: ApplicationId::new(uuid::Uuid::nil()),
+                    at: format!("2026-12-04T00:00:0{i}Z"),
+                    actor: Actor {
+                        sub: "100001".into(),
+                        name: None,
+                        role: keiryoku_domain::status::Role::Applicant,
+                        on_behalf_of: "corp-1".into(),
+                    },
+                    action: AuditAction::Edit,
+                    changed_paths: vec![format!("/plan/x/{i}")],
+                    changed_count: 1,
+                    version: Some(i as i64 + 1),
+                    version_hash: None,
+                    detail: None,
+                    previous_hash: previous.clone(),
+                    hash: None,
+                };
+                record.hash = record_hash(&record).ok();
+                previous = record.hash.clone();
+                record
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_changed_removed_or_inserted_record_breaks_the_chain() {
+        let good = trail(4);
+        assert!(verify_chain(&good, None, 1).is_ok());
+        let mut changed = good.clone();
+        changed[1].changed_paths = vec!["/plan/other".into()];
+        assert_eq!(
+            verify_chain(&changed, None, 1).map_err(|b| b.position),
+            Err(2)
+        );
+        let mut removed = good.clone();
+        removed.remove(1);
+        assert_eq!(
+            verify_chain(&removed, None, 1).map_err(|b| b.position),
+            Err(2)
+        );
+        let mut rehashed = changed.clone();
+        rehashed[1].hash = record_hash(&rehashed[1]).ok();
+        assert_eq!(
+            verify_chain(&rehashed, None, 1).map_err(|b| b.position),
+            Err(3),
+            "recomputing one hash breaks the link of the next"
+        );
+        // Page by page: a trail checked in two halves is the same check.
+        let last = verify_chain(&good[..2], None, 1).unwrap_or_default();
+        assert!(verify_chain(&good[2..], last, 3).is_ok());
+    }
 
     #[test]
     fn a_record_lists_at_most_a_hundred_paths_and_counts_them_all() {

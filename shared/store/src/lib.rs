@@ -32,7 +32,7 @@ pub use applications::{
     ApplicationPage, Applications, AuditNote, CommitError, Extra, IdempotentResult,
     from_item as application_from_item, to_item as application_to_item,
 };
-pub use audit::{AuditRecord, version_hash};
+pub use audit::{AuditRecord, ChainBreak, record_hash, verify_chain, version_hash};
 pub use aws::{AwsClients, Health};
 pub use cache::Cache;
 pub use cases::{CaseDecision, CaseFilter, CasePage, CaseRecord, Cases, search_text};
