@@ -18,6 +18,20 @@ async fn health_reports_dynamodb_and_s3() {
     assert_eq!(body["s3"], "reachable");
 }
 
+/// A flood of /health costs no AWS calls: each instance reuses its answer for 10 seconds.
+#[tokio::test]
+async fn health_answers_are_reused_for_ten_seconds() {
+    let browser = Browser::new();
+    let mut checks = std::collections::BTreeSet::new();
+    for _ in 0..12 {
+        let body = json(browser.get("/health").sent().await).await;
+        checks.insert(body["checked_at"].as_str().unwrap_or_default().to_string());
+    }
+    // The local stack runs 3 instances of each function: at most one check each (two if a
+    // reuse window ended during the loop).
+    assert!(checks.len() <= 6, "{checks:?}");
+}
+
 #[tokio::test]
 async fn every_template_route_is_served_by_its_function() {
     let client = reqwest::Client::builder()

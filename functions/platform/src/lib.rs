@@ -4,6 +4,9 @@
 
 #![forbid(unsafe_code)]
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,7 +23,23 @@ include!(concat!(env!("OUT_DIR"), "/routes.rs"));
 pub struct PlatformState {
     pub site: Site,
     pub health: Health,
+    /// The last health answer and when it was made: reused for [`HEALTH_FRESH`], so a flood of
+    /// /health costs no AWS calls.
+    pub last_health: Arc<Mutex<Option<(Instant, StatusCode, serde_json::Value)>>>,
 }
+
+impl PlatformState {
+    pub fn new(site: Site, health: Health) -> PlatformState {
+        PlatformState {
+            site,
+            health,
+            last_health: Arc::new(Mutex::new(None)),
+        }
+    }
+}
+
+/// How long one health answer stands.
+pub const HEALTH_FRESH: Duration = Duration::from_secs(10);
 
 pub fn app(state: PlatformState) -> Router {
     let site = state.site.clone();
@@ -39,8 +58,18 @@ pub fn app(state: PlatformState) -> Router {
 #[openapi(paths(health, openapi))]
 pub struct Api;
 
-#[utoipa::path(get, path = "/health", tag = "platform", summary = "稼働確認（DynamoDB と S3 への到達性）", responses((status = 200, description = "正常", body = Object), (status = 503, description = "到達できない依存先を示す")))]
+#[utoipa::path(get, path = "/health", tag = "platform", summary = "稼働確認（DynamoDB と S3 への到達性。結果は10秒間再利用）", responses((status = 200, description = "正常", body = Object), (status = 503, description = "到達できない依存先を示す")))]
 async fn health(State(state): State<PlatformState>) -> Response {
+    let cached = state
+        .last_health
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone();
+    if let Some((at, status, body)) = cached
+        && at.elapsed() < HEALTH_FRESH
+    {
+        return (status, Json(body)).into_response();
+    }
     let (table, bucket) = tokio::join!(
         state.health.table_reachable(),
         state.health.bucket_reachable()
@@ -61,7 +90,16 @@ async fn health(State(state): State<PlatformState>) -> Response {
         "status": if status == StatusCode::OK { "ok" } else { "degraded" },
         "dynamodb": describe(&table),
         "s3": describe(&bucket),
+        // To the nanosecond: an answer reused from the cache shows the same instant.
+        "checked_at": time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
     });
+    *state
+        .last_health
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+        Some((Instant::now(), status, body.clone()));
     (status, Json(body)).into_response()
 }
 

@@ -7,9 +7,9 @@ use keiryoku_store::{AwsClients, Health};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = AwsClients::from_env().await;
-    let state = PlatformState {
-        site: Site::from_env()?,
-        health: Health::new(&aws, env_var("TABLE_NAME")?, env_var("DOCUMENTS_BUCKET")?),
-    };
+    let state = PlatformState::new(
+        Site::from_env()?,
+        Health::new(&aws, env_var("TABLE_NAME")?, env_var("DOCUMENTS_BUCKET")?),
+    );
     keiryoku_http::run(app(state)).await
 }

@@ -31,4 +31,4 @@ pub use preconditions::{etag, idempotency_key, if_match, is_issued_id, see_other
 pub use problem::{ApiError, FieldError, PROBLEM_CONTENT_TYPE, Problem};
 pub use query::{LogParams, QueryParams};
 pub use session::{ApplicantSession, CurrentSession, StaffSession};
-pub use site::{CSRF_FIELD, CSRF_HEADER, Site};
+pub use site::{CSRF_FIELD, CSRF_HEADER, ORIGIN_VERIFY_HEADER, Site};

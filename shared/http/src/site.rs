@@ -19,12 +19,28 @@ pub struct Site {
     base: Url,
     origin: String,
     secure_cookies: bool,
+    /// The value CloudFront sends as `X-Origin-Verify` (template.yaml `OriginVerifySecret`):
+    /// requests without it did not come through the edge and its WAF. `None` on the local stack.
+    origin_secret: Option<String>,
 }
+
+/// The header CloudFront adds to every request it forwards to the API.
+pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
 
 impl Site {
     /// From `PUBLIC_BASE_URL` (e.g. `https://keiryoku.example.go.jp`).
     pub fn from_env() -> Result<Site, ConfigError> {
-        Site::new(&crate::env_var("PUBLIC_BASE_URL")?)
+        let site = Site::new(&crate::env_var("PUBLIC_BASE_URL")?)?;
+        Ok(match std::env::var("ORIGIN_VERIFY_SECRET") {
+            Ok(secret) if !secret.is_empty() => site.behind_edge(secret),
+            _ => site,
+        })
+    }
+
+    /// The same site, answering only requests that carry `secret` in `X-Origin-Verify`.
+    pub fn behind_edge(mut self, secret: impl Into<String>) -> Site {
+        self.origin_secret = Some(secret.into());
+        self
     }
 
     pub fn new(base_url: &str) -> Result<Site, ConfigError> {
@@ -47,6 +63,7 @@ impl Site {
             base,
             origin,
             secure_cookies,
+            origin_secret: None,
         })
     }
 
@@ -112,6 +129,10 @@ impl Site {
                 csrf_guard,
             ))
             .layer(axum::middleware::from_fn(security_headers))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                origin_guard,
+            ))
     }
 
     fn check_csrf(&self, headers: &HeaderMap, form_token: Option<&str>) -> Result<(), ApiError> {
@@ -142,6 +163,26 @@ impl Site {
 pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;
     a.ct_eq(b).into()
+}
+
+/// Refuses a request that did not come through CloudFront (no or a wrong `X-Origin-Verify`):
+/// it went around the WAF.
+async fn origin_guard(State(site): State<Site>, request: Request, next: Next) -> Response {
+    if let Some(secret) = &site.origin_secret {
+        let sent = request
+            .headers()
+            .get(ORIGIN_VERIFY_HEADER)
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        if !constant_time_eq(sent, secret.as_bytes()) {
+            return ApiError::Forbidden(
+                "このアドレスからは利用できません。公開されているアドレスからアクセスしてください。"
+                    .into(),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
 }
 
 async fn csrf_guard(State(site): State<Site>, request: Request, next: Next) -> Response {
@@ -238,6 +279,40 @@ mod tests {
             Ok(r) => r.status(),
             Err(e) => match e {},
         }
+    }
+
+    #[tokio::test]
+    async fn behind_the_edge_only_requests_through_cloudfront_are_answered() {
+        let Ok(site) = Site::new("https://keiryoku.example.go.jp") else {
+            panic!("site")
+        };
+        let app = app(site.behind_edge("s3cret-s3cret-s3cret-s3cret-s3cret"));
+        let ask = |verify: Option<&str>, path: &str| {
+            let mut req = Request::builder().uri(path);
+            if let Some(v) = verify {
+                req = req.header(ORIGIN_VERIFY_HEADER, v);
+            }
+            let app = app.clone();
+            let req = req.body(Body::empty());
+            async move {
+                let Ok(req) = req else { panic!("request") };
+                match app.oneshot(req).await {
+                    Ok(r) => r.status(),
+                    Err(e) => match e {},
+                }
+            }
+        };
+        assert_eq!(ask(None, "/x").await, StatusCode::FORBIDDEN);
+        assert_eq!(ask(Some("guess"), "/x").await, StatusCode::FORBIDDEN);
+        assert_eq!(
+            ask(None, "/unknown").await,
+            StatusCode::FORBIDDEN,
+            "the fallback too"
+        );
+        assert_eq!(
+            ask(Some("s3cret-s3cret-s3cret-s3cret-s3cret"), "/x").await,
+            StatusCode::OK
+        );
     }
 
     #[tokio::test]
