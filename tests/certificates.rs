@@ -18,19 +18,7 @@ static SES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const APPLICANT_EMAIL: &str = "ichiro.keizai@kasumigaseki-seiki.example.jp";
 
-async fn certified(applicant: &Browser) -> Value {
-    let record = submitted(applicant, complete_plan()).await;
-    let id = record["id"].as_str().unwrap_or_default();
-    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
-    let response = reviewer
-        .post(&format!("/review/cases/{id}/approve"))
-        .header("if-match", format!("\"{}\"", record["version"]))
-        .sent()
-        .await;
-    let body = json(response).await;
-    assert_eq!(body["status"], "certified", "{body}");
-    body
-}
+use keiryoku_e2e::certified;
 
 /// The certificate PDF through the owner's download (303 to a short-lived link, followed).
 async fn download_when_ready(owner: &Browser, id: &str) -> Vec<u8> {

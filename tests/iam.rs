@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use keiryoku_e2e::{Browser, Sent, json, logged_in, staff_logged_in, submitted, unique_key};
+use keiryoku_e2e::{Browser, Sent, logged_in, unique_key};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -185,18 +185,8 @@ async fn without_get_object_version_the_certificate_download_fails_as_in_aws() {
     let _restore = Restore;
     // A certified plan, its certificate downloaded with the template's policies.
     let owner = logged_in("applicant-tokyo").await;
-    let plan = submitted(&owner, keiryoku_e2e::complete_plan()).await;
-    let id = plan["id"].as_str().unwrap_or_default().to_string();
-    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
-    let approved = json(
-        reviewer
-            .post(&format!("/review/cases/{id}/approve"))
-            .header("if-match", format!("\"{}\"", plan["version"]))
-            .sent()
-            .await,
-    )
-    .await;
-    assert_eq!(approved["status"], "certified", "{approved}");
+    let approved = keiryoku_e2e::certified(&owner).await;
+    let id = approved["id"].as_str().unwrap_or_default().to_string();
     assert_eq!(download(&owner, &id).await, 200);
 
     // A copy of the template without s3:GetObjectVersion for the documents function, as the

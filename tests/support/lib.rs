@@ -203,6 +203,22 @@ pub async fn submitted(browser: &Browser, plan: Value) -> Value {
     body
 }
 
+/// A complete plan of `applicant`'s company, submitted and approved by 関東経済産業局: the
+/// certified application.
+pub async fn certified(applicant: &Browser) -> Value {
+    let record = submitted(applicant, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default();
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let response = reviewer
+        .post(&format!("/review/cases/{id}/approve"))
+        .header("if-match", format!("\"{}\"", record["version"]))
+        .sent()
+        .await;
+    let body = json(response).await;
+    assert_eq!(body["status"], "certified", "{body}");
+    body
+}
+
 /// An idempotency key no other test uses.
 pub fn unique_key(label: &str) -> String {
     format!("{label}-{}", uuid::Uuid::new_v4())
