@@ -790,3 +790,68 @@ async fn a_changed_audit_record_is_found_by_the_operator_check() {
         "{said}"
     );
 }
+
+/// A resubmission routed elsewhere takes the case away from the authority no longer competent:
+/// out of its queue, case view, search and download history.
+#[tokio::test]
+async fn a_resubmission_routed_elsewhere_leaves_the_former_authority() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let record = submitted(&applicant, joint_plan()).await;
+    let id = id_of(&record);
+    let mlit = staff_logged_in("reviewer-kanto-mlit").await;
+    let (_, etag) = case_view(&mlit, &id).await;
+    let response = mlit
+        .post(&format!("/review/cases/{id}/return"))
+        .header("if-match", &etag)
+        .json(&json!({
+            "message": "建設業の事業分野は計画に含まれますか。",
+            "comments": [{"path": "/plan/business_fields", "message": "事業分野を確認してください。"}],
+        }))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+
+    // The applicant drops the construction field: the plan is now 経済産業局's alone.
+    let response = applicant.get(&format!("/applications/{id}")).sent().await;
+    let etag = header(&response, "etag");
+    let response = applicant
+        .http
+        .patch(format!("{}/applications/{id}", keiryoku_e2e::api_url()))
+        .header("x-csrf-token", applicant.csrf())
+        .header("if-match", &etag)
+        .json(&json!({"business_fields": complete_plan()["business_fields"]}))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let resubmitted = json(
+        applicant
+            .post(&format!("/applications/{id}/submit"))
+            .header("idempotency-key", unique_key("reroute"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(
+        resubmitted["submission"]["office_ids"],
+        json!(["meti-kanto"])
+    );
+
+    // 関東地方整備局 no longer has it anywhere; 関東経済産業局 does.
+    for path in [
+        format!("/review/cases/{id}"),
+        format!("/review/cases/{id}/downloads"),
+        format!("/review/cases/{id}/history"),
+    ] {
+        problem(mlit.get(&path).sent().await, 404).await;
+    }
+    assert!(!queue_ids(&mlit).await.contains(&id));
+    let found = json(
+        mlit.get("/review/cases?corporate_number=9010401234567&limit=200")
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(!found.to_string().contains(&id), "not in its search");
+    let meti = staff_logged_in("reviewer-kanto-meti").await;
+    assert!(queue_ids(&meti).await.contains(&id));
+}

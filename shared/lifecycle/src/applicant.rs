@@ -216,7 +216,7 @@ async fn submit_once(
             "office_ids": s.office_ids,
         })
     });
-    let extras = [
+    let mut extras = vec![
         Extra::IdempotencyKey {
             company_id: applicant.company_id.clone(),
             key: key.to_string(),
@@ -224,6 +224,16 @@ async fn submit_once(
         },
         Extra::Revision,
     ];
+    // A resubmission routed elsewhere: the authorities no longer competent lose the case.
+    let now_competent: Vec<&keiryoku_domain::application::OfficeId> =
+        next.submission.iter().flat_map(|s| &s.office_ids).collect();
+    for office_id in current.submission.iter().flat_map(|s| &s.office_ids) {
+        if !now_competent.contains(&office_id) {
+            extras.push(Extra::DropCase {
+                office_id: office_id.clone(),
+            });
+        }
+    }
     applications
         .commit(id, Some(current.version), Some(&mut next), &extras, audit)
         .await?;

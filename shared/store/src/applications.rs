@@ -49,6 +49,11 @@ pub enum Extra {
     Revision,
     /// Move a gapless counter from `current` to `current + 1` (fails if it moved meanwhile).
     Counter { name: String, current: i64 },
+    /// Remove the case entry of an authority that is no longer competent (a resubmission
+    /// routed elsewhere): it leaves that authority's queue, search, CSV and download history.
+    DropCase {
+        office_id: keiryoku_domain::application::OfficeId,
+    },
 }
 
 /// Why a commit did not happen.
@@ -373,6 +378,17 @@ impl Applications {
                     .build()
                     .map_err(StoreError::sdk)?;
                 (Role::Other, TransactWriteItem::builder().put(put).build())
+            }
+            Extra::DropCase { office_id } => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(crate::cases::case_key(office_id, id)))
+                    .build()
+                    .map_err(StoreError::sdk)?;
+                (
+                    Role::Other,
+                    TransactWriteItem::builder().delete(delete).build(),
+                )
             }
             Extra::Counter { name, current } => {
                 let condition = if *current == 0 {

@@ -151,6 +151,14 @@ fn queue_partition(office_id: &OfficeId) -> String {
 }
 
 /// The item of the case entry of `office_id` for `record`.
+/// The key of an authority's case entry of an application.
+pub(crate) fn case_key(
+    office_id: &OfficeId,
+    id: &keiryoku_domain::application::ApplicationId,
+) -> Item {
+    key(office_partition(office_id), &format!("CASE#{id}"))
+}
+
 pub(crate) fn case_item(record: &Application, office_id: &OfficeId) -> Result<Item, StoreError> {
     let case = CaseRecord::derive(record, office_id)
         .ok_or_else(|| StoreError::Corrupt("a case entry needs a submission".into()))?;
