@@ -7,7 +7,7 @@ VENV := .venv
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/local-stack
 
-.PHONY: run test setup pdf-tools browser-tools browser build unit e2e lint events openapi bench load sizes sam-build clean
+.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench load sizes sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -65,7 +65,12 @@ unit:
 # docs/screenshots/) run in the same stack, after the HTTP suites.
 E2E_SUITES := --test applications --test auth --test authorization --test certificates --test iam --test pages --test platform --test prefill --test reference --test reference_data --test restore --test review --test security --test submission
 e2e:
-	$(STACK) exec -- bash -c '$(CARGO) test --workspace $(E2E_SUITES) && $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser'
+	$(STACK) exec -- bash -c '$(CARGO) test --workspace $(E2E_SUITES) && $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser && SCHEMATHESIS=$(VENV)/bin/schemathesis bash infra/fuzz/run.sh'
+
+## fuzz: a bounded schemathesis run over /openapi.json as an applicant and as a reviewer, against
+## a fresh local stack: no 5xx, another company's data unchanged (also the last step of e2e)
+fuzz: setup build
+	$(STACK) exec -- env SCHEMATHESIS=$(VENV)/bin/schemathesis bash infra/fuzz/run.sh
 
 ## browser: only the browser tests, against a fresh local stack
 browser: setup build
