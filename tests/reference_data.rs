@@ -223,4 +223,20 @@ async fn a_published_correction_is_in_force_everywhere_and_recorded_on_every_ans
         back["authorities"][0]["addressee_title"],
         "神戸運輸監理部長"
     );
+
+    // A broken version after the withdrawal does not bring the withdrawn one back.
+    s3.put_object()
+        .bucket(std::env::var("KEIRYOKU_REFERENCE_BUCKET").unwrap_or_default())
+        .key(keiryoku_store::TABLES_KEY)
+        .body(broken.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put: {e}"));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let still = routing_until(|_| true).await;
+    assert!(still["table_versions"]["published"].is_null(), "{still}");
+    assert_eq!(
+        still["authorities"][0]["addressee_title"],
+        "神戸運輸監理部長"
+    );
 }

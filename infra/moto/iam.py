@@ -117,7 +117,11 @@ class Request:
     def _leading(self, table, key_or_item):
         attribute = self._hash_key(table)
         value = _string((key_or_item or {}).get(attribute)) if attribute else None
-        return [value] if value is not None else []
+        if value is None:
+            # Real DynamoDB always knows the partition key of an item call: refuse rather than
+            # let an empty dynamodb:LeadingKeys pass ForAllValues vacuously.
+            raise ValueError(f"no partition key of {table} in the request")
+        return [value]
 
     def _query_leading(self, table, index, call):
         attribute = self._hash_key(table, index)
@@ -130,6 +134,8 @@ class Request:
                 value = _string(values.get(match.group(2)))
                 if value is not None:
                     keys.append(value)
+        if not keys:
+            raise ValueError(f"no equality on the partition key of {table} in the key condition")
         return keys
 
     def dynamodb(self):

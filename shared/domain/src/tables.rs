@@ -426,18 +426,34 @@ impl Tables {
                 "equipment_type_c_abolished_from is not a date",
             ));
         }
-        for middle in &self.jsic.middle_codes {
+        let formats = &self.rules.certification_number.value;
+        if let Some(format) = std::iter::once(&formats.default_format)
+            .chain(formats.offices.values())
+            .find(|f| !f.contains("{seq"))
+        {
+            return Err(invalid(
+                "rules.json",
+                format!(
+                    "certification_number format {format} has no {{seq}}: every number would be the same"
+                ),
+            ));
+        }
+        // Every 中分類 and every override (小分類, 細分類) has an outcome in every prefecture.
+        let codes = self
+            .jsic
+            .middle_codes
+            .iter()
+            .map(String::as_str)
+            .chain(self.fields.overrides.iter().map(|r| r.code.as_str()));
+        for code in codes {
             for p in &a.prefectures {
                 let request = crate::routing::RoutingRequest {
-                    fields: &[middle.as_str()],
+                    fields: &[code],
                     guidelines: &[],
                     prefecture: &p.code,
                 };
                 if let Err(e) = crate::routing::route_in(self, &request) {
-                    return Err(invalid(
-                        "fields.json",
-                        format!("{middle} in {}: {e}", p.code),
-                    ));
+                    return Err(invalid("fields.json", format!("{code} in {}: {e}", p.code)));
                 }
             }
         }
@@ -505,6 +521,14 @@ mod tests {
             Ok(v) => v,
             Err(e) => panic!("{e}"),
         };
+        let mut same_number = match serde_json::from_str::<serde_json::Value>(&embedded_bundle()) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        };
+        same_number["rules"]["certification_number"]["value"]["default_format"] =
+            serde_json::json!("{office_name}第1号");
+        let refused = Tables::from_bundle(same_number.to_string().as_bytes(), "x").err();
+        assert_eq!(refused.map(|e| e.table), Some("rules.json"));
         wrong_type["rules"]["acquisition_window_days"]["value"] = serde_json::json!("sixty");
         let refused = Tables::from_bundle(wrong_type.to_string().as_bytes(), "x").err();
         assert_eq!(refused.map(|e| e.table), Some("rules.json"));

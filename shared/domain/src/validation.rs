@@ -1158,15 +1158,19 @@ fn check_indicators(
 /// Whether `reference` cites an item of `guideline` (「イ 従業員等に関する事項」, or with the
 /// guideline's label in front when the plan has several:「製造業：イ 従業員等に関する事項」).
 fn cites_item(guideline: &Guideline, reference: &str) -> bool {
+    // The plan's text is NFKC-normalised (「：」→「:」, 「ⅰ」→「i」, 「（」→「(」): compare alike.
+    let normal = crate::normalize::text;
+    let reference = normal(reference);
+    let label = normal(&guideline.label);
     let reference = reference
-        .strip_prefix(guideline.label.as_str())
-        .and_then(|r| r.strip_prefix('：'))
-        .unwrap_or(reference);
+        .strip_prefix(label.as_str())
+        .and_then(|r| r.strip_prefix(':'))
+        .unwrap_or(&reference);
     guideline
         .items
         .iter()
         .flatten()
-        .any(|item| item.citation() == reference)
+        .any(|item| normal(&item.citation()) == reference)
 }
 
 /// Whether B is an improvement on A at all.

@@ -14,18 +14,22 @@ pub const LOGIN_COOKIE: &str = "keiryoku_login";
 /// guess. Pages and handlers use [`crate::Site::read_cookie`], which knows the cookie's name
 /// in this deployment (`__Host-` over https).
 pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    // Names are compared as sent, never percent-decoded: a browser enforces the `__Host-`
+    // prefix on the literal name, so `__Host%2Dkeiryoku_session` (settable by a sibling
+    // domain) must not read as `__Host-keiryoku_session`. Our values are base64url and need no
+    // decoding either.
     let mut found = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| cookie::Cookie::parse_encoded(pair.trim().to_string()).ok())
-        .filter(|c| c.name() == name);
-    let first = found.next()?;
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(n, _)| *n == name);
+    let (_, first) = found.next()?;
     if found.next().is_some() {
         return None;
     }
-    Some(first.value().to_string()).filter(|v| !v.is_empty())
+    Some(first.trim_matches('"').to_string()).filter(|v| !v.is_empty())
 }
 
 #[cfg(test)]
@@ -46,6 +50,16 @@ mod tests {
         );
         assert_eq!(read_cookie(&headers, CSRF_COOKIE).as_deref(), Some("c"));
         assert_eq!(read_cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn a_percent_encoded_name_is_not_the_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("__Host%2Dkeiryoku_session=tossed"),
+        );
+        assert_eq!(read_cookie(&headers, "__Host-keiryoku_session"), None);
     }
 
     #[test]

@@ -41,7 +41,12 @@ where
             Err(other) => return Err(other.into()),
         };
         // The idle timeout slides with use; written at most once a minute.
-        if now - record.last_seen_at >= keiryoku_store::RENEW_AFTER_SECONDS
+        let renew_after = if record.idle_seconds > 0 {
+            keiryoku_store::RENEW_AFTER_SECONDS.min(record.idle_seconds / 2)
+        } else {
+            keiryoku_store::RENEW_AFTER_SECONDS
+        };
+        if now - record.last_seen_at >= renew_after
             && let Err(e) = sessions.touch(&token, now).await
         {
             tracing::warn!(error = %e, "session use not recorded");

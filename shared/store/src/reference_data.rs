@@ -63,8 +63,8 @@ impl ReferenceData {
         }
     }
 
-    /// Every version of the published object, newest first (at most `limit`; delete markers
-    /// are not versions).
+    /// The versions of the published object since it was last withdrawn, newest first (at most
+    /// `limit`): a version from before a withdrawal never comes back.
     pub async fn versions(&self, limit: i32) -> Result<Vec<Published>, StoreError> {
         let out = self
             .s3
@@ -90,7 +90,17 @@ impl ReferenceData {
             })
             .collect();
         versions.sort_by_key(|v| std::cmp::Reverse(v.0));
-        Ok(versions.into_iter().map(|(_, v)| v).collect())
+        let withdrawn = out
+            .delete_markers()
+            .iter()
+            .filter(|m| m.key() == Some(TABLES_KEY))
+            .filter_map(|m| m.last_modified().copied())
+            .max();
+        Ok(versions
+            .into_iter()
+            .filter(|(at, _)| withdrawn.is_none_or(|w| at.is_some_and(|at| at > w)))
+            .map(|(_, v)| v)
+            .collect())
     }
 
     /// The bytes of one published version (the one [`current`](Self::current) named).

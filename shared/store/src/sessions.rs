@@ -203,17 +203,29 @@ impl Sessions {
     /// Revokes every session of one account (at a new login, or by an operator); returns how
     /// many there were.
     pub async fn revoke_account(&self, sub: &str, staff: bool) -> Result<usize, StoreError> {
-        let sessions = self.of_account(sub, staff).await?;
-        for session in &sessions {
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(format!("SESSION#{}", session.id), "SESSION")))
-                .send()
-                .await
-                .map_err(StoreError::sdk)?;
+        let mut revoked = 0;
+        // Page by page until none is left (the index shows deletions shortly after; deleting
+        // twice is harmless), bounded.
+        for _ in 0..50 {
+            let sessions = self.of_account(sub, staff).await?;
+            if sessions.is_empty() {
+                break;
+            }
+            for session in &sessions {
+                self.client
+                    .delete_item()
+                    .table_name(&self.table)
+                    .set_key(Some(key(format!("SESSION#{}", session.id), "SESSION")))
+                    .send()
+                    .await
+                    .map_err(StoreError::sdk)?;
+            }
+            revoked += sessions.len();
+            if sessions.len() < ACCOUNT_SESSIONS as usize {
+                break;
+            }
         }
-        Ok(sessions.len())
+        Ok(revoked)
     }
 
     /// Revokes a session. Revoking an unknown session is not an error (logout is idempotent).
