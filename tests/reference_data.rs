@@ -61,6 +61,25 @@ async fn routing_until(done: impl Fn(&Value) -> bool) -> Value {
     panic!("the routing never got there: {last}")
 }
 
+/// Puts `document` in the bucket directly (not through `tables publish`, which would refuse
+/// it), then waits out the functions' refresh interval.
+async fn put_behind_the_commands_back(document: &Value) {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.put_object()
+        .bucket(std::env::var("KEIRYOKU_REFERENCE_BUCKET").unwrap_or_default())
+        .key(keiryoku_store::TABLES_KEY)
+        .body(document.to_string().into_bytes().into())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put: {e}"));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+}
+
 fn write(label: &str, document: &Value) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("{}.json", unique_key(label)));
     std::fs::write(&path, document.to_string()).unwrap_or_else(|e| panic!("{e}"));
@@ -186,20 +205,7 @@ async fn a_published_correction_is_in_force_everywhere_and_recorded_on_every_ans
     // Put in the bucket behind the command's back, the functions refuse it too and use the
     // newest version that checks out (every instance, also one started after it): no request
     // fails.
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
-    s3.put_object()
-        .bucket(std::env::var("KEIRYOKU_REFERENCE_BUCKET").unwrap_or_default())
-        .key(keiryoku_store::TABLES_KEY)
-        .body(broken.to_string().into_bytes().into())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("put: {e}"));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    put_behind_the_commands_back(&broken).await;
     let kept = routing_until(|_| true).await;
     assert_eq!(kept["table_versions"]["published"], location.as_str());
     assert_eq!(
@@ -225,14 +231,7 @@ async fn a_published_correction_is_in_force_everywhere_and_recorded_on_every_ans
     );
 
     // A broken version after the withdrawal does not bring the withdrawn one back.
-    s3.put_object()
-        .bucket(std::env::var("KEIRYOKU_REFERENCE_BUCKET").unwrap_or_default())
-        .key(keiryoku_store::TABLES_KEY)
-        .body(broken.to_string().into_bytes().into())
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("put: {e}"));
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    put_behind_the_commands_back(&broken).await;
     let still = routing_until(|_| true).await;
     assert!(still["table_versions"]["published"].is_null(), "{still}");
     assert_eq!(
