@@ -23,6 +23,8 @@ enum Audience {
     Staff,
     /// An applicant's web page (own company only), answered with HTML.
     ApplicantPage,
+    /// A staff web page (own authority only), answered with HTML.
+    StaffPage,
 }
 
 /// The web pages anyone may open (the start page, policies, help, assets).
@@ -43,6 +45,7 @@ fn audience(method: &str, path: &str) -> Audience {
         _ if path.starts_with("/verify/") => Audience::Public,
         _ if PUBLIC_PAGES.contains(&path) => Audience::Public,
         _ if path == "/mypage" || path.starts_with("/plans") => Audience::ApplicantPage,
+        _ if path == "/staff" || path.starts_with("/staff/cases") => Audience::StaffPage,
         "/me" | "/auth/logout" => Audience::AnySession,
         _ if path.starts_with("/applications") || path == "/prefill" => Audience::Applicant,
         _ if path.starts_with("/review/") => Audience::Staff,
@@ -73,6 +76,20 @@ fn request(browser: &Browser, method: &str, path: &str, etag: &str) -> reqwest::
         "DELETE" => browser.http.delete(url),
         other => panic!("method {other}"),
     };
+    if path.starts_with("/staff/cases") {
+        // A staff page's decision form, complete: token, version, words, confirmation.
+        let version = etag.trim_matches('"').to_string();
+        return builder.form(&[
+            (
+                "csrf_token",
+                browser.cookie("csrf_token").unwrap_or_default(),
+            ),
+            ("version", version),
+            ("message", "修正してください。".to_string()),
+            ("reason", "要件を満たしません。".to_string()),
+            ("action", "confirm".to_string()),
+        ]);
+    }
     if path.starts_with("/plans") {
         // A page's form, complete: token, version, key, declaration.
         let version = etag.trim_matches('"').to_string();
@@ -149,11 +166,11 @@ async fn every_route_refuses_the_wrong_people_and_nothing_changes() {
             Audience::Applicant | Audience::ApplicantPage => {
                 vec![("a reviewer", &own_reviewer, &[403])]
             }
-            Audience::Staff if path.contains("{id}") => vec![
+            Audience::Staff | Audience::StaffPage if path.contains("{id}") => vec![
                 ("another authority's reviewer", &other_reviewer, &[404]),
                 ("the applicant", &owner, &[403]),
             ],
-            Audience::Staff => vec![("the applicant", &owner, &[403])],
+            Audience::Staff | Audience::StaffPage => vec![("the applicant", &owner, &[403])],
         };
         for (who, browser, expected) in attempts {
             let response = request(browser, &method, &concrete, &etag).sent().await;
@@ -163,7 +180,7 @@ async fn every_route_refuses_the_wrong_people_and_nothing_changes() {
                 "{method} {path} by {who}: {status}, expected {expected:?}"
             );
             let expected_type = match audience {
-                Audience::ApplicantPage => "text/html; charset=utf-8",
+                Audience::ApplicantPage | Audience::StaffPage => "text/html; charset=utf-8",
                 _ => "application/problem+json",
             };
             assert_eq!(
@@ -234,12 +251,12 @@ async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
     for (method, path) in routes() {
         let audience = audience(&method, &path);
         let browser = match audience {
-            Audience::Staff => &reviewer,
+            Audience::Staff | Audience::StaffPage => &reviewer,
             Audience::Applicant | Audience::AnySession | Audience::ApplicantPage => &owner,
             Audience::Public => continue,
         };
         let error_type = match audience {
-            Audience::ApplicantPage => "text/html; charset=utf-8",
+            Audience::ApplicantPage | Audience::StaffPage => "text/html; charset=utf-8",
             _ => "application/problem+json",
         };
         if path == "/auth/logout" {

@@ -2,7 +2,9 @@
 //! with the CSRF token as a field, redirects. The same journey runs in Chromium (with and
 //! without JavaScript, with axe-core) in tests/browser.
 
-use keiryoku_e2e::{Browser, Sent, api_url, complete_plan, json, staff_logged_in};
+use keiryoku_e2e::{
+    Browser, Sent, api_url, complete_plan, json, logged_in, staff_logged_in, submitted, unique_key,
+};
 use serde_json::Value;
 
 /// Every leaf of a plan as the form field its page posts (`/funds/0/purpose` → value).
@@ -602,4 +604,250 @@ async fn a_plan_across_fields_cites_several_guidelines_on_the_pages() {
         !equipment.contains("<option value=\"C\""),
         "C is no longer offered"
     );
+}
+
+// ---------------------------------------------------------------- the staff's pages
+
+/// Logs a reviewer in from a staff page: the staff login brings them back to `return_to`.
+async fn staff_at(account: &str, return_to: &str) -> (Browser, reqwest::Response) {
+    let browser = Browser::new();
+    let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    let response = browser
+        .get(&format!(
+            "/staff/login?login_hint={account}&return_to={encoded}"
+        ))
+        .sent()
+        .await;
+    (browser, response)
+}
+
+#[tokio::test]
+async fn a_reviewer_returns_and_certifies_a_case_in_the_pages() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let record = submitted(&applicant, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let receipt = record["submission"]["receipt_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // Logging in from the case's link comes back to the case.
+    let (staff, response) = staff_at("reviewer-kanto-meti", &format!("/staff/cases/{id}")).await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response
+            .url()
+            .path()
+            .ends_with(&format!("/staff/cases/{id}"))
+    );
+    let case = text(response).await;
+    assert!(case.contains(&receipt), "the case shows its 受付番号");
+    assert!(case.contains("計画の内容（様式第1）"));
+    assert!(case.contains("申請者の本人確認（GビズID）"));
+    assert!(case.contains("関東経済産業局"), "the routing is explained");
+    assert!(case.contains(&format!("href=\"/staff/cases/{id}/approve\"")));
+
+    // The queue lists it, earliest due date first, with a link to the case.
+    let queue = text(staff.get("/staff?limit=200").sent().await).await;
+    assert!(queue.contains("審査待ち"), "the counts per state");
+    assert!(queue.contains(&format!("href=\"/staff/cases/{id}\"")));
+    let filtered = text(staff.get("/staff?resubmission=true&limit=200").sent().await).await;
+    assert!(
+        !filtered.contains(&format!("href=\"/staff/cases/{id}\"")),
+        "a first submission is not a resubmission"
+    );
+
+    // The return form has a comment box at every field; an empty message is refused at its field.
+    let form = text(staff.get(&format!("/staff/cases/{id}/return")).sent().await).await;
+    assert!(form.contains("name=\"comment:/plan/period/start\""));
+    let version = hidden(&form, "version");
+    let refused = post_form(
+        &staff,
+        &format!("/staff/cases/{id}/return"),
+        &[
+            pair("version", &version),
+            pair("message", " "),
+            pair("action", "preview"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let refused = text(refused).await;
+    assert!(
+        refused.contains("href=\"#message\""),
+        "the error summary links the field"
+    );
+
+    // The preview shows what the applicant will see, and returns nothing yet.
+    let words = [
+        pair("version", &version),
+        pair("message", "実施時期を見直してください。"),
+        pair(
+            "comment:/plan/period/start",
+            "開始月が設備の取得より後です。",
+        ),
+        pair("comment:/plan/company/capital_yen", ""),
+    ];
+    let mut preview_fields = words.to_vec();
+    preview_fields.push(pair("action", "preview"));
+    let preview = post_form(
+        &staff,
+        &format!("/staff/cases/{id}/return"),
+        &preview_fields,
+    )
+    .await;
+    assert_eq!(preview.status(), 200);
+    let preview = text(preview).await;
+    assert!(preview.contains("修正を求められています"));
+    assert!(preview.contains("実施時期：開始月が設備の取得より後です。"));
+    assert!(preview.contains(&format!("/plans/{id}/sections/period#f-period-start")));
+    let status = json(applicant.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(status["status"], "submitted", "a preview returns nothing");
+
+    // Confirming returns it with exactly the previewed words.
+    let mut confirm = words.to_vec();
+    confirm.push(pair("action", "confirm"));
+    let done = post_form(&staff, &format!("/staff/cases/{id}/return"), &confirm).await;
+    assert_eq!(done.status(), 200);
+    assert!(text(done).await.contains("差し戻しました"));
+    let returned = json(applicant.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(returned["status"], "returned");
+    assert_eq!(
+        returned["returned"]["comments"][0]["path"],
+        "/plan/period/start"
+    );
+    assert_eq!(
+        returned["returned"]["comments"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    // The applicant resubmits; the case shows the difference against the returned version.
+    let response = applicant
+        .http
+        .patch(format!("{}/applications/{id}", api_url()))
+        .header("x-csrf-token", applicant.csrf())
+        .header("if-match", format!("\"{}\"", returned["version"]))
+        .json(
+            &serde_json::json!({"current_state": {"challenges": "熟練工の高齢化による技能継承。"}}),
+        )
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let response = applicant
+        .post(&format!("/applications/{id}/submit"))
+        .header("idempotency-key", unique_key("resubmit"))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let case = text(staff.get(&format!("/staff/cases/{id}")).sent().await).await;
+    assert!(
+        case.contains("差し戻した版"),
+        "the comparison with the returned version"
+    );
+    assert!(
+        case.contains("data-changed=\"true\""),
+        "changed fields are highlighted"
+    );
+    let resubmissions = text(staff.get("/staff?resubmission=true&limit=200").sent().await).await;
+    assert!(resubmissions.contains(&format!("href=\"/staff/cases/{id}\"")));
+
+    // Approval shows the 認定番号 it will issue, then issues one.
+    let confirm = text(
+        staff
+            .get(&format!("/staff/cases/{id}/approve"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(confirm.contains("発行される認定番号"));
+    let version = hidden(&confirm, "version");
+    let done = post_form(
+        &staff,
+        &format!("/staff/cases/{id}/approve"),
+        &[pair("version", &version)],
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    assert!(text(done).await.contains("認定しました"));
+    let certified = json(applicant.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(certified["status"], "certified");
+
+    // A second decision from a page read before is told the case moved on, and changes nothing.
+    let stale = post_form(
+        &staff,
+        &format!("/staff/cases/{id}/reject"),
+        &[pair("version", &version), pair("reason", "理由")],
+    )
+    .await;
+    assert_eq!(stale.status(), 409);
+    assert!(text(stale).await.contains("この案件は更新されています"));
+    let after = json(applicant.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(after["status"], "certified");
+    assert_eq!(after["version"], certified["version"]);
+}
+
+#[tokio::test]
+async fn staff_pages_bring_people_to_the_staff_login_and_back() {
+    // Nobody signed in: /staff is the staff login, other pages say how to log in and come back.
+    let anonymous = Browser::new();
+    let start = anonymous.get("/staff").sent().await;
+    assert_eq!(start.status(), 200);
+    assert!(text(start).await.contains("職員用アカウントでログインする"));
+    let search = anonymous.get("/staff/cases?company=%E9%9C%9E").sent().await;
+    assert_eq!(search.status(), 401);
+    assert!(
+        text(search)
+            .await
+            .contains("/staff/login?return_to=%2Fstaff%2Fcases%3Fcompany%3D%25E9%259C%259E")
+    );
+
+    // An applicant is told the pages are for staff.
+    let applicant = logged_in("applicant-tokyo").await;
+    assert_eq!(applicant.get("/staff/cases").sent().await.status(), 403);
+
+    // Search: a bad condition is named at its field; the conditions are the URL; CSV of the same.
+    let staff = staff_logged_in("reviewer-kanto-meti").await;
+    let bad = staff
+        .get("/staff/cases?received_from=2026%2F01%2F01&company=")
+        .sent()
+        .await;
+    assert_eq!(bad.status(), 422);
+    assert!(text(bad).await.contains("href=\"#received_from\""));
+    let record = submitted(&applicant, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default();
+    let corporate = record["plan"]["applicant"]["corporate_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let found = text(
+        staff
+            .get(&format!(
+                "/staff/cases?corporate_number={corporate}&status=submitted&limit=200"
+            ))
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(found.contains(&format!("href=\"/staff/cases/{id}\"")));
+    let found = found.replace("&#38;", "&").replace("&amp;", "&");
+    assert!(found.contains(&format!(
+        "/review/cases.csv?corporate_number={corporate}&status=submitted&limit=200"
+    )));
+
+    // Another authority's reviewer does not see the case (404, as if it did not exist).
+    let kinki = staff_logged_in("reviewer-kinki-meti").await;
+    assert_eq!(
+        kinki
+            .get(&format!("/staff/cases/{id}"))
+            .sent()
+            .await
+            .status(),
+        404
+    );
+
+    // Logging out of a staff page goes back to the staff login.
+    let out = post_form(&staff, "/auth/logout", &[]).await;
+    assert_eq!(out.status(), 200);
+    assert!(out.url().as_str().ends_with("/staff?logged_out=1"));
+    assert!(text(out).await.contains("ログアウトしました"));
 }

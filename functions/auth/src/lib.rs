@@ -226,7 +226,7 @@ async fn callback(
 }
 
 /// Completes a staff login: only identities with an active staff directory entry get a session.
-#[utoipa::path(get, path = "/staff/callback", tag = "auth", summary = "職員ログインを完了する（職員名簿に登録された職員のみ）", params(CallbackParams), responses((status = 303, description = "審査キューへ。セッションクッキーを設定")))]
+#[utoipa::path(get, path = "/staff/callback", tag = "auth", summary = "職員ログインを完了する（職員名簿に登録された職員のみ）", params(CallbackParams), responses((status = 303, description = "審査キュー（/staff）へ。セッションクッキーを設定")))]
 async fn staff_callback(
     State(state): State<AuthState>,
     headers: axum::http::HeaderMap,
@@ -424,10 +424,15 @@ async fn logout(
     )
         .into_response();
     if from_page {
-        response.headers_mut().insert(
-            header::LOCATION,
-            axum::http::HeaderValue::from_static("/?logged_out=1"),
-        );
+        // Staff go back to the staff login, applicants to the start page.
+        let next = if session.record.staff.is_some() {
+            "/staff?logged_out=1"
+        } else {
+            "/?logged_out=1"
+        };
+        response
+            .headers_mut()
+            .insert(header::LOCATION, axum::http::HeaderValue::from_static(next));
     }
     Ok(response)
 }

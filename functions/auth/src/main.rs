@@ -23,8 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         oidc: Arc::new(oidc),
         staff_oidc: Arc::new(staff_oidc),
         staff: StaffDirectory::new(aws.dynamodb.clone(), &table),
-        staff_home_path: std::env::var("STAFF_HOME_PATH")
-            .unwrap_or_else(|_| "/review/queue".into()),
+        staff_home_path: std::env::var("STAFF_HOME_PATH").unwrap_or_else(|_| "/staff".into()),
         session_ttl_seconds,
         idle_seconds: seconds("SESSION_IDLE_SECONDS", 1800)?,
         staff_idle_seconds: seconds("STAFF_SESSION_IDLE_SECONDS", 900)?,

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod csv;
+mod pages;
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, header};
@@ -76,11 +77,33 @@ pub fn app(state: ReviewState) -> Router {
             .route("/review/cases/{id}/return", post(return_for_correction))
             .route("/review/cases/{id}/approve", post(approve))
             .route("/review/cases/{id}/reject", post(reject))
+            .merge(pages_router())
             .with_state(state),
     )
 }
 
-fn today() -> time::Date {
+/// The staff's web pages: errors answered as pages, never as problem+json.
+fn pages_router() -> Router<ReviewState> {
+    Router::new()
+        .route("/staff", get(pages::home))
+        .route("/staff/cases", get(pages::search))
+        .route("/staff/cases/{id}", get(pages::case))
+        .route(
+            "/staff/cases/{id}/return",
+            get(pages::return_form).post(pages::return_post),
+        )
+        .route(
+            "/staff/cases/{id}/approve",
+            get(pages::approve_confirm).post(pages::approve),
+        )
+        .route(
+            "/staff/cases/{id}/reject",
+            get(pages::reject_form).post(pages::reject),
+        )
+        .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
+}
+
+pub(crate) fn today() -> time::Date {
     keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc())
 }
 
@@ -88,18 +111,30 @@ fn today() -> time::Date {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Listed {
     #[serde(flatten)]
-    case: CaseRecord,
+    pub(crate) case: CaseRecord,
     /// The standard processing period has passed without a decision.
-    overdue: bool,
+    pub(crate) overdue: bool,
+    /// Not overdue, but due within 3 business days.
+    pub(crate) due_soon: bool,
     /// Stable URL of the case.
     url: String,
 }
 
-fn listed(case: CaseRecord, today: time::Date) -> Listed {
+pub(crate) fn listed(case: CaseRecord, today: time::Date) -> Listed {
     let overdue = case.is_pending() && case.due_on < today;
+    let soon = keiryoku_domain::dates::add_business_days(today, DUE_SOON_BUSINESS_DAYS);
+    let due_soon = case.is_pending() && !overdue && soon.is_some_and(|d| case.due_on <= d);
     let url = format!("/review/cases/{}", case.application_id);
-    Listed { case, overdue, url }
+    Listed {
+        case,
+        overdue,
+        due_soon,
+        url,
+    }
 }
+
+/// A pending case due within this many business days is flagged.
+const DUE_SOON_BUSINESS_DAYS: u32 = 3;
 
 /// A page of cases of the office.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -113,18 +148,41 @@ pub struct CaseList {
     pub next: Option<String>,
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
+/// The queue's conditions: all in the URL.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-struct PageParams {
-    limit: Option<i32>,
-    cursor: Option<String>,
+pub(crate) struct QueueParams {
+    /// 受付日 from (YYYY-MM-DD).
+    pub(crate) received_from: Option<String>,
+    /// 受付日 to (YYYY-MM-DD).
+    pub(crate) received_to: Option<String>,
+    /// Only joint (共管) plans, or only the others.
+    pub(crate) joint: Option<bool>,
+    /// Only resubmissions, or only first submissions.
+    pub(crate) resubmission: Option<bool>,
+    pub(crate) limit: Option<i32>,
+    pub(crate) cursor: Option<String>,
+}
+
+impl QueueParams {
+    /// The store filter (the queue holds submitted cases only).
+    pub(crate) fn filter(&self) -> Result<CaseFilter, ApiError> {
+        SearchParams {
+            received_from: self.received_from.clone(),
+            received_to: self.received_to.clone(),
+            joint: self.joint,
+            resubmission: self.resubmission,
+            ..SearchParams::default()
+        }
+        .filter()
+    }
 }
 
 const DEFAULT_PAGE: i32 = 50;
 const MAX_PAGE: i32 = 200;
 
-fn page_limit(limit: Option<i32>) -> Result<i32, ApiError> {
+pub(crate) fn page_limit(limit: Option<i32>) -> Result<i32, ApiError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if (1..=MAX_PAGE).contains(&limit) {
         Ok(limit)
@@ -136,23 +194,34 @@ fn page_limit(limit: Option<i32>) -> Result<i32, ApiError> {
 }
 
 /// The authority's queue: waiting for its decision, earliest due date first.
-#[utoipa::path(get, path = "/review/queue", tag = "review", summary = "自庁の審査キュー（処理期限の早い順、期限超過を表示）", params(PageParams), responses((status = 200, description = "判断待ちの案件", body = CaseList)), security(("staff_session" = [])))]
+#[utoipa::path(get, path = "/review/queue", tag = "review", summary = "自庁の審査キュー（処理期限の早い順、期限超過を表示）", params(QueueParams), responses((status = 200, description = "判断待ちの案件", body = CaseList)), security(("staff_session" = [])))]
 async fn queue(
     State(state): State<ReviewState>,
     staff: StaffSession,
-    QueryParams(params): QueryParams<PageParams>,
+    QueryParams(params): QueryParams<QueueParams>,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
+    let filter = params.filter()?;
     let limit = page_limit(params.limit)?;
     let page = state
         .cases
-        .queue(&office(&staff), limit, params.cursor.as_deref())
+        .queue(
+            &office(&staff),
+            &filter,
+            usize::try_from(limit).unwrap_or(50),
+            params.cursor.as_deref(),
+        )
         .await?;
     let today = today();
+    let next = page
+        .next_cursor
+        .as_deref()
+        .map(|cursor| next_url(&uri, cursor));
     Ok(Json(CaseList {
         office_id: staff.member.office_id.clone(),
         items: page.items.into_iter().map(|c| listed(c, today)).collect(),
         next_cursor: page.next_cursor,
-        next: None,
+        next,
     })
     .into_response())
 }
@@ -181,7 +250,7 @@ pub struct History {
 pub struct Api;
 
 /// The office the staff member works for, as the directory says now.
-fn office(staff: &StaffSession) -> OfficeId {
+pub(crate) fn office(staff: &StaffSession) -> OfficeId {
     OfficeId::from(staff.member.office_id.as_str())
 }
 
@@ -190,7 +259,7 @@ fn office(staff: &StaffSession) -> OfficeId {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct SearchParams {
-    status: Option<Status>,
+    pub(crate) status: Option<Status>,
     received_from: Option<String>,
     received_to: Option<String>,
     certified_from: Option<String>,
@@ -200,6 +269,10 @@ pub(crate) struct SearchParams {
     company: Option<String>,
     corporate_number: Option<String>,
     certification_number: Option<String>,
+    /// Only joint (共管) plans, or only the others.
+    joint: Option<bool>,
+    /// Only resubmissions, or only first submissions.
+    resubmission: Option<bool>,
     limit: Option<i32>,
     cursor: Option<String>,
 }
@@ -288,6 +361,8 @@ impl SearchParams {
             company,
             corporate_number,
             certification_number,
+            joint: self.joint,
+            resubmission: self.resubmission,
         })
     }
 }
@@ -327,7 +402,7 @@ async fn search(
 }
 
 /// The same search URL with `cursor` replaced.
-fn next_url(uri: &axum::http::Uri, cursor: &str) -> String {
+pub(crate) fn next_url(uri: &axum::http::Uri, cursor: &str) -> String {
     let mut url = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes()) {
         if k != "cursor" {

@@ -12,9 +12,9 @@
 mod forms;
 mod pages;
 
+pub use keiryoku_web::sections;
+use keiryoku_web::views;
 pub use pages::{example_count, render_example};
-pub mod sections;
-mod views;
 
 use axum::Router;
 use axum::extract::FromRef;

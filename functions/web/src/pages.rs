@@ -21,7 +21,8 @@ use crate::WebState;
 use crate::forms::{Form, Signed};
 use crate::sections::{self, SECTIONS, Section};
 use crate::views::{
-    self, AnswerRow, FieldView, Problems, SummaryLink, TimelineEntry, field_view, summary_links,
+    self, AnswerRow, FieldView, Problems, ReturnView, SummaryLink, TimelineEntry, field_view,
+    summary_links,
 };
 
 fn today() -> time::Date {
@@ -54,6 +55,7 @@ async fn signed_in(state: &WebState, headers: &HeaderMap) -> Option<SignedIn> {
         name: record.company_name.clone(),
         csrf: record.csrf_token.clone(),
         home: "/mypage",
+        home_label: "マイページ",
     })
 }
 
@@ -337,13 +339,6 @@ struct Task {
     optional: bool,
 }
 
-struct ReturnView {
-    when: String,
-    office: String,
-    message: String,
-    comments: Vec<SummaryLink>,
-}
-
 struct CertifiedView {
     number: String,
     date: String,
@@ -397,34 +392,6 @@ struct PlanPage {
     can_withdraw: bool,
     key: String,
     timeline: Vec<TimelineEntry>,
-}
-
-fn office_name(id: &str) -> String {
-    tables()
-        .office(id)
-        .map_or_else(|| id.to_string(), |(_, o)| o.name.clone())
-}
-
-/// A reviewer's comment as a link to its field (`/plan/period/start` → the 実施時期 page).
-fn comment_link(id: &str, path: &str, message: &str) -> SummaryLink {
-    let pointer = path.strip_prefix("/plan").unwrap_or(path);
-    let href = match sections::section_of(pointer) {
-        Some(section) => format!(
-            "/plans/{id}/sections/{}#{}",
-            section.slug,
-            sections::field_id(pointer)
-        ),
-        None => format!("/plans/{id}"),
-    };
-    let label = sections::section_of(pointer).map_or("", |s| s.title);
-    SummaryLink {
-        href,
-        text: if label.is_empty() {
-            message.to_string()
-        } else {
-            format!("{label}：{message}")
-        },
-    }
 }
 
 async fn owned(state: &WebState, signed: &Signed, id: &str) -> Result<Application, PageError> {
@@ -529,16 +496,7 @@ fn plan_page(
         .returned
         .as_ref()
         .filter(|_| record.status == Status::Returned)
-        .map(|r| ReturnView {
-            when: keiryoku_web::jst(r.at),
-            office: office_name(r.office_id.as_str()),
-            message: r.message.clone(),
-            comments: r
-                .comments
-                .iter()
-                .map(|c| comment_link(record.id.as_str(), &c.path, &c.message))
-                .collect(),
-        });
+        .map(|r| views::return_view(record.id.as_str(), r));
     let certified = record
         .certification
         .as_ref()
@@ -759,7 +717,7 @@ fn section_page(
                 sections::section_of(pointer).is_some_and(|s| s.slug == section.slug)
             })
             .map(|c| {
-                let mut link = comment_link(&id, &c.path, &c.message);
+                let mut link = views::comment_link(&id, &c.path, &c.message);
                 link.href = link.href.replace(&base, "");
                 link
             })
@@ -1325,16 +1283,4 @@ pub fn render_example(
             (format!("section {}", section.slug), page.render())
         }
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_comment_links_straight_to_its_field() {
-        let link = comment_link("abc", "/plan/period/start", "開始月を確認してください");
-        assert_eq!(link.href, "/plans/abc/sections/period#f-period-start");
-        assert_eq!(link.text, "実施時期：開始月を確認してください");
-    }
 }

@@ -27,8 +27,8 @@ pub use documents::{
     DownloadLink, Verification, Visitor, application_pdf, download_certificate, verify_certificate,
 };
 pub use reviewer::{
-    Against, CaseView, Comparison, Decided, approve, case_of, case_view, reject,
-    return_for_correction,
+    Against, CaseView, Comparison, Decided, approve, case_of, case_view, check_return,
+    next_certification_number, reject, return_for_correction,
 };
 
 use keiryoku_domain::application::{

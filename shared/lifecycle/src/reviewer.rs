@@ -155,17 +155,25 @@ fn note(reviewer: &Reviewer, action: AuditAction, paths: &[&str]) -> AuditNote {
     }
 }
 
-/// 差戻し with an overall message and comments anchored to fields of the plan (`/plan/…`).
-pub async fn return_for_correction(
-    applications: &Applications,
-    cases: &Cases,
-    reviewer: &Reviewer,
-    id: &ApplicationId,
+/// The words of a return checked as the return will check them, without returning: what a
+/// preview shows before the reviewer confirms.
+pub fn check_return(
     message: &str,
     comments: &[(String, String)],
-    expected_version: i64,
-) -> Result<Decided, UseCaseError> {
-    let (record, _) = case_of(applications, cases, reviewer, id).await?;
+) -> Result<(String, Vec<FieldComment>), Vec<Finding>> {
+    let (message, anchored, errors) = return_words(message, comments);
+    if errors.is_empty() {
+        Ok((message, anchored))
+    } else {
+        Err(errors)
+    }
+}
+
+/// The message and comments of a return, normalised, and every problem with them.
+fn return_words(
+    message: &str,
+    comments: &[(String, String)],
+) -> (String, Vec<FieldComment>, Vec<Finding>) {
     let mut errors = Vec::new();
     let message = reviewer_text(message, "/message", "差戻しの理由", &mut errors);
     if comments.len() > COMMENT_LIMIT {
@@ -200,6 +208,21 @@ pub async fn return_for_correction(
             message: text,
         });
     }
+    (message, anchored, errors)
+}
+
+/// 差戻し with an overall message and comments anchored to fields of the plan (`/plan/…`).
+pub async fn return_for_correction(
+    applications: &Applications,
+    cases: &Cases,
+    reviewer: &Reviewer,
+    id: &ApplicationId,
+    message: &str,
+    comments: &[(String, String)],
+    expected_version: i64,
+) -> Result<Decided, UseCaseError> {
+    let (record, _) = case_of(applications, cases, reviewer, id).await?;
+    let (message, anchored, errors) = return_words(message, comments);
     refuse_if_any(errors)?;
     let mut next = record.return_for_correction(
         &reviewer.actor,
@@ -216,6 +239,22 @@ pub async fn return_for_correction(
         .await?;
     tracing::info!(%id, office = %reviewer.office, "returned for correction");
     Ok(Decided { application: next })
+}
+
+/// The 認定番号 an approval by the reviewer's office would take now, for the confirmation step.
+/// Another approval of the office in between takes it first; this one then takes the next.
+pub async fn next_certification_number(
+    applications: &Applications,
+    reviewer: &Reviewer,
+) -> Result<String, UseCaseError> {
+    let office = &reviewer.office;
+    let fiscal = keiryoku_domain::dates::fiscal_year(keiryoku_domain::dates::japan_date(now()));
+    let current = applications
+        .counter(&format!("cert#{office}#{fiscal}"))
+        .await?;
+    Ok(keiryoku_domain::tables::tables()
+        .rules
+        .certification_number(office.as_str(), fiscal, current + 1))
 }
 
 /// How many times an approval retries when another approval of the office took the counter.

@@ -53,6 +53,12 @@ pub struct CaseRecord {
     pub prefecture: String,
     /// 事業分野: every 中分類 and 細分類 code of the plan.
     pub industries: Vec<String>,
+    /// 共管: more than one competent authority decides.
+    #[serde(default)]
+    pub joint: bool,
+    /// 再提出: submitted again after a return for correction.
+    #[serde(default)]
+    pub resubmission: bool,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
@@ -72,6 +78,32 @@ pub enum CaseDecision {
 }
 
 impl CaseDecision {
+    /// Every decision state, in the order the counts show them.
+    pub const ALL: [CaseDecision; 6] = [
+        CaseDecision::Pending,
+        CaseDecision::Returned,
+        CaseDecision::Approved,
+        CaseDecision::Certified,
+        CaseDecision::Rejected,
+        CaseDecision::Withdrawn,
+    ];
+
+    /// The stored name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseDecision::Pending => "pending",
+            CaseDecision::Approved => "approved",
+            CaseDecision::Returned => "returned",
+            CaseDecision::Rejected => "rejected",
+            CaseDecision::Certified => "certified",
+            CaseDecision::Withdrawn => "withdrawn",
+        }
+    }
+
+    fn parse(name: &str) -> Option<CaseDecision> {
+        CaseDecision::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             CaseDecision::Pending => "審査中",
@@ -132,6 +164,11 @@ impl CaseRecord {
                 .iter()
                 .map(|c| keiryoku_domain::normalize::text(c))
                 .collect(),
+            joint: submission.office_ids.len() > 1,
+            resubmission: record
+                .returned
+                .as_ref()
+                .is_some_and(|r| r.revision != submission.revision),
             updated_at: record.updated_at,
         })
     }
@@ -170,6 +207,9 @@ pub(crate) fn case_item(record: &Application, office_id: &OfficeId) -> Result<It
     text("kind", "case");
     text("body", &body);
     text("status", case.status.as_str());
+    text("decision", case.decision.as_str());
+    text("joint", flag(case.joint));
+    text("resubmission", flag(case.resubmission));
     text("received_on", &case.received_on.to_string());
     text("prefecture", &case.prefecture);
     text("company_search", &search_text(&case.company_name));
@@ -189,6 +229,11 @@ pub(crate) fn case_item(record: &Application, office_id: &OfficeId) -> Result<It
         text("gsi1sk", &format!("{}#{}", case.due_on, record.id));
     }
     Ok(item)
+}
+
+/// A yes/no attribute as filters compare it.
+fn flag(value: bool) -> &'static str {
+    if value { "1" } else { "0" }
 }
 
 fn from_case_item(item: &Item) -> Result<CaseRecord, StoreError> {
@@ -213,6 +258,10 @@ pub struct CaseFilter {
     pub company: Option<String>,
     pub corporate_number: Option<String>,
     pub certification_number: Option<String>,
+    /// Only joint plans (true) or only single-authority ones (false).
+    pub joint: Option<bool>,
+    /// Only resubmissions (true) or only first submissions (false).
+    pub resubmission: Option<bool>,
 }
 
 /// A page of case entries.
@@ -265,39 +314,27 @@ impl Cases {
         from_case_item(&out.item.ok_or(StoreError::NotFound)?)
     }
 
-    /// The authority's queue: applications waiting for its decision, earliest due date first.
+    /// The authority's queue: applications waiting for its decision, earliest due date first,
+    /// those matching `filter` only.
     pub async fn queue(
         &self,
         office_id: &OfficeId,
-        limit: i32,
+        filter: &CaseFilter,
+        limit: usize,
         cursor: Option<&str>,
     ) -> Result<CasePage, StoreError> {
         let partition = queue_partition(office_id);
         let start = cursor
             .map(|c| decode_cursor(c, &GSI1_CURSOR, &partition))
             .transpose()?;
-        let out = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :queue")
-            .expression_attribute_values(":queue", s(partition))
-            .limit(limit)
-            .set_exclusive_start_key(start.clone())
-            .send()
-            .await
-            .map_err(|e| crate::error::query_failed(e, start.is_some()))?;
-        let items = out
-            .items()
-            .iter()
-            .map(from_case_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = out
-            .last_evaluated_key()
-            .map(|k| encode_cursor(k, &GSI1_CURSOR))
-            .transpose()?;
-        Ok(CasePage { items, next_cursor })
+            .expression_attribute_values(":queue", s(partition));
+        filtered_pages(query, filter, limit, start, &GSI1_CURSOR).await
     }
 
     /// Up to `limit` entries of the authority matching `filter`, oldest application first, and
@@ -311,59 +348,148 @@ impl Cases {
         cursor: Option<&str>,
     ) -> Result<CasePage, StoreError> {
         let partition = office_partition(office_id);
-        let mut start = cursor
+        let start = cursor
             .map(|c| decode_cursor(c, &CASE_CURSOR, &partition))
             .transpose()?;
-        let (expression, values) = filter_expression(filter);
-        let mut items: Vec<(Item, CaseRecord)> = Vec::new();
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :office AND begins_with(sk, :case)")
+            .expression_attribute_values(":office", s(&partition))
+            .expression_attribute_values(":case", s("CASE#"));
+        filtered_pages(query, filter, limit, start, &CASE_CURSOR).await
+    }
+
+    /// How many of the authority's cases stand at each decision state. Reads only the state of
+    /// each entry (a projection), so memory is the tally whatever the number of cases.
+    pub async fn counts(&self, office_id: &OfficeId) -> Result<CaseCounts, StoreError> {
+        let mut counts = CaseCounts::default();
+        let mut start = None;
         loop {
-            let mut query = self
+            let out = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :office AND begins_with(sk, :case)")
-                .expression_attribute_values(":office", s(&partition))
+                .expression_attribute_values(":office", s(office_partition(office_id)))
                 .expression_attribute_values(":case", s("CASE#"))
-                .limit(200)
-                .set_exclusive_start_key(start.take());
-            let from_cursor = query.get_exclusive_start_key().is_some();
-            if let Some(expression) = &expression {
-                query = query.filter_expression(expression);
-                for (name, value) in &values {
-                    query = query.expression_attribute_values(name, value.clone());
-                }
-                if filter.status.is_some() {
-                    query = query.expression_attribute_names("#status", "status");
-                }
-            }
-            let out = query
+                .projection_expression("decision")
+                .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| crate::error::query_failed(e, from_cursor))?;
+                .map_err(StoreError::sdk)?;
             for item in out.items() {
-                items.push((item.clone(), from_case_item(item)?));
+                let decision = item
+                    .get("decision")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|name| CaseDecision::parse(name));
+                if let Some(decision) = decision {
+                    counts.add(decision);
+                }
             }
-            let more = out.last_evaluated_key.clone();
-            if items.len() >= limit {
-                let has_more = items.len() > limit || more.is_some();
-                items.truncate(limit);
-                let next_cursor = match (has_more, items.last()) {
-                    (true, Some((last, _))) => Some(encode_cursor(last, &CASE_CURSOR)?),
-                    _ => None,
-                };
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => return Ok(counts),
+            }
+        }
+    }
+}
+
+/// The number of an authority's cases per decision state.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct CaseCounts {
+    pub pending: u64,
+    pub returned: u64,
+    pub approved: u64,
+    pub certified: u64,
+    pub rejected: u64,
+    pub withdrawn: u64,
+}
+
+impl CaseCounts {
+    fn add(&mut self, decision: CaseDecision) {
+        *self.slot(decision) += 1;
+    }
+
+    fn slot(&mut self, decision: CaseDecision) -> &mut u64 {
+        match decision {
+            CaseDecision::Pending => &mut self.pending,
+            CaseDecision::Returned => &mut self.returned,
+            CaseDecision::Approved => &mut self.approved,
+            CaseDecision::Certified => &mut self.certified,
+            CaseDecision::Rejected => &mut self.rejected,
+            CaseDecision::Withdrawn => &mut self.withdrawn,
+        }
+    }
+
+    /// The count of one state.
+    pub fn of(&self, decision: CaseDecision) -> u64 {
+        match decision {
+            CaseDecision::Pending => self.pending,
+            CaseDecision::Returned => self.returned,
+            CaseDecision::Approved => self.approved,
+            CaseDecision::Certified => self.certified,
+            CaseDecision::Rejected => self.rejected,
+            CaseDecision::Withdrawn => self.withdrawn,
+        }
+    }
+}
+
+/// Runs `query` (a key condition without filter) page by page from `start`, keeping the entries
+/// that match `filter`, until `limit` of them are found or the partition ends: memory stays
+/// bounded by `limit` however many entries are skipped.
+async fn filtered_pages(
+    query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    filter: &CaseFilter,
+    limit: usize,
+    mut start: Option<Item>,
+    shape: &CursorShape,
+) -> Result<CasePage, StoreError> {
+    let (expression, values) = filter_expression(filter);
+    let mut items: Vec<(Item, CaseRecord)> = Vec::new();
+    loop {
+        let mut page = query
+            .clone()
+            .limit(200)
+            .set_exclusive_start_key(start.take());
+        let from_cursor = page.get_exclusive_start_key().is_some();
+        if let Some(expression) = &expression {
+            page = page.filter_expression(expression);
+            for (name, value) in &values {
+                page = page.expression_attribute_values(name, value.clone());
+            }
+            if filter.status.is_some() {
+                page = page.expression_attribute_names("#status", "status");
+            }
+        }
+        let out = page
+            .send()
+            .await
+            .map_err(|e| crate::error::query_failed(e, from_cursor))?;
+        for item in out.items() {
+            items.push((item.clone(), from_case_item(item)?));
+        }
+        let more = out.last_evaluated_key.clone();
+        if items.len() >= limit {
+            let has_more = items.len() > limit || more.is_some();
+            items.truncate(limit);
+            let next_cursor = match (has_more, items.last()) {
+                (true, Some((last, _))) => Some(encode_cursor(last, shape)?),
+                _ => None,
+            };
+            return Ok(CasePage {
+                items: items.into_iter().map(|(_, c)| c).collect(),
+                next_cursor,
+            });
+        }
+        match more {
+            Some(next) => start = Some(next),
+            None => {
                 return Ok(CasePage {
                     items: items.into_iter().map(|(_, c)| c).collect(),
-                    next_cursor,
+                    next_cursor: None,
                 });
-            }
-            match more {
-                Some(next) => start = Some(next),
-                None => {
-                    return Ok(CasePage {
-                        items: items.into_iter().map(|(_, c)| c).collect(),
-                        next_cursor: None,
-                    });
-                }
             }
         }
     }
@@ -406,6 +532,12 @@ fn filter_expression(filter: &CaseFilter) -> (Option<String>, Vec<(String, Attri
     }
     if let Some(v) = &filter.certification_number {
         add("certification_number = :cert", ":cert", v.clone());
+    }
+    if let Some(v) = filter.joint {
+        add("joint = :joint", ":joint", flag(v).into());
+    }
+    if let Some(v) = filter.resubmission {
+        add("resubmission = :resub", ":resub", flag(v).into());
     }
     if parts.is_empty() {
         (None, values)

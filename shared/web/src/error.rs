@@ -19,6 +19,8 @@ pub enum PageError {
     Login {
         return_to: String,
         expired: bool,
+        /// A staff page: the staff login, not GビズID.
+        staff: bool,
     },
     NotFound,
     Internal(String),
@@ -34,9 +36,43 @@ impl From<ApiError> for PageError {
     }
 }
 
+impl From<keiryoku_store::StoreError> for PageError {
+    fn from(err: keiryoku_store::StoreError) -> PageError {
+        PageError::Api(err.into())
+    }
+}
+
 impl From<UseCaseError> for PageError {
     fn from(err: UseCaseError) -> PageError {
         PageError::Api(err.into())
+    }
+}
+
+impl PageError {
+    /// The answer to a page request without a valid session: log in (at the staff provider
+    /// when `staff`) and come back to this page (a GET), or to `home` (after a post, whose form
+    /// cannot be replayed). `expired` when the browser still sent a session cookie.
+    pub fn login_needed(
+        parts: &axum::http::request::Parts,
+        site: &keiryoku_http::Site,
+        staff: bool,
+        home: &str,
+    ) -> PageError {
+        let expired = site
+            .read_cookie(&parts.headers, keiryoku_http::SESSION_COOKIE)
+            .is_some();
+        let return_to = match parts.method {
+            axum::http::Method::GET => parts
+                .uri
+                .path_and_query()
+                .map_or(home.to_string(), |p| p.as_str().to_string()),
+            _ => home.to_string(),
+        };
+        PageError::Login {
+            return_to,
+            expired,
+            staff,
+        }
     }
 }
 
@@ -44,6 +80,12 @@ impl From<UseCaseError> for PageError {
 pub fn login_url(return_to: &str) -> String {
     let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
     format!("/auth/login?return_to={encoded}")
+}
+
+/// Where staff log in so as to come back to `return_to`.
+pub fn staff_login_url(return_to: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    format!("/staff/login?return_to={encoded}")
 }
 
 #[derive(Template)]
@@ -59,17 +101,35 @@ struct ErrorPage {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let (status, heading, detail, login) = match self {
-            PageError::Login { return_to, expired } => {
-                let detail = if expired {
-                    "ログインの有効期限が切れました。もう一度ログインすると、このページに戻ります。入力して保存した内容は失われていません。"
+            PageError::Login {
+                return_to,
+                expired,
+                staff,
+            } => {
+                let detail = match (expired, staff) {
+                    (true, false) => {
+                        "ログインの有効期限が切れました。もう一度ログインすると、このページに戻ります。入力して保存した内容は失われていません。"
+                    }
+                    (true, true) => {
+                        "ログインの有効期限が切れました。もう一度ログインすると、このページに戻ります。"
+                    }
+                    (false, false) => {
+                        "このページを見るには、GビズIDでログインしてください。ログインすると、このページに戻ります。"
+                    }
+                    (false, true) => {
+                        "このページは職員用です。職員用のアカウントでログインしてください。ログインすると、このページに戻ります。"
+                    }
+                };
+                let login = if staff {
+                    staff_login_url(&return_to)
                 } else {
-                    "このページを見るには、GビズIDでログインしてください。ログインすると、このページに戻ります。"
+                    login_url(&return_to)
                 };
                 (
                     StatusCode::UNAUTHORIZED,
                     "ログインしてください".to_string(),
                     detail.to_string(),
-                    Some(login_url(&return_to)),
+                    Some(login),
                 )
             }
             PageError::NotFound => describe(ApiError::NotFound),

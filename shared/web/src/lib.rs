@@ -9,8 +9,12 @@
 
 pub mod assets;
 mod error;
+mod form;
+pub mod sections;
+pub mod views;
 
-pub use error::{PageError, PageResult, login_url, problems_as_pages};
+pub use error::{PageError, PageResult, login_url, problems_as_pages, staff_login_url};
+pub use form::Form;
 pub use keiryoku_http::wants_html;
 
 use askama::Template;
@@ -33,6 +37,8 @@ pub struct SignedIn {
     pub csrf: String,
     /// Where "my page" is for this person.
     pub home: &'static str,
+    /// What that link says (マイページ, 審査キュー).
+    pub home_label: &'static str,
 }
 
 /// What the layout needs besides the page's own content.

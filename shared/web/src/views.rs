@@ -233,7 +233,8 @@ impl Problems {
         }
     }
 
-    fn errors_at(&self, pointer: &str) -> Vec<String> {
+    /// The error messages at one field.
+    pub fn errors_at(&self, pointer: &str) -> Vec<String> {
         self.errors
             .iter()
             .filter(|f| f.path == pointer)
@@ -241,7 +242,8 @@ impl Problems {
             .collect()
     }
 
-    fn warnings_at(&self, pointer: &str) -> Vec<String> {
+    /// The warnings at one field.
+    pub fn warnings_at(&self, pointer: &str) -> Vec<String> {
         self.warnings
             .iter()
             .filter(|f| f.path == pointer)
@@ -359,7 +361,7 @@ pub fn timeline(records: &[AuditRecord]) -> Vec<TimelineEntry> {
 }
 
 fn entry(record: &AuditRecord, what: String) -> TimelineEntry {
-    let when = keiryoku_web::jst_of_rfc3339(&record.at);
+    let when = crate::jst_of_rfc3339(&record.at);
     let detail = record
         .detail
         .as_ref()
@@ -376,6 +378,8 @@ fn entry(record: &AuditRecord, what: String) -> TimelineEntry {
 /// One answer of check-your-answers.
 #[derive(Debug, Clone)]
 pub struct AnswerRow {
+    /// The field's JSON Pointer in the plan (`/period/start`).
+    pub pointer: String,
     pub label: String,
     pub value: String,
     pub change_href: String,
@@ -401,6 +405,7 @@ pub fn answers(section: &Section, id: &str, plan: &Value, problems: &Problems) -
             return;
         }
         rows.push(AnswerRow {
+            pointer: view.name.clone(),
             label: format!("{prefix}{}", spec.label),
             value: if value.is_empty() {
                 "未入力".into()
@@ -426,4 +431,69 @@ pub fn answers(section: &Section, id: &str, plan: &Value, problems: &Problems) -
         }
     }
     rows
+}
+
+/// The office's name as the tables give it (its id when unknown).
+pub fn office_name(id: &str) -> String {
+    keiryoku_domain::tables::tables()
+        .office(id)
+        .map_or_else(|| id.to_string(), |(_, o)| o.name.clone())
+}
+
+/// A return for correction (差戻し) as the applicant reads it: when, who, the message, and each
+/// comment as a link to its field. The reviewer's preview shows the same.
+#[derive(Debug, Clone)]
+pub struct ReturnView {
+    pub when: String,
+    pub office: String,
+    pub message: String,
+    pub comments: Vec<SummaryLink>,
+}
+
+/// The applicant's view of a return of application `id`.
+pub fn return_view(id: &str, returned: &keiryoku_domain::application::ReturnNote) -> ReturnView {
+    ReturnView {
+        when: crate::jst(returned.at),
+        office: office_name(returned.office_id.as_str()),
+        message: returned.message.clone(),
+        comments: returned
+            .comments
+            .iter()
+            .map(|c| comment_link(id, &c.path, &c.message))
+            .collect(),
+    }
+}
+
+/// A reviewer's comment as a link to its field (`/plan/period/start` → the 実施時期 page).
+pub fn comment_link(id: &str, path: &str, message: &str) -> SummaryLink {
+    let pointer = path.strip_prefix("/plan").unwrap_or(path);
+    let href = match sections::section_of(pointer) {
+        Some(section) => format!(
+            "/plans/{id}/sections/{}#{}",
+            section.slug,
+            sections::field_id(pointer)
+        ),
+        None => format!("/plans/{id}"),
+    };
+    let label = sections::section_of(pointer).map_or("", |s| s.title);
+    SummaryLink {
+        href,
+        text: if label.is_empty() {
+            message.to_string()
+        } else {
+            format!("{label}：{message}")
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_links_straight_to_its_field() {
+        let link = comment_link("abc", "/plan/period/start", "開始月を確認してください");
+        assert_eq!(link.href, "/plans/abc/sections/period#f-period-start");
+        assert_eq!(link.text, "実施時期：開始月を確認してください");
+    }
 }
