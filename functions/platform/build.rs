@@ -20,11 +20,15 @@ fn main() {
     code.push_str("];\n");
     // The web pages answer HTML for people: their templates document them, not the API document.
     code.push_str(
-        "/// The routes of the web pages (WebFunction), answered with HTML.\npub const PAGE_ROUTES: &[keiryoku_http::fallback::RouteEntry] = &[\n",
+        "/// The routes of the web pages (WebFunction, and the staff pages ReviewFunction serves under\n/// `/staff`), answered with HTML.\npub const PAGE_ROUTES: &[keiryoku_http::fallback::RouteEntry] = &[\n",
     );
+    let is_page = |function: &str, path: &str| {
+        function == "WebFunction"
+            || (function == "ReviewFunction" && (path == "/staff" || path.starts_with("/staff/")))
+    };
     for (_, route) in template
         .routes()
-        .filter(|(f, r)| f.logical_id == "WebFunction" && !r.is_default())
+        .filter(|(f, r)| is_page(&f.logical_id, &r.path) && !r.is_default())
     {
         let _ = writeln!(code, "    ({:?}, {:?}),", route.method, route.path);
     }

@@ -174,6 +174,8 @@ mod tests {
         assert!(ROUTES.contains(&("POST", "/auth/logout")));
         assert!(!ROUTES.iter().any(|(_, p)| *p == "$default"));
         assert!(PAGE_ROUTES.contains(&("GET", "/plans/{id}")));
+        assert!(PAGE_ROUTES.contains(&("POST", "/staff/cases/{id}/approve")));
+        assert!(!PAGE_ROUTES.contains(&("GET", "/staff/login")));
         assert!(ROUTES.contains(&("GET", "/plans/{id}")));
     }
 }
