@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
 use keiryoku_domain::application::{Application, ApplicationKind, LifecycleError};
 use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::Finding;
@@ -69,54 +70,60 @@ where
     }
 }
 
-/// The conditions of a page's URL: empty fields of a submitted GET form count as absent, so a
-/// search form can send every field.
-fn conditions<T: DeserializeOwned + Default>(uri: &Uri) -> Result<T, PageError> {
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(
-            url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-                .filter(|(_, v)| !v.trim().is_empty()),
-        )
-        .finish();
-    if query.is_empty() {
-        return Ok(T::default());
-    }
-    serde_urlencoded_like(&query)
-}
-
-/// Parses a query string as the JSON routes do (unknown conditions refused).
-fn serde_urlencoded_like<T: DeserializeOwned>(query: &str) -> Result<T, PageError> {
-    let uri: Uri = format!("/?{query}")
-        .parse()
-        .map_err(|_| PageError::Api(ApiError::BadRequest("URLの条件が読み取れません。".into())))?;
-    Query::<T>::try_from_uri(&uri)
-        .map(|Query(value)| value)
-        .map_err(|e| {
-            PageError::Api(ApiError::BadRequest(format!(
-                "URLの条件が正しくありません（{}）。",
-                e.body_text()
-            )))
-        })
-}
-
-/// The same query without empty values (for the CSV link and the next page).
-fn clean_query(uri: &Uri) -> String {
+/// The query of a page's URL without empty values (an unfilled field of a GET form) and
+/// without the parts in `skip`, re-encoded.
+fn filled_query(uri: &Uri, skip: &[&str]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(
             url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
-                .filter(|(k, v)| !v.trim().is_empty() && k != "cursor"),
+                .filter(|(k, v)| !v.trim().is_empty() && !skip.contains(&k.as_ref())),
         )
         .finish()
 }
 
-/// Field errors of a search as the error summary and the fields show them.
-fn field_errors(err: ApiError) -> Result<Vec<(String, String)>, PageError> {
-    match err {
-        ApiError::Validation(errors) => Ok(errors
-            .into_iter()
-            .map(|e| (e.path.trim_start_matches('/').to_string(), e.message))
-            .collect()),
-        other => Err(other.into()),
+/// The conditions of a page's URL, parsed as the JSON routes parse them (unknown conditions
+/// refused); empty fields count as absent, so a search form can send every field.
+fn conditions<T: DeserializeOwned>(uri: &Uri) -> Result<T, PageError> {
+    let bad = |detail: String| PageError::Api(ApiError::BadRequest(detail));
+    let filled: Uri = format!("/?{}", filled_query(uri, &[]))
+        .parse()
+        .map_err(|_| bad("URLの条件が読み取れません。".into()))?;
+    Query::<T>::try_from_uri(&filled)
+        .map(|Query(value)| value)
+        .map_err(|e| {
+            bad(format!(
+                "URLの条件が正しくありません（{}）。",
+                e.body_text()
+            ))
+        })
+}
+
+/// Problems of a form's conditions: (field name, message).
+type FieldProblems = Vec<(String, String)>;
+
+/// The filter of a list page's conditions, or the problems to show at the form's fields.
+fn filter_or_errors(
+    parsed: Result<keiryoku_store::CaseFilter, ApiError>,
+) -> Result<(Option<keiryoku_store::CaseFilter>, FieldProblems), PageError> {
+    match parsed {
+        Ok(filter) => Ok((Some(filter), Vec::new())),
+        Err(ApiError::Validation(errors)) => Ok((
+            None,
+            errors
+                .into_iter()
+                .map(|e| (e.path.trim_start_matches('/').to_string(), e.message))
+                .collect(),
+        )),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// 200, or 422 when the conditions had problems.
+fn status_of(errors: &[(String, String)]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     }
 }
 
@@ -223,6 +230,44 @@ fn yes_no(
     }
 }
 
+/// The received-date range of the queue and the search.
+fn received_fields(
+    from: &Option<String>,
+    to: &Option<String>,
+    errors: &[(String, String)],
+) -> [Field; 2] {
+    [
+        field(
+            "received_from",
+            "受付日（から）",
+            "例：2026-04-01",
+            from,
+            errors,
+        ),
+        field(
+            "received_to",
+            "受付日（まで）",
+            "例：2026-04-30",
+            to,
+            errors,
+        ),
+    ]
+}
+
+/// The joint-plan and resubmission choices of the queue and the search.
+fn kind_chooses(joint: Option<bool>, resubmission: Option<bool>) -> [Choose; 2] {
+    [
+        yes_no("joint", "共管", "共管の計画のみ", "共管以外", joint),
+        yes_no(
+            "resubmission",
+            "再提出",
+            "再提出のみ",
+            "初回の提出のみ",
+            resubmission,
+        ),
+    ]
+}
+
 fn summary_of(fields: &[&Field]) -> Vec<SummaryLink> {
     fields
         .iter()
@@ -301,10 +346,7 @@ pub async fn home(
         Err(other) => return Err(other),
     };
     let params: QueueParams = conditions(&uri)?;
-    let (filter, errors) = match params.filter() {
-        Ok(filter) => (Some(filter), Vec::new()),
-        Err(err) => (None, field_errors(err)?),
-    };
+    let (filter, errors) = filter_or_errors(params.filter())?;
     let office_id = office(&staff.0);
     let counts = state.cases.counts(&office_id).await?;
     let (rows, next) = match &filter {
@@ -315,33 +357,10 @@ pub async fn home(
         }
         None => (Vec::new(), None),
     };
-    let fields = vec![
-        field(
-            "received_from",
-            "受付日（から）",
-            "例：2026-04-01",
-            &params.received_from,
-            &errors,
-        ),
-        field(
-            "received_to",
-            "受付日（まで）",
-            "例：2026-04-30",
-            &params.received_to,
-            &errors,
-        ),
-    ];
+    let fields: Vec<Field> =
+        received_fields(&params.received_from, &params.received_to, &errors).into();
     let summary = summary_of(&fields.iter().collect::<Vec<_>>());
-    let chooses = vec![
-        yes_no("joint", "共管", "共管の計画のみ", "共管以外", params.joint),
-        yes_no(
-            "resubmission",
-            "再提出",
-            "再提出のみ",
-            "初回の提出のみ",
-            params.resubmission,
-        ),
-    ];
+    let chooses: Vec<Choose> = kind_chooses(params.joint, params.resubmission).into();
     let page = QueuePage {
         chrome: Chrome::new("審査キュー", Some(staff.header())).with_error(!summary.is_empty()),
         office: views::office_name(office_id.as_str()),
@@ -349,19 +368,14 @@ pub async fn home(
             .iter()
             .map(|d| (decision_heading(*d), counts.of(*d)))
             .collect(),
-        filtered: !clean_query(&uri).is_empty(),
+        filtered: !filled_query(&uri, &["cursor"]).is_empty(),
         fields,
         chooses,
         summary,
         rows,
         next,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(render(status, &page))
+    Ok(render(status_of(&errors), &page))
 }
 
 /// How the counts name each state.
@@ -395,11 +409,8 @@ struct SearchPage {
 /// `/staff/cases`: search of the office's cases, every condition in the URL.
 pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) -> PageResult {
     let params: SearchParams = conditions(&uri)?;
-    let (filter, errors) = match params.filter() {
-        Ok(filter) => (Some(filter), Vec::new()),
-        Err(err) => (None, field_errors(err)?),
-    };
-    let query = clean_query(&uri);
+    let (filter, errors) = filter_or_errors(params.filter())?;
+    let query = filled_query(&uri, &["cursor"]);
     let searched = !query.is_empty();
     let (rows, next) = match (&filter, searched) {
         (Some(filter), true) => {
@@ -412,6 +423,8 @@ pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) ->
         }
         _ => (Vec::new(), None),
     };
+    let [received_from, received_to] =
+        received_fields(&params.received_from, &params.received_to, &errors);
     let fields = vec![
         field("company", "事業者名（一部）", "", &params.company, &errors),
         field(
@@ -428,20 +441,8 @@ pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) ->
             &params.certification_number,
             &errors,
         ),
-        field(
-            "received_from",
-            "受付日（から）",
-            "例：2026-04-01",
-            &params.received_from,
-            &errors,
-        ),
-        field(
-            "received_to",
-            "受付日（まで）",
-            "例：2026-04-30",
-            &params.received_to,
-            &errors,
-        ),
+        received_from,
+        received_to,
         field(
             "certified_from",
             "認定日（から）",
@@ -485,20 +486,15 @@ pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) ->
                 )
             }),
     );
+    let [joint, resubmission] = kind_chooses(params.joint, params.resubmission);
     let chooses = vec![
         Choose {
             name: "status",
             label: "状況",
             options: status,
         },
-        yes_no("joint", "共管", "共管の計画のみ", "共管以外", params.joint),
-        yes_no(
-            "resubmission",
-            "再提出",
-            "再提出のみ",
-            "初回の提出のみ",
-            params.resubmission,
-        ),
+        joint,
+        resubmission,
     ];
     let csv = if query.is_empty() {
         "/review/cases.csv".to_string()
@@ -515,12 +511,7 @@ pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) ->
         next,
         csv,
     };
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    Ok(render(status, &page))
+    Ok(render(status_of(&errors), &page))
 }
 
 // ---------------------------------------------------------------- the case
@@ -648,7 +639,12 @@ pub async fn case(
     let view = lifecycle::case_view(&state.applications, &state.cases, &reviewer, &id).await?;
     let history = state
         .applications
-        .history(&id, keiryoku_store::Order::NewestFirst, 50, None)
+        .history(
+            &id,
+            keiryoku_store::Order::NewestFirst,
+            views::TIMELINE_SHOWN,
+            None,
+        )
         .await?;
     let mut history = history.items;
     history.reverse();
@@ -808,6 +804,18 @@ struct StalePage {
     status: &'static str,
 }
 
+/// The page that says the case moved on since it was read: `record` as it is now.
+fn stale_page(staff: &Staff, record: &Application) -> Response {
+    render(
+        StatusCode::CONFLICT,
+        &StalePage {
+            chrome: Chrome::new("この案件は更新されています", Some(staff.header())),
+            id: record.id.to_string(),
+            status: record.status.label(),
+        },
+    )
+}
+
 /// The stale page when `err` says the page was read at another version or state; `err` itself
 /// otherwise.
 async fn stale_or(
@@ -818,15 +826,7 @@ async fn stale_or(
 ) -> PageResult {
     match err {
         UseCaseError::Refused(LifecycleError::Stale | LifecycleError::Transition(_)) => {
-            let record = state.applications.get(id).await?;
-            Ok(render(
-                StatusCode::CONFLICT,
-                &StalePage {
-                    chrome: Chrome::new("この案件は更新されています", Some(staff.header())),
-                    id: id.to_string(),
-                    status: record.status.label(),
-                },
-            ))
+            Ok(stale_page(staff, &state.applications.get(id).await?))
         }
         other => Err(other.into()),
     }
@@ -982,25 +982,23 @@ fn preview_of(
     views::return_view(record.id.as_str(), &note)
 }
 
-/// The application of a case of the staff member's office, if it still waits for the office.
+/// The application of a case of the staff member's office that still waits for the office's
+/// decision; otherwise the page to answer with (the stale page, or the error).
 async fn pending_case(
     state: &ReviewState,
     staff: &Staff,
     id: &str,
-) -> Result<Result<Application, PageResult>, PageError> {
-    let id = application_id(id)?;
-    let (record, case) =
-        lifecycle::case_of(&state.applications, &state.cases, &staff.0.reviewer(), &id).await?;
-    if case.is_pending() {
-        Ok(Ok(record))
-    } else {
-        Ok(Err(stale_or(
-            state,
-            staff,
-            &id,
-            UseCaseError::Refused(LifecycleError::Stale),
-        )
-        .await))
+) -> Result<Application, Response> {
+    let found = async {
+        let id = application_id(id)?;
+        let (record, case) =
+            lifecycle::case_of(&state.applications, &state.cases, &staff.0.reviewer(), &id).await?;
+        Ok::<_, PageError>((record, case.is_pending()))
+    };
+    match found.await {
+        Ok((record, true)) => Ok(record),
+        Ok((record, false)) => Err(stale_page(staff, &record)),
+        Err(err) => Err(err.into_response()),
     }
 }
 
@@ -1010,9 +1008,9 @@ pub async fn return_form(
     staff: Staff,
     Path(id): Path<String>,
 ) -> PageResult {
-    let record = match pending_case(&state, &staff, &id).await? {
+    let record = match pending_case(&state, &staff, &id).await {
         Ok(record) => record,
-        Err(page) => return page,
+        Err(page) => return Ok(page),
     };
     Ok(render(
         StatusCode::OK,
@@ -1028,9 +1026,9 @@ pub async fn return_post(
     Path(id): Path<String>,
     form: Form,
 ) -> PageResult {
-    let record = match pending_case(&state, &staff, &id).await? {
+    let record = match pending_case(&state, &staff, &id).await {
         Ok(record) => record,
-        Err(page) => return page,
+        Err(page) => return Ok(page),
     };
     let version = form.version()?;
     let message = form.get("message").unwrap_or_default().to_string();
@@ -1099,9 +1097,9 @@ pub async fn approve_confirm(
     staff: Staff,
     Path(id): Path<String>,
 ) -> PageResult {
-    let record = match pending_case(&state, &staff, &id).await? {
+    let record = match pending_case(&state, &staff, &id).await {
         Ok(record) => record,
-        Err(page) => return page,
+        Err(page) => return Ok(page),
     };
     let reviewer = staff.0.reviewer();
     let number = lifecycle::next_certification_number(&state.applications, &reviewer).await?;
@@ -1171,9 +1169,9 @@ pub async fn reject_form(
     staff: Staff,
     Path(id): Path<String>,
 ) -> PageResult {
-    let record = match pending_case(&state, &staff, &id).await? {
+    let record = match pending_case(&state, &staff, &id).await {
         Ok(record) => record,
-        Err(page) => return page,
+        Err(page) => return Ok(page),
     };
     Ok(render(
         StatusCode::OK,
@@ -1195,9 +1193,9 @@ pub async fn reject(
     Path(id): Path<String>,
     form: Form,
 ) -> PageResult {
-    let record = match pending_case(&state, &staff, &id).await? {
+    let record = match pending_case(&state, &staff, &id).await {
         Ok(record) => record,
-        Err(page) => return page,
+        Err(page) => return Ok(page),
     };
     let version = form.version()?;
     let reason = form.get("reason").unwrap_or_default().to_string();

@@ -369,9 +369,6 @@ fn qr_svg(text: &str) -> String {
 /// How many downloads the page lists (the newest).
 const DOWNLOADS_SHOWN: i32 = 20;
 
-/// The newest events the timeline shows (an autosaving draft can have thousands).
-const TIMELINE_SHOWN: i32 = 50;
-
 #[derive(Template)]
 #[template(path = "plan.html")]
 struct PlanPage {
@@ -411,7 +408,7 @@ pub async fn plan(
         &applicant,
         &record.id,
         keiryoku_store::Order::NewestFirst,
-        TIMELINE_SHOWN,
+        views::TIMELINE_SHOWN,
         None,
     )
     .await?

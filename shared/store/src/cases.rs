@@ -100,6 +100,14 @@ impl CaseDecision {
         }
     }
 
+    /// The position in [`CaseDecision::ALL`].
+    fn index(self) -> usize {
+        CaseDecision::ALL
+            .iter()
+            .position(|d| *d == self)
+            .unwrap_or_default()
+    }
+
     fn parse(name: &str) -> Option<CaseDecision> {
         CaseDecision::ALL.into_iter().find(|d| d.as_str() == name)
     }
@@ -397,42 +405,17 @@ impl Cases {
 }
 
 /// The number of an authority's cases per decision state.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-pub struct CaseCounts {
-    pub pending: u64,
-    pub returned: u64,
-    pub approved: u64,
-    pub certified: u64,
-    pub rejected: u64,
-    pub withdrawn: u64,
-}
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseCounts([u64; CaseDecision::ALL.len()]);
 
 impl CaseCounts {
     fn add(&mut self, decision: CaseDecision) {
-        *self.slot(decision) += 1;
-    }
-
-    fn slot(&mut self, decision: CaseDecision) -> &mut u64 {
-        match decision {
-            CaseDecision::Pending => &mut self.pending,
-            CaseDecision::Returned => &mut self.returned,
-            CaseDecision::Approved => &mut self.approved,
-            CaseDecision::Certified => &mut self.certified,
-            CaseDecision::Rejected => &mut self.rejected,
-            CaseDecision::Withdrawn => &mut self.withdrawn,
-        }
+        self.0[decision.index()] += 1;
     }
 
     /// The count of one state.
     pub fn of(&self, decision: CaseDecision) -> u64 {
-        match decision {
-            CaseDecision::Pending => self.pending,
-            CaseDecision::Returned => self.returned,
-            CaseDecision::Approved => self.approved,
-            CaseDecision::Certified => self.certified,
-            CaseDecision::Rejected => self.rejected,
-            CaseDecision::Withdrawn => self.withdrawn,
-        }
+        self.0[decision.index()]
     }
 }
 

@@ -328,6 +328,9 @@ pub struct TimelineEntry {
     pub detail: String,
 }
 
+/// The newest events a timeline shows (an autosaving draft can have thousands).
+pub const TIMELINE_SHOWN: i32 = 50;
+
 /// The timeline of an application from its audit trail: every step but the edits of a draft,
 /// which are summarised by the last one.
 pub fn timeline(records: &[AuditRecord]) -> Vec<TimelineEntry> {
