@@ -618,13 +618,25 @@ fn shown(value: &Value) -> String {
     }
 }
 
-/// The label of a plan path (`/plan/period/start` → 「実施時期：開始」) for lists of changes.
-fn label_of(path: &str) -> String {
+/// How the case page names a changed plan path: 「2. 現状認識 › 経営課題」 as the plan below
+/// shows it, or the section and the path when the field has no row there (a removed row).
+fn label_of(groups: &[Group], path: &str) -> String {
     let pointer = path.strip_prefix("/plan").unwrap_or(path);
-    sections::section_of(pointer).map_or_else(
-        || pointer.to_string(),
-        |s| format!("{}（{pointer}）", s.title),
-    )
+    let id = sections::field_id(pointer);
+    groups
+        .iter()
+        .find_map(|g| {
+            g.answers
+                .iter()
+                .find(|a| a.id == id)
+                .map(|a| format!("{} › {}", g.title, a.label))
+        })
+        .unwrap_or_else(|| {
+            sections::section_of(pointer).map_or_else(
+                || pointer.to_string(),
+                |s| format!("{}（{pointer}）", s.title),
+            )
+        })
 }
 
 /// `/staff/cases/{id}`: the case as a reviewer reads it.
@@ -750,7 +762,7 @@ pub async fn case(
                 .map(|ch| {
                     let pointer = ch.path.strip_prefix("/plan").unwrap_or(&ch.path);
                     (
-                        label_of(&ch.path),
+                        label_of(&groups, &ch.path),
                         ch.before.as_ref().map_or("（なし）".into(), shown),
                         ch.after.as_ref().map_or("（なし）".into(), shown),
                         format!("#{}", sections::field_id(pointer)),
