@@ -851,3 +851,169 @@ async fn staff_pages_bring_people_to_the_staff_login_and_back() {
     assert!(out.url().as_str().ends_with("/staff?logged_out=1"));
     assert!(text(out).await.contains("ログアウトしました"));
 }
+
+#[tokio::test]
+async fn a_head_office_reader_searches_and_reads_across_its_ministry_but_cannot_decide() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let record = submitted(&applicant, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+
+    // The staff start page sends a reader to the search, which covers 経済産業省.
+    let (reader, response) = staff_at("reader-meti", "/staff").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.url().path().ends_with("/staff/cases"));
+    let start = text(response).await;
+    assert!(start.contains("検索の範囲：経済産業省"));
+    assert!(!start.contains("href=\"/staff\""), "no queue in the menu");
+
+    // The case of 関東経済産業局 is found, the row naming its authority.
+    let found = text(
+        reader
+            .get("/staff/cases?corporate_number=9010401234567&limit=200")
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(found.contains(&format!("href=\"/staff/cases/{id}\"")));
+    assert!(found.contains("<th scope=\"col\">行政庁</th>"));
+    assert!(found.contains("関東経済産業局"));
+
+    // The case reads in full, without the decision buttons; the decision pages are refused.
+    let case = text(reader.get(&format!("/staff/cases/{id}")).sent().await).await;
+    assert!(case.contains("計画の内容（様式第1）"));
+    assert!(!case.contains(&format!("href=\"/staff/cases/{id}/approve\"")));
+    for action in ["approve", "return", "reject"] {
+        let refused = reader
+            .get(&format!("/staff/cases/{id}/{action}"))
+            .sent()
+            .await;
+        assert_eq!(refused.status(), 403, "{action}");
+        assert!(text(refused).await.contains("審査担当のみ"));
+    }
+
+    // A reader of another ministry's network does not find it.
+    let (other, _) = staff_at("reader-transport", "/staff").await;
+    let missing = other.get(&format!("/staff/cases/{id}")).sent().await;
+    assert_eq!(missing.status(), 404);
+}
+
+#[tokio::test]
+async fn an_administrator_manages_the_directory_and_every_change_is_recorded() {
+    let (admin, response) = staff_at("admin-staff", "/staff").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.url().path().ends_with("/staff/directory"));
+    let list = text(response).await;
+    assert!(
+        list.contains("関東 審査一"),
+        "the seeded reviewer is listed"
+    );
+
+    // An incomplete entry is refused with the problems linked to their fields.
+    let sub = format!("e2e{}", unique_key("s").replace(['-', ':'], ""));
+    let sub = &sub[..sub.len().min(40)];
+    let refused = post_form(
+        &admin,
+        "/staff/directory/new",
+        &[
+            pair("sub", sub),
+            pair("name", ""),
+            pair("role", "reviewer"),
+            pair("place", "ministry:meti"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 422);
+    let refused = text(refused).await;
+    assert!(refused.contains("href=\"#name\""));
+    assert!(refused.contains("href=\"#place\""));
+
+    // Added as a reviewer of 関東経済産業局.
+    let added = post_form(
+        &admin,
+        "/staff/directory/new",
+        &[
+            pair("sub", sub),
+            pair("name", "試験 追加"),
+            pair("email", "tsuika@example.go.jp"),
+            pair("role", "reviewer"),
+            pair("place", "office:meti-kanto"),
+        ],
+    )
+    .await;
+    assert_eq!(added.status(), 200, "followed to the entry");
+    let page = text(added).await;
+    assert!(page.contains("追加しました。"));
+    let version = hidden(&page, "version");
+
+    // Changed to a reader of the 経済産業局 network.
+    let entry = format!("/staff/directory/{sub}");
+    let changed = post_form(
+        &admin,
+        &entry,
+        &[
+            pair("version", &version),
+            pair("name", "試験 追加"),
+            pair("email", "tsuika@example.go.jp"),
+            pair("role", "reader"),
+            pair("place", "network:meti-bureaus"),
+            pair("action", "save"),
+        ],
+    )
+    .await;
+    let page = text(changed).await;
+    assert!(page.contains("変更しました。"));
+
+    // A form read before the change is stale: told, not applied.
+    let stale = post_form(
+        &admin,
+        &entry,
+        &[pair("version", &version), pair("action", "deactivate")],
+    )
+    .await;
+    assert_eq!(stale.status(), 409);
+
+    // Deactivated on the current version.
+    let current = text(admin.get(&entry).sent().await).await;
+    let deactivated = post_form(
+        &admin,
+        &entry,
+        &[
+            pair("version", &hidden(&current, "version")),
+            pair("action", "deactivate"),
+        ],
+    )
+    .await;
+    let page = text(deactivated).await;
+    assert!(page.contains("無効にしました。"));
+
+    // The change log shows the three changes, newest first, with who made them.
+    let log = &page[page.find("変更の記録").unwrap_or(0)..];
+    let actions: Vec<&str> = ["無効化", "変更", "追加"]
+        .into_iter()
+        .filter(|a| log.contains(&format!("<td>{a}</td>")))
+        .collect();
+    assert_eq!(actions, ["無効化", "変更", "追加"]);
+    assert!(
+        log.contains("審査担当（関東経済産業局）"),
+        "the entry before"
+    );
+    assert!(
+        log.contains("局・本省 閲覧（経済産業局（全局））"),
+        "and after"
+    );
+    assert!(log.contains("名簿 管理三（900031）"), "who changed it");
+    let newest = log.find("<td>無効化</td>").unwrap_or(usize::MAX);
+    let oldest = log.find("<td>追加</td>").unwrap_or(0);
+    assert!(newest < oldest, "newest first");
+
+    // The administrator's own entry is shown, not changeable.
+    let own = text(admin.get("/staff/directory/900031").sent().await).await;
+    assert!(own.contains("自分の登録は変更できません。"));
+    let refused = post_form(
+        &admin,
+        "/staff/directory/900031",
+        &[pair("version", "1"), pair("action", "deactivate")],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+}

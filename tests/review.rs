@@ -431,7 +431,10 @@ async fn the_whole_story_from_draft_to_certified_change() {
     let bytes = response.bytes().await.unwrap_or_default();
     assert_eq!(&bytes[..3], b"\xEF\xBB\xBF", "UTF-8 BOM");
     let text = String::from_utf8_lossy(&bytes[3..]).to_string();
-    assert!(text.starts_with("受付番号,受付日,処理期限,状況"), "{text}");
+    assert!(
+        text.starts_with("受付番号,行政庁,受付日,処理期限,状況"),
+        "{text}"
+    );
     assert!(text.ends_with("\r\n"));
     assert_eq!(text.matches('\n').count(), text.matches("\r\n").count());
     assert!(text.contains(&number));
@@ -647,7 +650,7 @@ async fn the_operator_command_manages_the_directory_and_deactivation_is_immediat
     assert!(admin(&["staff", "list"]).contains("\"sub\":\"900010\""));
     let staff = staff_logged_in("staff-temporary").await;
     let queue = json(staff.get("/review/queue").sent().await).await;
-    assert_eq!(queue["office_id"], "meti-tohoku");
+    assert_eq!(queue["scope"], "東北経済産業局");
 
     // Deactivation takes effect on the next request of the session already open.
     admin(&["staff", "deactivate", "--sub", "900010"]);

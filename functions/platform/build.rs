@@ -20,10 +20,11 @@ fn main() {
     code.push_str("];\n");
     // The web pages answer HTML for people: their templates document them, not the API document.
     code.push_str(
-        "/// The routes of the web pages (WebFunction, and the staff pages ReviewFunction serves under\n/// `/staff`), answered with HTML.\npub const PAGE_ROUTES: &[keiryoku_http::fallback::RouteEntry] = &[\n",
+        "/// The routes of the web pages (WebFunction, StaffFunction, and the staff pages ReviewFunction\n/// serves under `/staff`), answered with HTML.\npub const PAGE_ROUTES: &[keiryoku_http::fallback::RouteEntry] = &[\n",
     );
     let is_page = |function: &str, path: &str| {
         function == "WebFunction"
+            || function == "StaffFunction"
             || (function == "ReviewFunction" && (path == "/staff" || path.starts_with("/staff/")))
     };
     for (_, route) in template

@@ -446,15 +446,21 @@ async fn me(session: CurrentSession) -> Response {
             .unwrap_or(time::OffsetDateTime::UNIX_EPOCH),
     );
     if let Some(staff) = &s.staff {
-        let office = keiryoku_domain::tables::tables()
-            .office(&staff.office_id)
-            .map(|(_, office)| office.name.clone());
+        let entry = keiryoku_store::DirectoryEntry::from(staff.clone());
         return axum::Json(json!({
             "user": { "sub": s.sub, "name": staff.name, "email": s.email },
             "staff": {
-                "role": staff.role,
-                "office_id": staff.office_id,
-                "office_name": office,
+                "role": entry.role,
+                "role_label": staff.role.label(),
+                "office_id": entry.office_id,
+                "network_id": entry.network_id,
+                "ministry_id": entry.ministry_id,
+                "scope": staff.role.scope().map(|scope| scope.label()),
+                "office_name": staff.role.deciding_office().map(|o| {
+                    keiryoku_domain::tables::tables()
+                        .office(o.as_str())
+                        .map_or_else(|| o.to_string(), |(_, office)| office.name.clone())
+                }),
             },
             "session": { "expires_at": expires_at },
         }))

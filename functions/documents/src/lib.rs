@@ -237,7 +237,7 @@ async fn owner_downloads(
     downloads_page(&state.certificates, &record.id, &params).await
 }
 
-/// The download history of a case of the reviewer's authority.
+/// The download history of a case within the staff member's scope.
 #[utoipa::path(get, path = "/review/cases/{id}/downloads", tag = "documents", summary = "案件の認定書ダウンロード履歴（自庁の案件）", params(("id" = String, Path, description = "申請ID"), LogParams), responses((status = 200, description = "古い順、1ページ分（続きは next_cursor）", body = Downloads)), security(("staff_session" = [])))]
 async fn reviewer_downloads(
     State(state): State<DocumentsState>,
@@ -246,7 +246,7 @@ async fn reviewer_downloads(
     QueryParams(params): QueryParams<LogParams>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
-    lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
+    lifecycle::case_of(&state.applications, &state.cases, &staff.scope()?, &id).await?;
     downloads_page(&state.certificates, &id, &params).await
 }
 

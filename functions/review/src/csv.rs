@@ -11,9 +11,8 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
-use keiryoku_domain::application::OfficeId;
 use keiryoku_http::{ApiError, QueryParams, StaffSession, see_other};
-use keiryoku_store::{CaseFilter, CaseRecord, FileInfo};
+use keiryoku_store::{CaseFilter, CaseRecord, FileInfo, Scope};
 
 use crate::{ReviewState, SearchParams};
 
@@ -21,8 +20,9 @@ use crate::{ReviewState, SearchParams};
 const PAGE: usize = 500;
 
 /// The header row, in the column order of [`row`].
-const HEADER: [&str; 13] = [
+const HEADER: [&str; 14] = [
     "受付番号",
+    "行政庁",
     "受付日",
     "処理期限",
     "状況",
@@ -45,13 +45,14 @@ fn cell(value: &str) -> String {
     }
 }
 
-fn row(case: &CaseRecord) -> [String; 13] {
+fn row(case: &CaseRecord) -> [String; 14] {
     let prefecture = keiryoku_domain::tables::tables()
         .prefecture(&case.prefecture)
         .map(|p| p.name.clone())
         .unwrap_or_else(|| case.prefecture.clone());
     [
         case.receipt_number.clone(),
+        keiryoku_web::views::office_name(case.office_id.as_str()),
         case.received_on.to_string(),
         case.due_on.to_string(),
         case.status.label().to_string(),
@@ -68,7 +69,7 @@ fn row(case: &CaseRecord) -> [String; 13] {
 }
 
 /// CSV lines (CRLF) of some rows.
-fn lines<I: IntoIterator<Item = [String; 13]>>(rows: I) -> Result<Bytes, std::io::Error> {
+fn lines<I: IntoIterator<Item = [String; 14]>>(rows: I) -> Result<Bytes, std::io::Error> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
@@ -86,7 +87,7 @@ fn lines<I: IntoIterator<Item = [String; 13]>>(rows: I) -> Result<Bytes, std::io
 /// How long the download link of an extract is valid.
 const LINK_VALID: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// The CSV extract of a search of the reviewer's authority: written to the documents bucket,
+/// The CSV extract of a search within the staff member's scope: written to the documents bucket,
 /// answered with a short-lived link (303).
 #[utoipa::path(get, path = "/review/cases.csv", tag = "review", summary = "検索結果のCSV（UTF-8 BOM付き、CRLF、日本語見出し）", description = "文書バケットに書き出し、5分間有効なダウンロードURLへ 303 で案内する。", params(SearchParams), responses((status = 303, description = "CSV のダウンロードURL（Location）。本文に url と件数")), security(("staff_session" = [])))]
 pub(crate) async fn extract(
@@ -94,11 +95,11 @@ pub(crate) async fn extract(
     staff: StaffSession,
     QueryParams(params): QueryParams<SearchParams>,
 ) -> Result<Response, ApiError> {
+    let scope = staff.scope()?;
     let filter = params.filter()?;
-    let office = crate::office(&staff);
-    let (key, rows) = write(&state, &office, &filter, params.cursor.clone()).await?;
+    let (key, rows) = write(&state, &scope, &filter, params.cursor.clone()).await?;
     let url = state.documents.presigned_get(&key, LINK_VALID).await?;
-    tracing::info!(%office, staff = %staff.member.sub, rows, %key, "CSV extract");
+    tracing::info!(scope = %scope.label(), staff = %staff.member.sub, rows, %key, "CSV extract");
     see_other(
         &url,
         serde_json::json!({ "url": url, "rows": rows, "expires_in_seconds": LINK_VALID.as_secs() }),
@@ -108,15 +109,22 @@ pub(crate) async fn extract(
 /// Writes every case of the search, page by page, as one CSV file; its key and row count.
 async fn write(
     state: &ReviewState,
-    office: &OfficeId,
+    scope: &Scope,
     filter: &CaseFilter,
     mut cursor: Option<String>,
 ) -> Result<(String, usize), ApiError> {
     let today = keiryoku_domain::dates::japan_date(time::OffsetDateTime::now_utc());
+    let offices = scope.offices();
+    // A name for the file: the office, network or ministry id, or `all`.
+    let place = match scope {
+        Scope::Office(office) => office.to_string(),
+        Scope::Network(id) | Scope::Ministry(id) => id.clone(),
+        Scope::National => "all".to_string(),
+    };
     let mut upload = state.documents.upload(FileInfo {
-        key: format!("exports/{office}/{}.csv", uuid::Uuid::now_v7()),
+        key: format!("exports/{place}/{}.csv", uuid::Uuid::now_v7()),
         content_type: "text/csv; charset=utf-8".into(),
-        disposition: format!("attachment; filename=\"cases-{office}-{today}.csv\""),
+        disposition: format!("attachment; filename=\"cases-{place}-{today}.csv\""),
     });
     let internal = |e: std::io::Error| ApiError::Internal(e.to_string());
     let mut head = vec![0xEF, 0xBB, 0xBF];
@@ -126,7 +134,7 @@ async fn write(
     loop {
         let page = match state
             .cases
-            .search(office, filter, PAGE, cursor.as_deref())
+            .search_in(&offices, filter, PAGE, cursor.as_deref())
             .await
         {
             Ok(page) => page,

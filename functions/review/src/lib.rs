@@ -22,7 +22,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use keiryoku_domain::application::{Application, OfficeId};
+use keiryoku_domain::application::Application;
 use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::Report;
 use keiryoku_http::{
@@ -136,10 +136,11 @@ pub(crate) fn listed(case: CaseRecord, today: time::Date) -> Listed {
 /// A pending case due within this many business days is flagged.
 const DUE_SOON_BUSINESS_DAYS: u32 = 3;
 
-/// A page of cases of the office.
+/// A page of cases.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseList {
-    pub office_id: String,
+    /// The authorities searched, as people name them (関東経済産業局, 経済産業省, 全国).
+    pub scope: String,
     pub items: Vec<Listed>,
     /// Pass back as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
@@ -201,12 +202,13 @@ async fn queue(
     QueryParams(params): QueryParams<QueueParams>,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
+    let reviewer = staff.reviewer()?;
     let filter = params.filter()?;
     let limit = page_limit(params.limit)?;
     let page = state
         .cases
         .queue(
-            &office(&staff),
+            &reviewer.office,
             &filter,
             usize::try_from(limit).unwrap_or(50),
             params.cursor.as_deref(),
@@ -218,7 +220,7 @@ async fn queue(
         .as_deref()
         .map(|cursor| next_url(&uri, cursor));
     Ok(Json(CaseList {
-        office_id: staff.member.office_id.clone(),
+        scope: reviewer.scope().label(),
         items: page.items.into_iter().map(|c| listed(c, today)).collect(),
         next_cursor: page.next_cursor,
         next,
@@ -248,11 +250,6 @@ pub struct History {
     reject
 ))]
 pub struct Api;
-
-/// The office the staff member works for, as the directory says now.
-pub(crate) fn office(staff: &StaffSession) -> OfficeId {
-    OfficeId::from(staff.member.office_id.as_str())
-}
 
 /// The search conditions, all in the URL so that a search is a link.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -376,12 +373,13 @@ async fn search(
     QueryParams(params): QueryParams<SearchParams>,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
+    let scope = staff.scope()?;
     let filter = params.filter()?;
     let limit = page_limit(params.limit)?;
     let page = state
         .cases
-        .search(
-            &office(&staff),
+        .search_in(
+            &scope.offices(),
             &filter,
             usize::try_from(limit).unwrap_or(50),
             params.cursor.as_deref(),
@@ -393,7 +391,7 @@ async fn search(
         .as_deref()
         .map(|cursor| next_url(&uri, cursor));
     Ok(Json(CaseList {
-        office_id: staff.member.office_id.clone(),
+        scope: scope.label(),
         items: page.items.into_iter().map(|c| listed(c, today)).collect(),
         next_cursor: page.next_cursor,
         next,
@@ -433,7 +431,7 @@ async fn case(
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     let view =
-        lifecycle::case_view(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
+        lifecycle::case_view(&state.applications, &state.cases, &staff.scope()?, &id).await?;
     let body = CaseJson {
         application: &view.application,
         case: listed(view.case, today()),
@@ -456,7 +454,7 @@ async fn history(
     QueryParams(params): QueryParams<LogParams>,
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
-    lifecycle::case_of(&state.applications, &state.cases, &staff.reviewer(), &id).await?;
+    lifecycle::case_of(&state.applications, &state.cases, &staff.scope()?, &id).await?;
     let page = state
         .applications
         .history(
@@ -514,7 +512,7 @@ async fn return_for_correction(
     let done = lifecycle::return_for_correction(
         &state.applications,
         &state.cases,
-        &staff.reviewer(),
+        &staff.reviewer()?,
         &id,
         &body.message,
         &comments,
@@ -543,7 +541,7 @@ async fn approve(
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     let expected = if_match(&headers)?;
-    let reviewer = staff.reviewer();
+    let reviewer = staff.reviewer()?;
     let done =
         lifecycle::approve(&state.applications, &state.cases, &reviewer, &id, expected).await?;
     Ok(answer(&done.application))
@@ -567,7 +565,7 @@ async fn reject(
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     let expected = if_match(&headers)?;
-    let reviewer = staff.reviewer();
+    let reviewer = staff.reviewer()?;
     let done = lifecycle::reject(
         &state.applications,
         &state.cases,

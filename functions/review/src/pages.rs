@@ -5,70 +5,24 @@
 //! JavaScript; a stale page (someone else decided) is told, never overwritten.
 
 use askama::Template;
-use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use keiryoku_domain::application::{Application, ApplicationKind, LifecycleError};
 use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::Finding;
-use keiryoku_http::{ApiError, StaffSession};
+use keiryoku_http::ApiError;
 use keiryoku_lifecycle::{self as lifecycle, UseCaseError, application_id};
 use keiryoku_store::{CaseDecision, CaseRecord};
 use keiryoku_web::sections::{self, SECTIONS};
+use keiryoku_web::staff::{Menu, Staff};
 use keiryoku_web::views::{self, Problems, ReturnView, SummaryLink, TimelineEntry};
-use keiryoku_web::{Chrome, Form, PageError, PageResult, SignedIn, render, see_other};
+use keiryoku_web::{Chrome, Form, PageError, PageResult, render, see_other};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::{Listed, QueueParams, ReviewState, SearchParams, listed, next_url, office, today};
-
-// ---------------------------------------------------------------- who is signed in
-
-/// The signed-in staff member of a page. Without a valid session the page answers with the way
-/// to log in at the staff provider and come back (a GET) or to the queue (after a post).
-pub struct Staff(pub StaffSession);
-
-impl Staff {
-    /// The header's view: the person and their office.
-    fn header(&self) -> SignedIn {
-        let member = &self.0.member;
-        SignedIn {
-            name: format!(
-                "{}（{}）",
-                member.name,
-                views::office_name(&member.office_id)
-            ),
-            csrf: self.0.record.csrf_token.clone(),
-            home: "/staff",
-            home_label: "審査キュー",
-        }
-    }
-}
-
-impl<S> FromRequestParts<S> for Staff
-where
-    S: Send + Sync,
-    keiryoku_store::Sessions: FromRef<S>,
-    keiryoku_store::StaffDirectory: FromRef<S>,
-    keiryoku_http::Site: FromRef<S>,
-{
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match StaffSession::from_request_parts(parts, state).await {
-            Ok(session) => Ok(Staff(session)),
-            Err(ApiError::Unauthorized) => Err(PageError::login_needed(
-                parts,
-                &keiryoku_http::Site::from_ref(state),
-                true,
-                "/staff",
-            )),
-            Err(other) => Err(other.into()),
-        }
-    }
-}
+use crate::{Listed, QueueParams, ReviewState, SearchParams, listed, next_url, today};
 
 /// The query of a page's URL without empty values (an unfilled field of a GET form) and
 /// without the parts in `skip`, re-encoded.
@@ -133,6 +87,8 @@ fn status_of(errors: &[(String, String)]) -> StatusCode {
 struct Row {
     href: String,
     receipt: String,
+    /// The authority of the entry (several appear in a wide search).
+    office: String,
     company: String,
     kind: &'static str,
     received: String,
@@ -157,6 +113,7 @@ fn row(item: Listed) -> Row {
     Row {
         href: format!("/staff/cases/{}", case.application_id),
         receipt: case.receipt_number.clone(),
+        office: views::office_name(case.office_id.as_str()),
         company: case.company_name.clone(),
         kind: kind_label(case.kind),
         received: keiryoku_web::seireki(case.received_on),
@@ -314,6 +271,7 @@ struct StartPage {
 #[template(path = "queue.html")]
 struct QueuePage {
     chrome: Chrome,
+    menu: Menu,
     office: String,
     /// label, count
     counts: Vec<(&'static str, u64)>,
@@ -325,7 +283,8 @@ struct QueuePage {
     next: Option<String>,
 }
 
-/// `/staff`: the queue of the signed-in reviewer's office; the staff login for anyone else.
+/// `/staff`: the queue of the signed-in reviewer's office; for other roles their first page; the
+/// staff login for anyone not signed in.
 pub async fn home(
     State(state): State<ReviewState>,
     staff: Result<Staff, PageError>,
@@ -345,9 +304,11 @@ pub async fn home(
         }
         Err(other) => return Err(other),
     };
+    let Some(office_id) = staff.role().deciding_office().cloned() else {
+        return Ok(see_other(staff.menu().home().0));
+    };
     let params: QueueParams = conditions(&uri)?;
     let (filter, errors) = filter_or_errors(params.filter())?;
-    let office_id = office(&staff.0);
     let counts = state.cases.counts(&office_id).await?;
     let (rows, next) = match &filter {
         Some(filter) => {
@@ -363,6 +324,7 @@ pub async fn home(
     let chooses: Vec<Choose> = kind_chooses(params.joint, params.resubmission).into();
     let page = QueuePage {
         chrome: Chrome::new("審査キュー", Some(staff.header())).with_error(!summary.is_empty()),
+        menu: staff.menu(),
         office: views::office_name(office_id.as_str()),
         counts: CaseDecision::ALL
             .iter()
@@ -396,6 +358,11 @@ fn decision_heading(decision: CaseDecision) -> &'static str {
 #[template(path = "search.html")]
 struct SearchPage {
     chrome: Chrome,
+    menu: Menu,
+    /// The authorities searched (関東経済産業局, 経済産業省, 全国).
+    scope: String,
+    /// More than one authority: the rows name theirs.
+    several: bool,
     fields: Vec<Field>,
     chooses: Vec<Choose>,
     summary: Vec<SummaryLink>,
@@ -406,8 +373,10 @@ struct SearchPage {
     csv: String,
 }
 
-/// `/staff/cases`: search of the office's cases, every condition in the URL.
+/// `/staff/cases`: search of the cases within the member's scope, every condition in the URL.
 pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) -> PageResult {
+    let scope = staff.0.scope()?;
+    let offices = scope.offices();
     let params: SearchParams = conditions(&uri)?;
     let (filter, errors) = filter_or_errors(params.filter())?;
     let query = filled_query(&uri, &["cursor"]);
@@ -417,7 +386,7 @@ pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) ->
             let (limit, cursor) = paging(&params.limit, &params.cursor)?;
             let page = state
                 .cases
-                .search(&office(&staff.0), filter, limit, cursor)
+                .search_in(&offices, filter, limit, cursor)
                 .await?;
             rows_of(page, &uri)
         }
@@ -503,6 +472,9 @@ pub async fn search(State(state): State<ReviewState>, staff: Staff, uri: Uri) ->
     };
     let page = SearchPage {
         chrome: Chrome::new("案件の検索", Some(staff.header())).with_error(!summary.is_empty()),
+        menu: staff.menu(),
+        scope: scope.label(),
+        several: offices.len() > 1,
         fields,
         chooses,
         summary,
@@ -543,6 +515,7 @@ struct ComparisonView {
 #[template(path = "case.html")]
 struct CasePage {
     chrome: Chrome,
+    menu: Menu,
     id: String,
     kind: &'static str,
     company: String,
@@ -647,8 +620,8 @@ pub async fn case(
     Query(params): Query<CaseParams>,
 ) -> PageResult {
     let id = application_id(&id)?;
-    let reviewer = staff.0.reviewer();
-    let view = lifecycle::case_view(&state.applications, &state.cases, &reviewer, &id).await?;
+    let view =
+        lifecycle::case_view(&state.applications, &state.cases, &staff.0.scope()?, &id).await?;
     let history = state
         .applications
         .history(
@@ -687,6 +660,7 @@ pub async fn case(
         due.push_str("（3営業日以内）");
     }
     facts.push(("標準処理期間の期限", due));
+    facts.push(("行政庁", views::office_name(case.office_id.as_str())));
     facts.push(("この行政庁の判断", case.decision.label().to_string()));
     if let Some(number) = &case.certification_number {
         facts.push(("認定番号", number.clone()));
@@ -779,6 +753,7 @@ pub async fn case(
         .map(|r| views::return_view(record.id.as_str(), r));
     let page = CasePage {
         chrome: Chrome::new(format!("案件：{}", case.company_name), Some(staff.header())),
+        menu: staff.menu(),
         id: record.id.to_string(),
         kind: kind_label(record.kind),
         company: case.company_name.clone(),
@@ -798,7 +773,8 @@ pub async fn case(
         warnings: view.validation.warnings.iter().map(link).collect(),
         groups,
         returned,
-        decidable: view.case.is_pending(),
+        decidable: view.case.is_pending()
+            && staff.role().deciding_office() == Some(&view.case.office_id),
         timeline: views::timeline(&history),
     };
     Ok(render(StatusCode::OK, &page))
@@ -979,14 +955,14 @@ fn return_page(
 
 /// The applicant's view of the return about to be made: the same function renders their page.
 fn preview_of(
-    staff: &Staff,
+    reviewer: &lifecycle::Reviewer,
     record: &Application,
     (message, comments): (String, Vec<keiryoku_domain::application::FieldComment>),
 ) -> ReturnView {
     let note = keiryoku_domain::application::ReturnNote {
         at: time::OffsetDateTime::now_utc(),
-        by: staff.0.reviewer().actor,
-        office_id: office(&staff.0),
+        by: reviewer.actor.clone(),
+        office_id: reviewer.office.clone(),
         message,
         comments,
         revision: record.version,
@@ -1002,9 +978,10 @@ async fn pending_case(
     id: &str,
 ) -> Result<Application, Response> {
     let found = async {
+        let reviewer = staff.0.reviewer()?;
         let id = application_id(id)?;
         let (record, case) =
-            lifecycle::case_of(&state.applications, &state.cases, &staff.0.reviewer(), &id).await?;
+            lifecycle::case_of(&state.applications, &state.cases, &reviewer.scope(), &id).await?;
         Ok::<_, PageError>((record, case.is_pending()))
     };
     match found.await {
@@ -1058,7 +1035,7 @@ pub async fn return_post(
             return Ok(match lifecycle::check_return(&message, &comments) {
                 Ok(words) => {
                     let mut page = return_page(&staff, &record, &message, &comments, &[]);
-                    page.preview = Some(preview_of(&staff, &record, words));
+                    page.preview = Some(preview_of(&staff.0.reviewer()?, &record, words));
                     page.chrome.title = "差戻しの内容を確認する".into();
                     render(StatusCode::OK, &page)
                 }
@@ -1072,7 +1049,7 @@ pub async fn return_post(
     match lifecycle::return_for_correction(
         &state.applications,
         &state.cases,
-        &staff.0.reviewer(),
+        &staff.0.reviewer()?,
         &record.id,
         &message,
         &comments,
@@ -1113,7 +1090,7 @@ pub async fn approve_confirm(
         Ok(record) => record,
         Err(page) => return Ok(page),
     };
-    let reviewer = staff.0.reviewer();
+    let reviewer = staff.0.reviewer()?;
     let number = lifecycle::next_certification_number(&state.applications, &reviewer).await?;
     let joint_waiting = record
         .submission
@@ -1153,7 +1130,7 @@ pub async fn approve(
     match lifecycle::approve(
         &state.applications,
         &state.cases,
-        &staff.0.reviewer(),
+        &staff.0.reviewer()?,
         &id,
         version,
     )
@@ -1214,7 +1191,7 @@ pub async fn reject(
     match lifecycle::reject(
         &state.applications,
         &state.cases,
-        &staff.0.reviewer(),
+        &staff.0.reviewer()?,
         &record.id,
         &reason,
         version,

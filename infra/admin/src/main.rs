@@ -39,8 +39,8 @@ use keiryoku_domain::application::{ApplicationId, Effect};
 use keiryoku_fn_effects::{Effector, Outcome, rerender};
 use keiryoku_mail::Mailer;
 use keiryoku_store::{
-    Applications, AwsClients, Certificates, Documents, EffectSpec, Effects, StaffDirectory,
-    StaffMember, StaffRole,
+    Applications, AwsClients, Certificates, DirectoryActor, DirectoryEntry, Documents, EffectSpec,
+    Effects, RoleName, StaffDirectory, StaffMember,
 };
 
 /// The operator's command: staff directory, parked effects, certificate re-rendering.
@@ -151,16 +151,23 @@ enum FactsCommand {
 enum StaffCommand {
     /// Every entry, one JSON object a line.
     List,
-    /// Adds or replaces an entry (active).
+    /// Adds or replaces an entry (active). A reviewer needs --office; a reader exactly one of
+    /// --office, --network, --ministry; planning and administrator none.
     Put {
         /// The staff identity provider's `sub`.
         #[arg(long)]
         sub: String,
         #[arg(long)]
         name: String,
-        /// The office the person reviews for (an id of authorities.json).
+        /// An office id of authorities.json (`meti-kanto`).
         #[arg(long)]
-        office: String,
+        office: Option<String>,
+        /// A network id of authorities.json (`meti-bureaus`), for a reader.
+        #[arg(long)]
+        network: Option<String>,
+        /// A ministry id of authorities.json (`meti`), for a reader.
+        #[arg(long)]
+        ministry: Option<String>,
         #[arg(long)]
         email: Option<String>,
         #[arg(long, value_enum, default_value = "reviewer")]
@@ -182,7 +189,14 @@ enum StaffCommand {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum RoleArg {
+    /// 審査担当.
     Reviewer,
+    /// 局・本省 閲覧.
+    Reader,
+    /// 企画課.
+    Planning,
+    /// 管理者.
+    Administrator,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,13 +238,16 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Refuses an office id the routing tables do not know: a typo would lock the reviewer out of
-/// every case.
-fn known_office(office: &str) -> Result<(), String> {
-    keiryoku_domain::tables::tables()
-        .office(office)
-        .map(|_| ())
-        .ok_or_else(|| format!("unknown office id {office} (see GET /reference/authorities)"))
+/// Refuses an entry whose place the authority table does not know, or whose name holds
+/// invisible characters.
+fn checked_member(member: &StaffMember) -> Result<(), String> {
+    if !member.role.is_known() {
+        return Err(format!(
+            "{}: unknown office, network or ministry id (see GET /reference/authorities)",
+            member.sub
+        ));
+    }
+    plain_name(&member.name)
 }
 
 /// Refuses a staff name with control or invisible format characters (a bidi override would
@@ -428,23 +445,32 @@ async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(
             sub,
             name,
             office,
+            network,
+            ministry,
             email,
             role,
         } => {
-            known_office(&office)?;
-            plain_name(&name)?;
-            let member = StaffMember {
+            let member = StaffMember::try_from(DirectoryEntry {
                 sub,
                 name,
                 email,
-                office_id: office,
                 role: match role {
-                    RoleArg::Reviewer => StaffRole::Reviewer,
+                    RoleArg::Reviewer => RoleName::Reviewer,
+                    RoleArg::Reader => RoleName::Reader,
+                    RoleArg::Planning => RoleName::Planning,
+                    RoleArg::Administrator => RoleName::Administrator,
                 },
+                office_id: office,
+                network_id: network,
+                ministry_id: ministry,
                 active: true,
-            };
-            directory.put(&member).await.map_err(|e| e.to_string())?;
-            println!("put {} ({})", member.sub, member.office_id);
+            })?;
+            checked_member(&member)?;
+            directory
+                .put(&member, DirectoryActor::operator())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("put {} ({})", member.sub, member.role.describe());
         }
         StaffCommand::Deactivate { sub } => {
             let mut member = directory
@@ -452,12 +478,15 @@ async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(
                 .await
                 .map_err(|e| format!("{sub}: {e}"))?;
             member.active = false;
-            directory.put(&member).await.map_err(|e| e.to_string())?;
+            directory
+                .put(&member, DirectoryActor::operator())
+                .await
+                .map_err(|e| e.to_string())?;
             println!("deactivated {sub}");
         }
         StaffCommand::Remove { sub } => {
             directory
-                .remove(&sub)
+                .remove(&sub, DirectoryActor::operator())
                 .await
                 .map_err(|e| format!("{sub}: {e}"))?;
             println!("removed {sub}");
@@ -468,11 +497,13 @@ async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(
             let members: Vec<StaffMember> =
                 serde_json::from_str(&text).map_err(|e| format!("{path}: {e}"))?;
             for member in &members {
-                known_office(&member.office_id)?;
-                plain_name(&member.name)?;
+                checked_member(member)?;
             }
             for member in &members {
-                directory.put(member).await.map_err(|e| e.to_string())?;
+                directory
+                    .put(member, DirectoryActor::operator())
+                    .await
+                    .map_err(|e| e.to_string())?;
             }
             println!("imported {} entries", members.len());
         }

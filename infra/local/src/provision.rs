@@ -238,7 +238,7 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
         .map_err(|e| LocalError::Setup(format!("{}: {e}", seed.display())))?;
     for member in &members {
         directory
-            .put(member)
+            .put(member, keiryoku_store::DirectoryActor::operator())
             .await
             .map_err(|e| LocalError::Setup(format!("seed staff {}: {e}", member.sub)))?;
     }

@@ -12,6 +12,7 @@
 //! - [`application`]: the application record and every change its lifecycle makes, and the
 //!   effects (certificate, mail) each change calls for.
 //! - [`corporate_number`]: the 法人番号 check digit.
+//! - [`staff`]: staff roles and the authorities each may see.
 //!
 //! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
 //! `data/`, embedded at build time, each with a version id and a `verified` flag per row.
@@ -30,6 +31,7 @@ pub mod normalize;
 pub mod plan;
 pub mod routing;
 pub mod rules;
+pub mod staff;
 pub mod status;
 pub mod tables;
 pub mod validation;

@@ -1,7 +1,9 @@
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::Method;
 use axum::http::request::Parts;
-use keiryoku_store::{SessionRecord, Sessions, StaffDirectory, StaffMember, StoreError};
+use keiryoku_store::{
+    SessionRecord, Sessions, StaffDirectory, StaffMember, StaffPermission, StoreError,
+};
 
 use crate::site::constant_time_eq;
 use crate::{ApiError, CSRF_COOKIE, SESSION_COOKIE};
@@ -117,7 +119,7 @@ where
             CurrentSession::from_request_parts(parts, state).await?;
         let Some(staff) = &record.staff else {
             return Err(ApiError::Forbidden(
-                "この画面は審査担当の職員用です。職員用のログインからログインしてください。".into(),
+                "この画面は職員用です。職員用のログインからログインしてください。".into(),
             ));
         };
         let member = match StaffDirectory::from_ref(state).active(&staff.sub).await {
@@ -167,18 +169,63 @@ impl ApplicantSession {
 }
 
 impl StaffSession {
-    /// The reviewer as the use cases know it: the audit actor and the office from the staff
-    /// directory as it is now.
-    pub fn reviewer(&self) -> keiryoku_lifecycle::Reviewer {
-        use keiryoku_domain::application::{Actor, OfficeId};
-        keiryoku_lifecycle::Reviewer {
-            actor: Actor {
-                sub: self.member.sub.clone(),
-                name: Some(self.member.name.clone()),
-                role: keiryoku_domain::status::Role::Reviewer,
-                on_behalf_of: self.member.office_id.clone(),
-            },
-            office: OfficeId::from(self.member.office_id.as_str()),
+    /// The staff member as the audit trail names them: the `sub`, the name, and the office or
+    /// scope they act for.
+    pub fn actor(&self) -> keiryoku_domain::application::Actor {
+        let on_behalf_of = match self.member.role.scope() {
+            Some(keiryoku_store::Scope::Office(office)) => office.to_string(),
+            Some(keiryoku_store::Scope::Network(id) | keiryoku_store::Scope::Ministry(id)) => id,
+            Some(keiryoku_store::Scope::National) | None => self.member.role.label().to_string(),
+        };
+        keiryoku_domain::application::Actor {
+            sub: self.member.sub.clone(),
+            name: Some(self.member.name.clone()),
+            role: keiryoku_domain::status::Role::Reviewer,
+            on_behalf_of,
         }
+    }
+
+    /// Refuses (403) unless the member's role allows `permission`.
+    pub fn require(&self, permission: StaffPermission) -> Result<(), ApiError> {
+        if self.member.role.may(permission) {
+            return Ok(());
+        }
+        let what = match permission {
+            StaffPermission::Decide => {
+                "審査の判断（差戻し・認定・不認定）は審査担当のみが行えます。"
+            }
+            StaffPermission::Read => "案件の閲覧は審査担当・閲覧・企画課の職員のみが行えます。",
+            StaffPermission::Audit => "監査記録の検索は企画課・管理者のみが行えます。",
+            StaffPermission::Administer => "職員名簿とお知らせの管理は管理者のみが行えます。",
+        };
+        Err(ApiError::Forbidden(format!(
+            "{what}あなたの役割は「{}」です。",
+            self.member.role.describe()
+        )))
+    }
+
+    /// The authorities whose cases the member reads; 403 for a role that reads none.
+    pub fn scope(&self) -> Result<keiryoku_store::Scope, ApiError> {
+        self.require(StaffPermission::Read)?;
+        self.member
+            .role
+            .scope()
+            .ok_or_else(|| ApiError::Forbidden("案件を閲覧できる役割ではありません。".into()))
+    }
+
+    /// The reviewer as the use cases know it: the audit actor and the office from the staff
+    /// directory as it is now; 403 for a role that does not decide.
+    pub fn reviewer(&self) -> Result<keiryoku_lifecycle::Reviewer, ApiError> {
+        self.require(StaffPermission::Decide)?;
+        let office = self
+            .member
+            .role
+            .deciding_office()
+            .cloned()
+            .ok_or_else(|| ApiError::Forbidden("審査担当ではありません。".into()))?;
+        Ok(keiryoku_lifecycle::Reviewer {
+            actor: self.actor(),
+            office,
+        })
     }
 }

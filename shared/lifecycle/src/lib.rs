@@ -55,6 +55,13 @@ pub struct Reviewer {
     pub office: OfficeId,
 }
 
+impl Reviewer {
+    /// The cases a reviewer reads: those of the own authority.
+    pub fn scope(&self) -> keiryoku_domain::staff::Scope {
+        keiryoku_domain::staff::Scope::Office(self.office.clone())
+    }
+}
+
 /// Why a use case did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum UseCaseError {

@@ -7,21 +7,25 @@ use keiryoku_domain::application::{
 use keiryoku_domain::validation::Finding;
 use keiryoku_store::{Applications, AuditNote, CaseRecord, Cases, CommitError, Extra};
 
+use keiryoku_domain::staff::Scope;
+
 use crate::{Reviewer, UseCaseError, now};
 
-/// The application of a case of the reviewer's office, with the office's entry; 404 for
-/// anything else.
+/// The application of a case inside `scope`, with the entry of the first of its authorities the
+/// scope covers; 404 for anything else (never routed there, or routed elsewhere since).
 pub async fn case_of(
     applications: &Applications,
     cases: &Cases,
-    reviewer: &Reviewer,
+    scope: &Scope,
     id: &ApplicationId,
 ) -> Result<(Application, CaseRecord), UseCaseError> {
-    let case = cases.get(&reviewer.office, id).await?;
     let record = applications.get(id).await?;
-    if !record.is_routed_to(&reviewer.office) {
-        return Err(UseCaseError::NotFound);
-    }
+    let office = record
+        .submission
+        .as_ref()
+        .and_then(|s| s.office_ids.iter().find(|o| scope.covers(o)))
+        .ok_or(UseCaseError::NotFound)?;
+    let case = cases.get(office, id).await?;
     Ok((record, case))
 }
 
@@ -53,16 +57,16 @@ pub struct CaseView {
     pub comparisons: Vec<Comparison>,
 }
 
-/// One case of the reviewer's office: the application, the office's entry, validation as of the
-/// receipt date, and the differences against the returned version (a resubmission) or the
+/// One case inside `scope`: the application, the entry of its authority in the scope, validation
+/// as of the receipt date, and the differences against the returned version (a resubmission) or the
 /// certified plan (a change application).
 pub async fn case_view(
     applications: &Applications,
     cases: &Cases,
-    reviewer: &Reviewer,
+    scope: &Scope,
     id: &ApplicationId,
 ) -> Result<CaseView, UseCaseError> {
-    let (record, case) = case_of(applications, cases, reviewer, id).await?;
+    let (record, case) = case_of(applications, cases, scope, id).await?;
     let received = record.submission.as_ref().map_or_else(
         || keiryoku_domain::dates::japan_date(now()),
         |s| s.received_on,
@@ -221,7 +225,7 @@ pub async fn return_for_correction(
     comments: &[(String, String)],
     expected_version: i64,
 ) -> Result<Decided, UseCaseError> {
-    let (record, _) = case_of(applications, cases, reviewer, id).await?;
+    let (record, _) = case_of(applications, cases, &reviewer.scope(), id).await?;
     let (message, anchored, errors) = return_words(message, comments);
     refuse_if_any(errors)?;
     let mut next = record.return_for_correction(
@@ -271,7 +275,7 @@ pub async fn approve(
 ) -> Result<Decided, UseCaseError> {
     let office = &reviewer.office;
     for _ in 0..COUNTER_RETRIES {
-        let (record, _) = case_of(applications, cases, reviewer, id).await?;
+        let (record, _) = case_of(applications, cases, &reviewer.scope(), id).await?;
         let at = now();
         let fiscal = keiryoku_domain::dates::fiscal_year(keiryoku_domain::dates::japan_date(at));
         let counter = format!("cert#{office}#{fiscal}");
@@ -335,7 +339,7 @@ pub async fn reject(
     reason: &str,
     expected_version: i64,
 ) -> Result<Decided, UseCaseError> {
-    let (record, _) = case_of(applications, cases, reviewer, id).await?;
+    let (record, _) = case_of(applications, cases, &reviewer.scope(), id).await?;
     let mut errors = Vec::new();
     let reason = reviewer_text(reason, "/reason", "不認定の理由", &mut errors);
     refuse_if_any(errors)?;

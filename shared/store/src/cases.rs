@@ -369,6 +369,50 @@ impl Cases {
         filtered_pages(query, filter, limit, start, &CASE_CURSOR).await
     }
 
+    /// Up to `limit` entries of several authorities matching `filter`: authority by authority in
+    /// the order given, each oldest application first. The cursor names the authority it stops
+    /// in, so it is refused for a list of authorities that does not contain it.
+    pub async fn search_in(
+        &self,
+        offices: &[OfficeId],
+        filter: &CaseFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<CasePage, StoreError> {
+        let mut index = match cursor {
+            None => 0,
+            Some(c) => offices
+                .iter()
+                .position(|o| decode_cursor(c, &CASE_CURSOR, &office_partition(o)).is_ok())
+                .ok_or(StoreError::InvalidCursor)?,
+        };
+        let mut start = cursor.map(str::to_string);
+        let mut items: Vec<CaseRecord> = Vec::new();
+        while let Some(office) = offices.get(index) {
+            let page = self
+                .search(office, filter, limit - items.len(), start.take().as_deref())
+                .await?;
+            items.extend(page.items);
+            if items.len() >= limit {
+                let next_cursor = match (page.next_cursor, items.last()) {
+                    (Some(next), _) => Some(next),
+                    // The page ends with this authority's last entry: go on after it.
+                    (None, Some(last)) if index + 1 < offices.len() => {
+                        let key = case_key(&last.office_id, &last.application_id);
+                        Some(encode_cursor(&key, &CASE_CURSOR)?)
+                    }
+                    _ => None,
+                };
+                return Ok(CasePage { items, next_cursor });
+            }
+            index += 1;
+        }
+        Ok(CasePage {
+            items,
+            next_cursor: None,
+        })
+    }
+
     /// How many of the authority's cases stand at each decision state. Reads only the state of
     /// each entry (a projection), so memory is the tally whatever the number of cases.
     pub async fn counts(&self, office_id: &OfficeId) -> Result<CaseCounts, StoreError> {

@@ -48,7 +48,10 @@ pub use reference_data::{Published, ReferenceData, TABLES_KEY};
 pub use sessions::{
     RENEW_AFTER_SECONDS, SessionRecord, SessionSummary, Sessions, account_partition,
 };
-pub use staff::{StaffDirectory, StaffMember, StaffRole};
+pub use staff::{
+    CHANGES_SHOWN, DirectoryAction, DirectoryActor, DirectoryChange, DirectoryEntry, RoleName,
+    Scope, StaffDirectory, StaffMember, StaffPermission, StaffRole, VersionedMember,
+};
 pub use stream_json::item_to_json;
 
 /// The documents-bucket key of the application PDF kept for a filed revision (ids only).

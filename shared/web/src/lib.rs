@@ -11,6 +11,7 @@ pub mod assets;
 mod error;
 mod form;
 pub mod sections;
+pub mod staff;
 pub mod views;
 
 pub use error::{PageError, PageResult, login_url, problems_as_pages, staff_login_url};

@@ -1,0 +1,17 @@
+#![forbid(unsafe_code)]
+
+use keiryoku_fn_staff::{StaffState, app};
+use keiryoku_http::{Site, env_var};
+use keiryoku_store::{AwsClients, Sessions, StaffDirectory};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let aws = AwsClients::from_env().await;
+    let table = env_var("TABLE_NAME")?;
+    let state = StaffState {
+        site: Site::from_env()?,
+        sessions: Sessions::new(aws.dynamodb.clone(), &table),
+        staff: StaffDirectory::new(aws.dynamodb.clone(), &table),
+    };
+    keiryoku_http::run_with_tables(app(state), &aws).await
+}
