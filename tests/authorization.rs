@@ -72,7 +72,9 @@ fn audience(method: &str, path: &str) -> Audience {
         "/staff" => Audience::StaffHome,
         _ if path.starts_with("/staff/directory") => Audience::AdminPage,
         _ if path.starts_with("/staff/cases") && decides => Audience::StaffDecidePage,
-        _ if path.starts_with("/staff/cases") => Audience::StaffReadPage,
+        _ if path.starts_with("/staff/cases") || path.starts_with("/staff/statistics") => {
+            Audience::StaffReadPage
+        }
         "/me" | "/auth/logout" => Audience::AnySession,
         _ if path.starts_with("/applications") || path == "/prefill" => Audience::Applicant,
         "/review/queue" => Audience::StaffDecide,

@@ -998,7 +998,7 @@ async fn an_administrator_manages_the_directory_and_every_change_is_recorded() {
         "the entry before"
     );
     assert!(
-        log.contains("局・本省 閲覧（経済産業局（全局））"),
+        log.contains("局・本省 閲覧（経済産業局 全局）"),
         "and after"
     );
     assert!(log.contains("名簿 管理三（900031）"), "who changed it");

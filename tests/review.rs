@@ -858,3 +858,154 @@ async fn a_resubmission_routed_elsewhere_leaves_the_former_authority() {
     let meti = staff_logged_in("reviewer-kanto-meti").await;
     assert!(queue_ids(&meti).await.contains(&id));
 }
+
+/// The statistics CSV of 四国経済産業局 for this month, as column name → value.
+async fn shikoku_statistics(staff: &Browser) -> std::collections::HashMap<String, String> {
+    let response = staff
+        .get("/staff/statistics.csv?office=meti-shikoku&from=&to=")
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), "text/csv; charset=utf-8");
+    let bytes = response.bytes().await.unwrap_or_default();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "a BOM for Excel");
+    let text = String::from_utf8_lossy(&bytes[3..]).into_owned();
+    let mut lines = text.split("\r\n");
+    let head: Vec<String> = lines
+        .next()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let month = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date();
+    let month = format!("{:04}-{:02}", month.year(), u8::from(month.month()));
+    let row = lines
+        .find(|l| l.starts_with("meti-shikoku,") && l.contains(&format!(",{month},")))
+        .unwrap_or_default();
+    head.into_iter()
+        .zip(row.split(',').map(str::to_string))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_statistics_equal_an_independent_count_of_a_few_hundred_generated_cases() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let reviewer = staff_logged_in("reviewer-shikoku-meti").await;
+    let before = shikoku_statistics(&reviewer).await;
+
+    // 200 plans of a company in 香川県, routed to 四国経済産業局, each given an outcome.
+    let mut plan = complete_plan();
+    plan["applicant"]["head_office"]["prefecture_code"] = json!("37");
+    const N: usize = 200;
+    let outcomes = ["certified", "returned", "rejected", "withdrawn", "pending"];
+    let outcome_of = |i: usize| match i % 8 {
+        0 | 1 => "certified",
+        2 | 3 => "returned",
+        4 => "rejected",
+        5 => "withdrawn",
+        _ => "pending",
+    };
+    for batch in (0..N).collect::<Vec<_>>().chunks(8) {
+        let tasks = batch.iter().map(|&i| {
+            let (applicant, reviewer, plan) = (applicant.clone(), reviewer.clone(), plan.clone());
+            tokio::spawn(async move {
+                let record = submitted(&applicant, plan).await;
+                let id = id_of(&record);
+                let response = match outcome_of(i) {
+                    "pending" => return,
+                    "withdrawn" => {
+                        applicant
+                            .post(&format!("/applications/{id}/withdraw"))
+                            .header("if-match", etag_of(&record))
+                            .sent()
+                            .await
+                    }
+                    decision => {
+                        let (action, body) = match decision {
+                            "certified" => ("approve", json!({})),
+                            "returned" => ("return", json!({"message": "確認してください。"})),
+                            _ => ("reject", json!({"reason": "要件を満たしません。"})),
+                        };
+                        reviewer
+                            .post(&format!("/review/cases/{id}/{action}"))
+                            .header("if-match", etag_of(&record))
+                            .json(&body)
+                            .sent()
+                            .await
+                    }
+                };
+                assert_eq!(response.status(), 200, "{} of {id}", outcome_of(i));
+            })
+        });
+        for task in tasks.collect::<Vec<_>>() {
+            task.await.unwrap_or_else(|e| panic!("task: {e}"));
+        }
+    }
+
+    // Counted independently: how many of each outcome were made.
+    let made = |outcome: &str| (0..N).filter(|&i| outcome_of(i) == outcome).count() as i64;
+    let after = shikoku_statistics(&reviewer).await;
+    let delta = |column: &str| {
+        let value = |m: &std::collections::HashMap<String, String>| {
+            m.get(column)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        value(&after) - value(&before)
+    };
+    assert_eq!(delta("受付"), N as i64);
+    let columns = ["認定", "差戻し中", "不認定", "取下げ", "審査中"];
+    for (column, outcome) in columns.iter().zip(outcomes) {
+        assert_eq!(delta(column), made(outcome), "{column}");
+    }
+    assert_eq!(
+        delta("判断済み"),
+        made("certified") + made("returned") + made("rejected")
+    );
+    assert_eq!(
+        delta("期限超過（現在）"),
+        0,
+        "nothing received today is overdue"
+    );
+    if before.is_empty() {
+        // A fresh stack: every decision was taken on the day of receipt.
+        assert_eq!(
+            after.get("判断までの日数（中央値）").map(String::as_str),
+            Some("0")
+        );
+        assert_eq!(
+            after
+                .get("判断までの日数（90パーセンタイル）")
+                .map(String::as_str),
+            Some("0")
+        );
+    }
+
+    // The page shows the same period with its chart and tables, and the reader of 経済産業省
+    // sees 四国経済産業局 among its authorities; the 地方運輸局 reader does not.
+    let page = reviewer.get("/staff/statistics").sent().await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap_or_default();
+    assert!(page.contains("role=\"img\""));
+    assert!(page.contains("<caption>月別（受付月ごと）</caption>"));
+    let reader = staff_logged_in("reader-meti").await;
+    let wide = reader.get("/staff/statistics").sent().await;
+    assert!(
+        wide.text()
+            .await
+            .unwrap_or_default()
+            .contains("四国経済産業局")
+    );
+    let other = staff_logged_in("reader-transport").await;
+    let refused = other
+        .get("/staff/statistics.csv?office=meti-shikoku")
+        .sent()
+        .await;
+    assert_eq!(
+        refused.status(),
+        400,
+        "an authority outside the scope is not counted"
+    );
+}

@@ -39,6 +39,7 @@ pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
 }
 
 /// A browser-like client: keeps cookies; follows redirects unless told not to.
+#[derive(Clone)]
 pub struct Browser {
     pub http: reqwest::Client,
     pub jar: Arc<reqwest::cookie::Jar>,

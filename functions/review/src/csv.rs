@@ -68,14 +68,16 @@ fn row(case: &CaseRecord) -> [String; 14] {
     ]
 }
 
-/// CSV lines (CRLF) of some rows.
-fn lines<I: IntoIterator<Item = [String; 14]>>(rows: I) -> Result<Bytes, std::io::Error> {
+/// CSV lines (CRLF) of some rows, formulas neutralised.
+pub(crate) fn lines<R: AsRef<[String]>, I: IntoIterator<Item = R>>(
+    rows: I,
+) -> Result<Bytes, std::io::Error> {
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(Vec::new());
     for row in rows {
         writer
-            .write_record(row.iter().map(|v| cell(v)))
+            .write_record(row.as_ref().iter().map(|v| cell(v)))
             .map_err(std::io::Error::other)?;
     }
     writer

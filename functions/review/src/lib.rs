@@ -16,6 +16,7 @@
 
 mod csv;
 mod pages;
+mod statistics;
 
 use axum::extract::{FromRef, Path, State};
 use axum::http::{HeaderMap, header};
@@ -87,6 +88,8 @@ fn pages_router() -> Router<ReviewState> {
     Router::new()
         .route("/staff", get(pages::home))
         .route("/staff/cases", get(pages::search))
+        .route("/staff/statistics", get(statistics::page))
+        .route("/staff/statistics.csv", get(statistics::csv))
         .route("/staff/cases/{id}", get(pages::case))
         .route(
             "/staff/cases/{id}/return",

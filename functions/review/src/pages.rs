@@ -26,7 +26,7 @@ use crate::{Listed, QueueParams, ReviewState, SearchParams, listed, next_url, to
 
 /// The query of a page's URL without empty values (an unfilled field of a GET form) and
 /// without the parts in `skip`, re-encoded.
-fn filled_query(uri: &Uri, skip: &[&str]) -> String {
+pub(crate) fn filled_query(uri: &Uri, skip: &[&str]) -> String {
     url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(
             url::form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
@@ -37,7 +37,7 @@ fn filled_query(uri: &Uri, skip: &[&str]) -> String {
 
 /// The conditions of a page's URL, parsed as the JSON routes parse them (unknown conditions
 /// refused); empty fields count as absent, so a search form can send every field.
-fn conditions<T: DeserializeOwned>(uri: &Uri) -> Result<T, PageError> {
+pub(crate) fn conditions<T: DeserializeOwned>(uri: &Uri) -> Result<T, PageError> {
     let bad = |detail: String| PageError::Api(ApiError::BadRequest(detail));
     let filled: Uri = format!("/?{}", filled_query(uri, &[]))
         .parse()

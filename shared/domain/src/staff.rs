@@ -62,7 +62,7 @@ impl Scope {
         }
     }
 
-    /// The scope as people name it: 関東経済産業局, 経済産業局（全局）, 経済産業省, 全国.
+    /// The scope as people name it: 関東経済産業局, 経済産業局 全局, 経済産業省, 全国.
     pub fn label(&self) -> String {
         let t = tables();
         match self {
@@ -71,7 +71,7 @@ impl Scope {
                 .map_or_else(|| id.to_string(), |(_, o)| o.name.clone()),
             Scope::Network(id) => t
                 .network(id)
-                .map_or_else(|| id.clone(), |n| format!("{}（全局）", n.name)),
+                .map_or_else(|| id.clone(), |n| format!("{} 全局", n.name)),
             Scope::Ministry(id) => t
                 .ministry(id)
                 .map_or_else(|| id.clone(), |m| m.name.clone()),
@@ -177,7 +177,7 @@ mod tests {
         assert!(bureaus.covers(&office("meti-kinki")));
         assert!(!bureaus.covers(&office("mlit-dev-kanto")));
         assert_eq!(bureaus.offices().len(), 9);
-        assert_eq!(bureaus.label(), "経済産業局（全局）");
+        assert_eq!(bureaus.label(), "経済産業局 全局");
     }
 
     #[test]

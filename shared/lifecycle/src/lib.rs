@@ -18,6 +18,7 @@ mod documents;
 pub mod prefill;
 pub mod reference_tables;
 mod reviewer;
+pub mod statistics;
 
 pub use applicant::{
     Done, create_draft, delete_draft, finalise_for_paper, history, owned, save, start_change,

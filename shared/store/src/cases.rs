@@ -59,6 +59,15 @@ pub struct CaseRecord {
     /// 再提出: submitted again after a return for correction.
     #[serde(default)]
     pub resubmission: bool,
+    /// When the case left this authority with an outcome (its own decision, or the
+    /// certification, rejection or return that ended the round); absent while pending or
+    /// after a withdrawal.
+    #[serde(
+        default,
+        with = "iso_date::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub decided_on: Option<Date>,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
@@ -137,21 +146,32 @@ impl CaseRecord {
     /// The entry of `office_id` for a submitted application.
     pub fn derive(record: &Application, office_id: &OfficeId) -> Option<CaseRecord> {
         let submission = record.submission.as_ref()?;
-        let decision = match record.decisions.get(office_id).map(|d| d.decision) {
-            Some(DecisionKind::Approved) => CaseDecision::Approved,
-            Some(DecisionKind::Returned) => CaseDecision::Returned,
-            Some(DecisionKind::Rejected) => CaseDecision::Rejected,
-            None => match record.status {
-                Status::Returned => CaseDecision::Returned,
-                Status::Rejected => CaseDecision::Rejected,
-                Status::Certified => CaseDecision::Certified,
-                Status::Withdrawn => CaseDecision::Withdrawn,
-                Status::Submitted | Status::Draft | Status::FinalisedForPaper => {
-                    CaseDecision::Pending
-                }
-            },
+        // This authority's own return or rejection stands; otherwise an outcome that ended the
+        // round (certified by all, returned or rejected by another, withdrawn) is shown, and
+        // only then an approval still waiting for the other authorities.
+        let own = record.decisions.get(office_id).map(|d| d.decision);
+        let decision = match (own, record.status) {
+            (Some(DecisionKind::Returned), _) => CaseDecision::Returned,
+            (Some(DecisionKind::Rejected), _) => CaseDecision::Rejected,
+            (_, Status::Certified) => CaseDecision::Certified,
+            (_, Status::Withdrawn) => CaseDecision::Withdrawn,
+            (_, Status::Rejected) => CaseDecision::Rejected,
+            (_, Status::Returned) => CaseDecision::Returned,
+            (Some(DecisionKind::Approved), _) => CaseDecision::Approved,
+            (None, Status::Submitted | Status::Draft | Status::FinalisedForPaper) => {
+                CaseDecision::Pending
+            }
         };
         let certification = record.certification.as_ref();
+        let japan = keiryoku_domain::dates::japan_date;
+        let own = record.decisions.get(office_id).map(|d| japan(d.at));
+        let decided_on = match decision {
+            CaseDecision::Pending | CaseDecision::Withdrawn => None,
+            CaseDecision::Certified => certification.map(|c| c.certified_on),
+            CaseDecision::Approved => own,
+            CaseDecision::Returned => own.or(record.returned.as_ref().map(|r| japan(r.at))),
+            CaseDecision::Rejected => own.or(record.rejection.as_ref().map(|r| japan(r.at))),
+        };
         Some(CaseRecord {
             application_id: record.id.clone(),
             office_id: office_id.clone(),
@@ -177,6 +197,7 @@ impl CaseRecord {
                 .returned
                 .as_ref()
                 .is_some_and(|r| r.revision != submission.revision),
+            decided_on,
             updated_at: record.updated_at,
         })
     }
@@ -232,6 +253,14 @@ pub(crate) fn case_item(record: &Application, office_id: &OfficeId) -> Result<It
     if let Some(number) = &case.certification_number {
         text("certification_number", number);
     }
+    text("due_on", &case.due_on.to_string());
+    if let Some(on) = &case.decided_on {
+        text("decided_on", &on.to_string());
+    }
+    // The statistics index: the authority's entries by receipt date (projected to the few
+    // attributes the statistics read).
+    text("gsi2pk", &format!("RECEIVED#{office_id}"));
+    text("gsi2sk", &format!("{}#{}", case.received_on, record.id));
     if case.is_pending() {
         text("gsi1pk", &queue_partition(office_id));
         text("gsi1sk", &format!("{}#{}", case.due_on, record.id));
@@ -413,6 +442,53 @@ impl Cases {
         })
     }
 
+    /// Every entry of the authority received from `from` to `to` (inclusive), as the
+    /// statistics read them: through index `gsi2`, so only that period is read, and only the
+    /// projected attributes.
+    pub async fn received_between(
+        &self,
+        office_id: &OfficeId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<CaseStat>, StoreError> {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi2")
+            .key_condition_expression("gsi2pk = :office AND gsi2sk BETWEEN :from AND :to")
+            .expression_attribute_values(":office", s(format!("RECEIVED#{office_id}")))
+            .expression_attribute_values(":from", s(from.to_string()))
+            // `~` sorts after the `#<id>` that follows each date.
+            .expression_attribute_values(":to", s(format!("{to}~")));
+        crate::item::query_all(query)
+            .await?
+            .iter()
+            .map(|item| {
+                let date = |name: &str| -> Result<Option<Date>, StoreError> {
+                    item.get(name)
+                        .and_then(|v| v.as_s().ok())
+                        .map(|v| {
+                            Date::parse(v, &time::format_description::well_known::Iso8601::DATE)
+                                .map_err(|e| StoreError::Corrupt(format!("{name}: {e}")))
+                        })
+                        .transpose()
+                };
+                let required = |name: &str| {
+                    date(name)?.ok_or_else(|| StoreError::Corrupt(format!("case: no {name}")))
+                };
+                Ok(CaseStat {
+                    office_id: office_id.clone(),
+                    received_on: required("received_on")?,
+                    due_on: required("due_on")?,
+                    decided_on: date("decided_on")?,
+                    decision: CaseDecision::parse(get_s(item, "decision")?)
+                        .ok_or_else(|| StoreError::Corrupt("case: unknown decision".into()))?,
+                })
+            })
+            .collect()
+    }
+
     /// How many of the authority's cases stand at each decision state. Reads only the state of
     /// each entry (a projection), so memory is the tally whatever the number of cases.
     pub async fn counts(&self, office_id: &OfficeId) -> Result<CaseCounts, StoreError> {
@@ -446,6 +522,16 @@ impl Cases {
             }
         }
     }
+}
+
+/// A case entry as the statistics read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseStat {
+    pub office_id: OfficeId,
+    pub received_on: Date,
+    pub due_on: Date,
+    pub decided_on: Option<Date>,
+    pub decision: CaseDecision,
 }
 
 /// The number of an authority's cases per decision state.

@@ -35,7 +35,9 @@ pub use applications::{
 pub use audit::{AuditRecord, ChainBreak, record_hash, verify_chain, version_hash};
 pub use aws::{AwsClients, Health};
 pub use cache::Cache;
-pub use cases::{CaseCounts, CaseDecision, CaseFilter, CasePage, CaseRecord, Cases, search_text};
+pub use cases::{
+    CaseCounts, CaseDecision, CaseFilter, CasePage, CaseRecord, CaseStat, Cases, search_text,
+};
 pub use certificates::{
     CertificateDocument, CertificateRecord, Certificates, CheckEntry, DownloadEntry, certificate_id,
 };

@@ -44,6 +44,7 @@ impl Staff {
         }
         if role.may(StaffPermission::Read) {
             items.push(("/staff/cases", "案件の検索", "search"));
+            items.push(("/staff/statistics", "審査の統計", "statistics"));
         }
         if role.may(StaffPermission::Administer) {
             items.push(("/staff/directory", "職員名簿", "directory"));
@@ -56,7 +57,7 @@ impl Staff {
         let member = &self.0.member;
         let (home, home_label) = self.menu().home();
         SignedIn {
-            name: format!("{}（{}）", member.name, member.role.describe()),
+            name: format!("{}／{}", member.name, member.role.describe()),
             csrf: self.0.record.csrf_token.clone(),
             home,
             home_label,
