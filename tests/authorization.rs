@@ -34,6 +34,8 @@ enum Audience {
     StaffHome,
     /// The staff directory pages: administrators only.
     AdminPage,
+    /// The audit of staff reads: the 企画課 and administrators.
+    AuditPage,
 }
 
 impl Audience {
@@ -45,6 +47,7 @@ impl Audience {
                 | Audience::StaffDecidePage
                 | Audience::StaffHome
                 | Audience::AdminPage
+                | Audience::AuditPage
         )
     }
 }
@@ -71,6 +74,7 @@ fn audience(method: &str, path: &str) -> Audience {
         _ if path == "/mypage" || path.starts_with("/plans") => Audience::ApplicantPage,
         "/staff" => Audience::StaffHome,
         _ if path.starts_with("/staff/directory") => Audience::AdminPage,
+        "/staff/audit" => Audience::AuditPage,
         _ if path.starts_with("/staff/cases") && decides => Audience::StaffDecidePage,
         _ if path.starts_with("/staff/cases") || path.starts_with("/staff/statistics") => {
             Audience::StaffReadPage
@@ -157,6 +161,10 @@ fn expected(audience: Audience, who: Who, with_id: bool) -> Outcome {
         }
         Audience::AdminPage => match who {
             Administrator => Allowed,
+            _ => Forbidden,
+        },
+        Audience::AuditPage => match who {
+            Administrator | Planning => Allowed,
             _ => Forbidden,
         },
     }
@@ -427,7 +435,7 @@ async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
             | Audience::StaffReadPage
             | Audience::StaffDecidePage
             | Audience::StaffHome => &reviewer,
-            Audience::AdminPage => &admin,
+            Audience::AdminPage | Audience::AuditPage => &admin,
             Audience::Applicant | Audience::AnySession | Audience::ApplicantPage => &owner,
             Audience::Public => continue,
         };

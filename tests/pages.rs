@@ -990,7 +990,7 @@ async fn an_administrator_manages_the_directory_and_every_change_is_recorded() {
     let log = &page[page.find("変更の記録").unwrap_or(0)..];
     let actions: Vec<&str> = ["無効化", "変更", "追加"]
         .into_iter()
-        .filter(|a| log.contains(&format!("<td>{a}</td>")))
+        .filter(|a| log.contains(&format!(">{a}</td>")))
         .collect();
     assert_eq!(actions, ["無効化", "変更", "追加"]);
     assert!(
@@ -1002,8 +1002,8 @@ async fn an_administrator_manages_the_directory_and_every_change_is_recorded() {
         "and after"
     );
     assert!(log.contains("名簿 管理三（900031）"), "who changed it");
-    let newest = log.find("<td>無効化</td>").unwrap_or(usize::MAX);
-    let oldest = log.find("<td>追加</td>").unwrap_or(0);
+    let newest = log.find(">無効化</td>").unwrap_or(usize::MAX);
+    let oldest = log.find(">追加</td>").unwrap_or(0);
     assert!(newest < oldest, "newest first");
 
     // The administrator's own entry is shown, not changeable.
@@ -1016,4 +1016,77 @@ async fn an_administrator_manages_the_directory_and_every_change_is_recorded() {
     )
     .await;
     assert_eq!(refused.status(), 403);
+}
+
+#[tokio::test]
+async fn every_staff_read_is_recorded_for_the_auditors_and_not_shown_to_the_applicant() {
+    let applicant = logged_in("applicant-tokyo").await;
+    let record = submitted(&applicant, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let history = |browser: &Browser| {
+        let url = format!("/applications/{id}/history?limit=200");
+        let browser = browser.clone();
+        async move { json(browser.get(&url).sent().await).await["items"].clone() }
+    };
+    let trail_before = history(&applicant).await;
+
+    // A reviewer reads the case as a page, as JSON and its trail; the 企画課 reads the page and
+    // takes a CSV.
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    for path in [
+        format!("/staff/cases/{id}"),
+        format!("/review/cases/{id}"),
+        format!("/review/cases/{id}/history"),
+    ] {
+        assert_eq!(reviewer.get(&path).sent().await.status(), 200, "{path}");
+    }
+    let planning = staff_logged_in("planning-chusho").await;
+    assert_eq!(
+        planning
+            .get(&format!("/staff/cases/{id}"))
+            .sent()
+            .await
+            .status(),
+        200
+    );
+    let marker = unique_key("csv").replace('-', "");
+    let extract = planning
+        .get(&format!("/review/cases.csv?company={marker}"))
+        .sent()
+        .await;
+    assert!(extract.status().is_success() || extract.status().is_redirection());
+
+    // The applicant's history is what it was: staff reads are not the applicant's business.
+    assert_eq!(history(&applicant).await, trail_before);
+
+    // The auditors find every read of the case, newest first, with role and kind.
+    let (admin, _) = staff_at("admin-staff", "/staff").await;
+    let page = text(
+        admin
+            .get(&format!("/staff/audit?application={id}"))
+            .sent()
+            .await,
+    )
+    .await;
+    let rows = page.matches(&format!("：{id}</td>")).count();
+    assert_eq!(rows, 4, "four reads of the case listed");
+    assert!(page.contains("関東 審査一（900001）"));
+    assert!(page.contains("審査担当（関東経済産業局）"));
+    assert!(page.contains("企画課 計画二（900021）"));
+    assert!(page.contains(&format!("監査記録：{id}")));
+    let newest = page.find("企画課 計画二（900021）").unwrap_or(usize::MAX);
+    let oldest = page.rfind("関東 審査一（900001）").unwrap_or(0);
+    assert!(newest < oldest, "newest first");
+
+    // By staff member, and the extracts with their conditions.
+    let by_reader = text(planning.get("/staff/audit?sub=900021").sent().await).await;
+    assert!(by_reader.contains(&format!("案件：{id}")));
+    let extracts = text(planning.get("/staff/audit").sent().await).await;
+    assert!(
+        extracts.contains(&format!("company={marker}")),
+        "the extract's conditions"
+    );
+
+    // A reviewer may not search the reads.
+    assert_eq!(reviewer.get("/staff/audit").sent().await.status(), 403);
 }

@@ -2,7 +2,7 @@
 
 A read-only user of 経済産業省 (局・本省 閲覧) lands on the search, finds a case of 関東経済産業局,
 reads it without any decision button and reads the statistics of the ministry's bureaus; the
-SME Agency's 企画課 reads the national statistics; an administrator adds a staff member,
+SME Agency's 企画課 reads the national statistics and who read the case; an administrator adds a staff member,
 changes the role and deactivates the entry, each change appearing in the entry's record. Every
 page is checked as the other pages are (axe-core, reflow at 320 px, no other origins) and
 photographed into docs/screenshots/.
@@ -69,8 +69,15 @@ def test_a_head_office_reader_and_the_planning_division_oversee_in_the_browser(b
     assert "範囲：全国" in driver.page_source
     pages.check("staff-17-planning-statistics")
 
+    # The 企画課 audits: who read the case (the reader, just now).
+    click_link(driver, By.LINK_TEXT, "閲覧・変更の記録")
+    fill(driver, "application", case_id)
+    click_button(driver, "表示する")
+    assert "本省 閲覧一（900011）" in driver.page_source
+    pages.check("staff-22-audit")
+
     if driver.javascript:
-        assert len(pages.checked) == 5, pages.checked
+        assert len(pages.checked) == 6, pages.checked
 
 
 def test_an_administrator_manages_the_directory_in_the_browser(browser):

@@ -33,6 +33,8 @@ pub struct DocumentsState {
     pub cases: Cases,
     pub certificates: Certificates,
     pub documents: Documents,
+    /// The audit of staff reads.
+    pub reads: keiryoku_store::StaffReads,
 }
 
 impl FromRef<DocumentsState> for keiryoku_http::Site {
@@ -247,6 +249,10 @@ async fn reviewer_downloads(
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     lifecycle::case_of(&state.applications, &state.cases, &staff.scope()?, &id).await?;
+    state
+        .reads
+        .record(&staff.read(keiryoku_store::ReadKind::Downloads, Some(&id), None))
+        .await?;
     downloads_page(&state.certificates, &id, &params).await
 }
 

@@ -18,6 +18,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         cases: Cases::new(aws.dynamodb.clone(), &table),
         certificates: Certificates::new(aws.dynamodb.clone(), &table),
         documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),
+        reads: keiryoku_store::StaffReads::new(aws.dynamodb.clone(), &table),
     };
     keiryoku_http::run(app(state)).await
 }

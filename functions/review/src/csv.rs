@@ -96,9 +96,14 @@ pub(crate) async fn extract(
     State(state): State<ReviewState>,
     staff: StaffSession,
     QueryParams(params): QueryParams<SearchParams>,
+    uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
     let scope = staff.scope()?;
     let filter = params.filter()?;
+    state
+        .reads
+        .record(&staff.read(keiryoku_store::ReadKind::Extract, None, uri.query()))
+        .await?;
     let (key, rows) = write(&state, &scope, &filter, params.cursor.clone()).await?;
     let url = state.documents.presigned_get(&key, LINK_VALID).await?;
     tracing::info!(scope = %scope.label(), staff = %staff.member.sub, rows, %key, "CSV extract");

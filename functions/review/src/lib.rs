@@ -32,7 +32,8 @@ use keiryoku_http::{
 use keiryoku_lifecycle as lifecycle;
 use keiryoku_lifecycle::application_id;
 use keiryoku_store::{
-    Applications, CaseFilter, CaseRecord, Cases, Documents, Sessions, StaffDirectory,
+    Applications, CaseFilter, CaseRecord, Cases, Documents, ReadKind, Sessions, StaffDirectory,
+    StaffReads,
 };
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,8 @@ pub struct ReviewState {
     pub cases: Cases,
     /// The documents bucket (CSV extracts are written there).
     pub documents: Documents,
+    /// The audit of staff reads.
+    pub reads: StaffReads,
 }
 
 impl FromRef<ReviewState> for keiryoku_http::Site {
@@ -435,6 +438,10 @@ async fn case(
     let id = application_id(&id)?;
     let view =
         lifecycle::case_view(&state.applications, &state.cases, &staff.scope()?, &id).await?;
+    state
+        .reads
+        .record(&staff.read(keiryoku_store::ReadKind::Case, Some(&id), None))
+        .await?;
     let body = CaseJson {
         application: &view.application,
         case: listed(view.case, today()),
@@ -458,6 +465,10 @@ async fn history(
 ) -> Result<Response, ApiError> {
     let id = application_id(&id)?;
     lifecycle::case_of(&state.applications, &state.cases, &staff.scope()?, &id).await?;
+    state
+        .reads
+        .record(&staff.read(ReadKind::History, Some(&id), None))
+        .await?;
     let page = state
         .applications
         .history(

@@ -2,7 +2,9 @@
 
 use keiryoku_fn_review::{ReviewState, app};
 use keiryoku_http::{Site, env_var};
-use keiryoku_store::{Applications, AwsClients, Cases, Documents, Sessions, StaffDirectory};
+use keiryoku_store::{
+    Applications, AwsClients, Cases, Documents, Sessions, StaffDirectory, StaffReads,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -15,6 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         applications: Applications::new(aws.dynamodb.clone(), &table),
         cases: Cases::new(aws.dynamodb.clone(), &table),
         documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),
+        reads: StaffReads::new(aws.dynamodb.clone(), &table),
     };
     keiryoku_http::run_with_tables(app(state), &aws).await
 }

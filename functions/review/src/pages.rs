@@ -622,6 +622,14 @@ pub async fn case(
     let id = application_id(&id)?;
     let view =
         lifecycle::case_view(&state.applications, &state.cases, &staff.0.scope()?, &id).await?;
+    state
+        .reads
+        .record(
+            &staff
+                .0
+                .read(keiryoku_store::ReadKind::Case, Some(&id), None),
+        )
+        .await?;
     let history = state
         .applications
         .history(

@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use keiryoku_domain::application::OfficeId;
 use keiryoku_http::ApiError;
 use keiryoku_lifecycle::statistics::{Month, Statistics, Tally};
-use keiryoku_store::{CaseStat, Scope};
+use keiryoku_store::{CaseStat, ReadKind, Scope};
 use keiryoku_web::staff::{Menu, Staff};
 use keiryoku_web::views::{self, SummaryLink};
 use keiryoku_web::{Chrome, PageError, PageResult, render};
@@ -246,6 +246,10 @@ pub async fn page(State(state): State<ReviewState>, staff: Staff, uri: Uri) -> P
     let asked = asked(&params, &scope, today);
     let (stats, problems) = match &asked {
         Ok(asked) => {
+            state
+                .reads
+                .record(&staff.0.read(ReadKind::Statistics, None, uri.query()))
+                .await?;
             let cases = cases(&state, asked).await?;
             let months = asked.from.through(asked.to);
             (
@@ -390,6 +394,10 @@ pub async fn csv(State(state): State<ReviewState>, staff: Staff, uri: Uri) -> Pa
                 .join(" "),
         ))
     })?;
+    state
+        .reads
+        .record(&staff.0.read(ReadKind::Statistics, None, uri.query()))
+        .await?;
     let cases = cases(&state, &asked).await?;
     let stats = Statistics::tally(&asked.offices, asked.from.through(asked.to), &cases, today);
     let mut rows: Vec<Vec<String>> = Vec::new();

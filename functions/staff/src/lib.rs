@@ -4,6 +4,8 @@
 //! - `GET|POST /staff/directory/new`: add an entry.
 //! - `GET|POST /staff/directory/{sub}`: change name, mail, role and place; deactivate or
 //!   reactivate; the entry's change log below.
+//! - `GET /staff/audit`: for the 企画課 and administrators, the audit of staff reads by case or
+//!   by staff member, and the latest directory changes ([`audit`]).
 //!
 //! Every change is written with its record in one transaction (`StaffDirectory::save`), on the
 //! version the form was read at: two administrators changing one entry cannot overwrite each
@@ -11,6 +13,8 @@
 //! grants themselves more). This function is the only one allowed to write the directory.
 
 #![forbid(unsafe_code)]
+
+mod audit;
 
 use askama::Template;
 use axum::Router;
@@ -36,6 +40,8 @@ pub struct StaffState {
     pub site: Site,
     pub sessions: Sessions,
     pub staff: StaffDirectory,
+    /// The audit of staff reads (searched here, written by the functions that read cases).
+    pub reads: keiryoku_store::StaffReads,
 }
 
 impl FromRef<StaffState> for Site {
@@ -63,6 +69,7 @@ pub fn app(state: StaffState) -> Router {
             .route("/staff/directory", get(list))
             .route("/staff/directory/new", get(new_form).post(add))
             .route("/staff/directory/{sub}", get(entry).post(change))
+            .route("/staff/audit", get(audit::page))
             .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
             .with_state(state),
     )
@@ -497,7 +504,7 @@ pub async fn add(State(state): State<StaffState>, staff: Staff, form: Form) -> P
 // ---------------------------------------------------------------- one entry
 
 /// A change of the log as the entry page lists it.
-struct ChangeRow {
+pub(crate) struct ChangeRow {
     at: String,
     by: String,
     action: &'static str,
@@ -525,7 +532,7 @@ fn described(entry: &Option<DirectoryEntry>) -> String {
     }
 }
 
-fn change_row(change: DirectoryChange) -> ChangeRow {
+pub(crate) fn change_row(change: DirectoryChange) -> ChangeRow {
     ChangeRow {
         at: keiryoku_web::jst_of_rfc3339(&change.at),
         by: format!("{}（{}）", change.by.name, change.by.sub),

@@ -12,6 +12,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         site: Site::from_env()?,
         sessions: Sessions::new(aws.dynamodb.clone(), &table),
         staff: StaffDirectory::new(aws.dynamodb.clone(), &table),
+        reads: keiryoku_store::StaffReads::new(aws.dynamodb.clone(), &table),
     };
     keiryoku_http::run_with_tables(app(state), &aws).await
 }

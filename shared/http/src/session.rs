@@ -185,6 +185,24 @@ impl StaffSession {
         }
     }
 
+    /// The record of a read by this member, to be written before the data is answered.
+    pub fn read(
+        &self,
+        kind: keiryoku_store::ReadKind,
+        application_id: Option<&keiryoku_domain::application::ApplicationId>,
+        conditions: Option<&str>,
+    ) -> keiryoku_store::StaffRead {
+        keiryoku_store::StaffRead {
+            at: keiryoku_store::format_rfc3339(time::OffsetDateTime::now_utc()),
+            sub: self.member.sub.clone(),
+            name: self.member.name.clone(),
+            role: self.member.role.describe(),
+            kind,
+            application_id: application_id.cloned(),
+            conditions: conditions.filter(|c| !c.is_empty()).map(str::to_string),
+        }
+    }
+
     /// Refuses (403) unless the member's role allows `permission`.
     pub fn require(&self, permission: StaffPermission) -> Result<(), ApiError> {
         if self.member.role.may(permission) {

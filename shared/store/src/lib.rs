@@ -26,6 +26,7 @@ mod login_states;
 mod reference_data;
 mod sessions;
 mod staff;
+mod staff_reads;
 mod stream_json;
 
 pub use applications::{
@@ -54,6 +55,7 @@ pub use staff::{
     CHANGES_SHOWN, DirectoryAction, DirectoryActor, DirectoryChange, DirectoryEntry, RoleName,
     Scope, StaffDirectory, StaffMember, StaffPermission, StaffRole, VersionedMember,
 };
+pub use staff_reads::{ReadKind, StaffRead, StaffReads};
 pub use stream_json::item_to_json;
 
 /// The documents-bucket key of the application PDF kept for a filed revision (ids only).

@@ -50,24 +50,43 @@ pub(crate) async fn log_page(
     limit: i32,
     cursor: Option<&str>,
 ) -> Result<LogPage<Item>, StoreError> {
+    log_page_in(client, table, None, partition, order, limit, cursor).await
+}
+
+/// [`log_page`] of a partition of the table (`index` `None`) or of index `gsi1`
+/// (`Some("gsi1")`, read eventually consistent as indexes are).
+pub(crate) async fn log_page_in(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    index: Option<&str>,
+    partition: String,
+    order: Order,
+    limit: i32,
+    cursor: Option<&str>,
+) -> Result<LogPage<Item>, StoreError> {
+    let (shape, key) = match index {
+        None => (&LOG_CURSOR, "pk"),
+        Some(_) => (&crate::applications::GSI1_CURSOR, "gsi1pk"),
+    };
     let start = cursor
-        .map(|c| decode_cursor(c, &LOG_CURSOR, &partition))
+        .map(|c| decode_cursor(c, shape, &partition))
         .transpose()?;
     let out = client
         .query()
         .table_name(table)
-        .key_condition_expression("pk = :pk")
+        .set_index_name(index.map(str::to_string))
+        .key_condition_expression(format!("{key} = :pk"))
         .expression_attribute_values(":pk", s(partition))
         .scan_index_forward(order == Order::OldestFirst)
         .limit(limit.clamp(1, MAX_LOG_PAGE))
-        .consistent_read(true)
+        .consistent_read(index.is_none())
         .set_exclusive_start_key(start.clone())
         .send()
         .await
         .map_err(|e| crate::error::query_failed(e, start.is_some()))?;
     let next_cursor = out
         .last_evaluated_key()
-        .map(|k| encode_cursor(k, &LOG_CURSOR))
+        .map(|k| encode_cursor(k, shape))
         .transpose()?;
     Ok(LogPage {
         items: out.items.unwrap_or_default(),

@@ -212,7 +212,7 @@ impl DirectoryActor {
     pub fn operator() -> DirectoryActor {
         DirectoryActor {
             sub: "operator".into(),
-            name: "運用担当（keiryoku-admin）".into(),
+            name: "運用担当 keiryoku-admin".into(),
         }
     }
 }
@@ -421,6 +421,26 @@ impl StaffDirectory {
             .expression_attribute_values(":log", s(format!("STAFFLOG#{sub}")))
             .scan_index_forward(false)
             .limit(CHANGES_SHOWN)
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        out.items()
+            .iter()
+            .map(|item| get_json(item, "body"))
+            .collect()
+    }
+
+    /// The latest changes of the whole directory, newest first.
+    pub async fn recent_changes(&self, limit: i32) -> Result<Vec<DirectoryChange>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name("gsi1")
+            .key_condition_expression("gsi1pk = :log")
+            .expression_attribute_values(":log", s("STAFFLOG"))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, crate::MAX_LOG_PAGE))
             .send()
             .await
             .map_err(StoreError::sdk)?;

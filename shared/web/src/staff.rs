@@ -49,6 +49,9 @@ impl Staff {
         if role.may(StaffPermission::Administer) {
             items.push(("/staff/directory", "職員名簿", "directory"));
         }
+        if role.may(StaffPermission::Audit) {
+            items.push(("/staff/audit", "閲覧・変更の記録", "audit"));
+        }
         Menu { items }
     }
 
