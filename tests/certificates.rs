@@ -747,3 +747,89 @@ async fn the_application_pdf_of_a_returned_and_edited_application_is_the_filed_r
     assert!(text.contains(&filed), "the filed text {filed}: {text}");
     assert!(!text.contains("差戻し後に書き直した"), "{text}");
 }
+
+/// The mails to reviewers about a case (its 受付番号 in the subject).
+async fn staff_mails_arriving(receipt: &str, what: &str) -> Vec<Value> {
+    let subject = format!("【経営力向上計画・審査】{what}（受付番号 {receipt}）");
+    for _ in 0..300 {
+        let found: Vec<Value> = outbox()
+            .await
+            .into_iter()
+            .filter(|m| m["subject"].as_str() == Some(subject.as_str()))
+            .collect();
+        if !found.is_empty() {
+            // A little longer: a second copy would show now.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            return outbox()
+                .await
+                .into_iter()
+                .filter(|m| m["subject"].as_str() == Some(subject.as_str()))
+                .collect();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Vec::new()
+}
+
+#[tokio::test]
+async fn reviewers_are_mailed_once_about_new_cases_resubmissions_and_withdrawals() {
+    let _ses = SES.lock().await;
+    let owner = logged_in("applicant-tokyo").await;
+    let record = submitted(&owner, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let receipt = record["submission"]["receipt_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    // The reviewers of 関東経済産業局 (from the staff directory), and no one else.
+    let mails = staff_mails_arriving(&receipt, "新しい申請").await;
+    assert_eq!(mails.len(), 1, "exactly once: {mails:?}");
+    assert_eq!(
+        mails[0]["destinations"]["ToAddresses"],
+        json!(["shinsa1@kanto-meti.example.go.jp"])
+    );
+    let body = mails[0]["body"].as_str().unwrap_or_default();
+    assert!(body.contains(&format!("/staff/cases/{id}")), "{body}");
+
+    // Returned and resubmitted: the reviewers hear of the resubmission.
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let returned = reviewer
+        .post(&format!("/review/cases/{id}/return"))
+        .header("if-match", format!("\"{}\"", record["version"]))
+        .json(&json!({"message": "確認してください。"}))
+        .sent()
+        .await;
+    assert_eq!(returned.status(), 200);
+    let returned = json(returned).await;
+    let again = owner
+        .post(&format!("/applications/{id}/submit"))
+        .header("idempotency-key", unique_key("resubmit"))
+        .header("if-match", format!("\"{}\"", returned["version"]))
+        .sent()
+        .await;
+    assert_eq!(again.status(), 200);
+    let again = json(again).await;
+    let receipt = again["submission"]["receipt_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let mails = staff_mails_arriving(&receipt, "再提出").await;
+    assert_eq!(mails.len(), 1, "exactly once: {mails:?}");
+
+    // Withdrawn: the reviewers need not review it.
+    let withdrawn = owner
+        .post(&format!("/applications/{id}/withdraw"))
+        .header("if-match", format!("\"{}\"", again["version"]))
+        .sent()
+        .await;
+    assert_eq!(withdrawn.status(), 200);
+    let mails = staff_mails_arriving(&receipt, "取下げ").await;
+    assert_eq!(mails.len(), 1, "exactly once: {mails:?}");
+    assert!(
+        mails[0]["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("審査は不要です")
+    );
+}

@@ -15,10 +15,11 @@ mod certificate;
 
 pub use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 pub use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use keiryoku_domain::application::{Application, Effect, MailEvent};
-use keiryoku_mail::{Comment, Event, Facts, Mailer, compose};
+use keiryoku_domain::application::{Application, Effect, MailEvent, StaffMailEvent};
+use keiryoku_mail::{Comment, Event, Facts, Mailer, StaffEvent, compose, compose_staff};
 use keiryoku_store::{
-    Applications, Certificates, Claim, Documents, EffectSpec, Effects, application_from_item,
+    Applications, Certificates, Claim, Documents, EffectSpec, Effects, StaffDirectory,
+    application_from_item,
 };
 use serde_json::{Value, json};
 
@@ -28,6 +29,8 @@ pub use certificate::rerender;
 #[derive(Clone)]
 pub struct Effector {
     pub applications: Applications,
+    /// The staff directory: where reviewers' mail goes.
+    pub staff: StaffDirectory,
     pub certificates: Certificates,
     pub effects: Effects,
     pub documents: Documents,
@@ -125,7 +128,53 @@ impl Effector {
                 };
                 self.mail(event, record).await
             }
+            Effect::StaffMail(event) => {
+                let event = match event {
+                    StaffMailEvent::NewCase => StaffEvent::NewCase,
+                    StaffMailEvent::Resubmitted => StaffEvent::Resubmitted,
+                    StaffMailEvent::Withdrawn => StaffEvent::Withdrawn,
+                };
+                self.staff_mail(event, record).await
+            }
         }
+    }
+
+    /// Mails the active reviewers of the application's authorities, as the staff directory
+    /// lists them now (addresses never come from a request), in one message. No reviewer with
+    /// an address is not an error: the case waits in the queue all the same.
+    async fn staff_mail(&self, event: StaffEvent, record: &Application) -> Result<Value, String> {
+        let offices = record
+            .submission
+            .as_ref()
+            .map(|s| s.office_ids.clone())
+            .unwrap_or_default();
+        let mut to: Vec<String> = self
+            .staff
+            .list()
+            .await
+            .map_err(|e| format!("staff directory: {e}"))?
+            .into_iter()
+            .filter(|m| m.active)
+            .filter(|m| {
+                m.role
+                    .deciding_office()
+                    .is_some_and(|o| offices.contains(o))
+            })
+            .filter_map(|m| m.email)
+            .collect();
+        to.sort();
+        to.dedup();
+        if to.is_empty() {
+            tracing::warn!(id = %record.id, "no reviewer with a mail address for this case");
+            return Ok(json!({ "recipients": 0 }));
+        }
+        let mail = compose_staff(event, &facts(record), &self.public_base_url);
+        let id = self
+            .mailer
+            .send_to_all(&to, &mail)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(json!({ "message_id": id, "subject": mail.subject, "recipients": to.len() }))
     }
 
     /// Keeps the application as submitted, as a PDF under `applications/<id>/<revision>.pdf`
@@ -335,11 +384,14 @@ mod tests {
     fn the_sample_stream_events_decode_to_their_effects() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/effects");
         for (trigger, expected) in [
-            ("submitted", vec!["application-record", "mail:received"]),
+            (
+                "submitted",
+                vec!["application-record", "mail:received", "staff-mail:new-case"],
+            ),
             ("returned", vec!["mail:returned"]),
             ("certified", vec!["certificate", "mail:certified"]),
             ("rejected", vec!["mail:rejected"]),
-            ("withdrawn", vec!["mail:withdrawn"]),
+            ("withdrawn", vec!["mail:withdrawn", "staff-mail:withdrawn"]),
         ] {
             let file = format!("{dir}/ApplicationChanges-{trigger}.json");
             let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
@@ -369,7 +421,18 @@ mod tests {
         let submitted = record(Status::Submitted, 2);
         assert_eq!(
             names(Some(&record(Status::Draft, 1)), &submitted),
-            ["application-record", "mail:received"]
+            ["application-record", "mail:received", "staff-mail:new-case"]
+        );
+        assert_eq!(
+            names(
+                Some(&record(Status::Returned, 3)),
+                &record(Status::Submitted, 4)
+            ),
+            [
+                "application-record",
+                "mail:received",
+                "staff-mail:resubmitted"
+            ]
         );
         assert_eq!(
             names(Some(&submitted), &record(Status::Certified, 3)),

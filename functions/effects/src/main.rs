@@ -4,7 +4,7 @@ use keiryoku_fn_effects::{Effector, StreamEvent, handle};
 use keiryoku_http::env_var;
 use keiryoku_lifecycle::reference_tables::TablesSource;
 use keiryoku_mail::Mailer;
-use keiryoku_store::{Applications, AwsClients, Certificates, Documents, Effects};
+use keiryoku_store::{Applications, AwsClients, Certificates, Documents, Effects, StaffDirectory};
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let table = env_var("TABLE_NAME")?;
     let effector = Effector {
         applications: Applications::new(aws.dynamodb.clone(), &table),
+        staff: StaffDirectory::new(aws.dynamodb.clone(), &table),
         certificates: Certificates::new(aws.dynamodb.clone(), &table),
         effects: Effects::new(aws.dynamodb.clone(), &table),
         documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),

@@ -522,6 +522,7 @@ fn env(name: &str) -> Result<String, String> {
 fn effector(aws: &AwsClients, table: &str) -> Result<Effector, String> {
     Ok(Effector {
         applications: Applications::new(aws.dynamodb.clone(), table),
+        staff: StaffDirectory::new(aws.dynamodb.clone(), table),
         certificates: Certificates::new(aws.dynamodb.clone(), table),
         effects: Effects::new(aws.dynamodb.clone(), table),
         documents: Documents::new(aws.s3(), env("DOCUMENTS_BUCKET")?),

@@ -1342,6 +1342,17 @@ pub enum MailEvent {
     Withdrawn,
 }
 
+/// A mail the reviewers of the competent authorities get (addresses from the staff directory).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StaffMailEvent {
+    /// 新しい申請が届きました.
+    NewCase,
+    /// 差し戻した申請が再提出されました.
+    Resubmitted,
+    /// 申請が取り下げられました.
+    Withdrawn,
+}
+
 /// Something a change of an application calls for besides the change itself, done exactly once
 /// per change by the effects function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -1351,9 +1362,10 @@ pub enum Effect {
     /// Issue the 認定書.
     Certificate,
     Mail(MailEvent),
+    StaffMail(StaffMailEvent),
 }
 
-const EFFECT_NAMES: [(Effect, &str); 7] = [
+const EFFECT_NAMES: [(Effect, &str); 10] = [
     (Effect::ApplicationRecord, "application-record"),
     (Effect::Certificate, "certificate"),
     (Effect::Mail(MailEvent::Received), "mail:received"),
@@ -1361,6 +1373,18 @@ const EFFECT_NAMES: [(Effect, &str); 7] = [
     (Effect::Mail(MailEvent::Certified), "mail:certified"),
     (Effect::Mail(MailEvent::Rejected), "mail:rejected"),
     (Effect::Mail(MailEvent::Withdrawn), "mail:withdrawn"),
+    (
+        Effect::StaffMail(StaffMailEvent::NewCase),
+        "staff-mail:new-case",
+    ),
+    (
+        Effect::StaffMail(StaffMailEvent::Resubmitted),
+        "staff-mail:resubmitted",
+    ),
+    (
+        Effect::StaffMail(StaffMailEvent::Withdrawn),
+        "staff-mail:withdrawn",
+    ),
 ];
 
 impl Effect {
@@ -1399,12 +1423,26 @@ pub fn effects_of(old: Option<&Application>, new: &Application) -> Vec<Effect> {
         return Vec::new();
     }
     match new.status {
-        Status::Submitted => vec![Effect::ApplicationRecord, Effect::Mail(MailEvent::Received)],
+        Status::Submitted => {
+            let staff = if old.map(|o| o.status) == Some(Status::Returned) {
+                StaffMailEvent::Resubmitted
+            } else {
+                StaffMailEvent::NewCase
+            };
+            vec![
+                Effect::ApplicationRecord,
+                Effect::Mail(MailEvent::Received),
+                Effect::StaffMail(staff),
+            ]
+        }
         Status::Returned => vec![Effect::Mail(MailEvent::Returned)],
         Status::Certified => vec![Effect::Certificate, Effect::Mail(MailEvent::Certified)],
         Status::Rejected => vec![Effect::Mail(MailEvent::Rejected)],
         // Only an application that reached an authority is withdrawn from it.
-        Status::Withdrawn if new.submission.is_some() => vec![Effect::Mail(MailEvent::Withdrawn)],
+        Status::Withdrawn if new.submission.is_some() => vec![
+            Effect::Mail(MailEvent::Withdrawn),
+            Effect::StaffMail(StaffMailEvent::Withdrawn),
+        ],
         Status::Draft | Status::Withdrawn | Status::FinalisedForPaper => Vec::new(),
     }
 }

@@ -4,7 +4,7 @@
 
 use keiryoku_domain::application::{
     Actor, Application, ApplicationId, ApplicationKind, Effect, LifecycleError, MailEvent,
-    OfficeId, PlanDocument, VerifiedIdentity, effects_of,
+    OfficeId, PlanDocument, StaffMailEvent, VerifiedIdentity, effects_of,
 };
 use keiryoku_domain::status::{Action, Role, Status, TransitionError};
 use serde_json::{Map, Value, json};
@@ -402,7 +402,11 @@ fn each_status_change_calls_for_its_effects_once() {
     let before = draft(complete_plan());
     assert_eq!(
         effects_of(Some(&before), &record),
-        [Effect::ApplicationRecord, Effect::Mail(MailEvent::Received)]
+        [
+            Effect::ApplicationRecord,
+            Effect::Mail(MailEvent::Received),
+            Effect::StaffMail(StaffMailEvent::NewCase)
+        ]
     );
     assert!(effects_of(Some(&record), &record).is_empty());
     for effect in [

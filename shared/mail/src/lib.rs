@@ -179,6 +179,51 @@ pub fn compose(event: Event, facts: &Facts, public_base_url: &str) -> Mail {
     }
 }
 
+/// What a mail to the reviewers is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaffEvent {
+    /// 新しい申請.
+    NewCase,
+    /// 差し戻した申請の再提出.
+    Resubmitted,
+    /// 取下げ.
+    Withdrawn,
+}
+
+/// The mail to the reviewers of the competent authorities: what happened, the 受付番号, the due
+/// date and the link to the case on the staff pages. The subject is fixed text plus the
+/// 受付番号; applicant text stays in the body, on one line.
+pub fn compose_staff(event: StaffEvent, facts: &Facts, public_base_url: &str) -> Mail {
+    let receipt = single_line(&facts.receipt_number);
+    let (what, subject) = match event {
+        StaffEvent::NewCase => ("新しい申請が届きました。", "新しい申請"),
+        StaffEvent::Resubmitted => (
+            "差し戻した申請が再提出されました。差戻し時点からの変更は案件のページで確認できます。",
+            "再提出",
+        ),
+        StaffEvent::Withdrawn => ("申請が取り下げられました。審査は不要です。", "取下げ"),
+    };
+    let body = format!(
+        "審査担当者各位\n\n{what}\n\n受付番号: {receipt}\n申請者: {}\n受付日時: {}\n提出先: {}\n標準処理期間の期限: {}\n\n案件: {public_base_url}/staff/cases/{}\n",
+        single_line(&facts.company_name),
+        single_line(&facts.received_at),
+        facts
+            .authorities
+            .iter()
+            .map(|a| single_line(a))
+            .collect::<Vec<_>>()
+            .join("、"),
+        single_line(&facts.due_on),
+        single_line(&facts.application_id),
+    );
+    Mail {
+        subject: single_line(&format!(
+            "【経営力向上計画・審査】{subject}（受付番号 {receipt}）"
+        )),
+        body: format!("{body}{SIGNATURE}"),
+    }
+}
+
 /// Why a mail was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
@@ -186,6 +231,17 @@ pub enum MailError {
     BadRecipient,
     #[error("SES refused or was unreachable: {0}")]
     Ses(String),
+}
+
+/// One plain address: no display name, no list, nothing a header could be made of.
+fn plain_address(to: &str) -> bool {
+    to.len() <= 254
+        && to.matches('@').count() == 1
+        && !to.starts_with('@')
+        && !to.ends_with('@')
+        && to
+            .chars()
+            .all(|c| c.is_ascii_graphic() && !matches!(c, ',' | ';' | '<' | '>' | '"' | '(' | ')'))
 }
 
 /// Sends mail through SESv2 from a fixed address, with a configuration set.
@@ -211,15 +267,13 @@ impl Mailer {
 
     /// Sends `mail` to one recipient; returns SES's message id.
     pub async fn send(&self, to: &str, mail: &Mail) -> Result<String, MailError> {
-        // One plain address: no display name, no list, nothing a header could be made of.
-        let valid = to.len() <= 254
-            && to.matches('@').count() == 1
-            && !to.starts_with('@')
-            && !to.ends_with('@')
-            && to.chars().all(|c| {
-                c.is_ascii_graphic() && !matches!(c, ',' | ';' | '<' | '>' | '"' | '(' | ')')
-            });
-        if !valid {
+        self.send_to_all(&[to.to_string()], mail).await
+    }
+
+    /// Sends one `mail` to every address of `to` (at most 50, SES's limit), as one message:
+    /// one send, so a retry never mails some of them twice.
+    pub async fn send_to_all(&self, to: &[String], mail: &Mail) -> Result<String, MailError> {
+        if to.is_empty() || to.len() > 50 || !to.iter().all(|a| plain_address(a)) {
             return Err(MailError::BadRecipient);
         }
         let text = |data: &str| {
@@ -237,7 +291,11 @@ impl Mailer {
             .ses
             .send_email()
             .from_email_address(&self.from)
-            .destination(Destination::builder().to_addresses(to).build())
+            .destination(
+                Destination::builder()
+                    .set_to_addresses(Some(to.to_vec()))
+                    .build(),
+            )
             .content(EmailContent::builder().simple(message).build())
             .set_configuration_set_name(self.configuration_set.clone())
             .send()
@@ -292,6 +350,40 @@ mod tests {
                 "{event:?}"
             );
             assert!(!mail.body.contains('\r'), "{event:?}");
+        }
+    }
+
+    #[test]
+    fn reviewers_get_a_fixed_subject_and_a_link_to_the_staff_case_page() {
+        for event in [
+            StaffEvent::NewCase,
+            StaffEvent::Resubmitted,
+            StaffEvent::Withdrawn,
+        ] {
+            let mut f = facts();
+            f.company_name = "悪意\r\nBcc: x@example.com".into();
+            let mail = compose_staff(event, &f, "https://example.go.jp");
+            assert!(
+                mail.subject.starts_with("【経営力向上計画・審査】"),
+                "{event:?}"
+            );
+            assert!(
+                mail.subject.ends_with("（受付番号 R2026-000007）"),
+                "{event:?}"
+            );
+            assert!(
+                mail.body
+                    .contains("https://example.go.jp/staff/cases/0190-abc")
+            );
+            assert!(mail.body.contains("申請者: 悪意 Bcc: x@example.com\n"));
+        }
+    }
+
+    #[test]
+    fn addresses_that_could_make_headers_are_refused() {
+        assert!(plain_address("shinsa1@kanto-meti.example.go.jp"));
+        for bad in ["a@b,c@d", "Name <a@b>", "a@b\r\nBcc: c@d", "@b", "a@"] {
+            assert!(!plain_address(bad), "{bad}");
         }
     }
 
