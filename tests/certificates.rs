@@ -833,3 +833,60 @@ async fn reviewers_are_mailed_once_about_new_cases_resubmissions_and_withdrawals
             .contains("審査は不要です")
     );
 }
+
+/// Fires the template's DailyDigest schedule as EventBridge would at `time` (RFC 3339).
+async fn fire_digest(time: &str) -> Value {
+    let scheduler = std::env::var("KEIRYOKU_SCHEDULER_URL").unwrap_or_default();
+    let response = reqwest::Client::new()
+        .post(format!("{scheduler}/schedules/DailyDigest?time={time}"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("scheduler: {e}"));
+    assert_eq!(response.status(), 200, "the digest ran");
+    json(response).await
+}
+
+#[tokio::test]
+async fn each_business_morning_reviewers_get_one_digest_of_the_cases_due_soon() {
+    let _ses = SES.lock().await;
+    let owner = logged_in("applicant-tokyo").await;
+    let record = submitted(&owner, complete_plan()).await;
+    let receipt = record["submission"]["receipt_number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let due = record["submission"]["due_on"].as_str().unwrap_or_default();
+    let due = time::Date::parse(due, &time::format_description::well_known::Iso8601::DATE)
+        .unwrap_or_else(|e| panic!("due_on {due}: {e}"));
+
+    // The morning of the due date (08:00 in Japan is 23:00 UTC the evening before): the case
+    // is due within 3 business days, so 関東経済産業局's reviewers hear of it.
+    let evening = due.previous_day().unwrap_or(due);
+    let time = format!("{evening}T23:00:00Z");
+    let sent = fire_digest(&time).await;
+    assert!(sent["meti-kanto"]["cases"].as_u64() >= Some(1), "{sent}");
+    let subject_start = "【経営力向上計画・審査】期限が近い案件";
+    let digests = |outbox: Vec<Value>| -> Vec<Value> {
+        outbox
+            .into_iter()
+            .filter(|m| {
+                m["subject"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with(subject_start)
+                    && m["destinations"]["ToAddresses"]
+                        == json!(["shinsa1@kanto-meti.example.go.jp"])
+                    && m["body"].as_str().unwrap_or_default().contains(&receipt)
+            })
+            .collect()
+    };
+    let mails = digests(outbox().await);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let body = mails[0]["body"].as_str().unwrap_or_default();
+    assert!(body.contains("関東経済産業局"), "{body}");
+
+    // The schedule firing twice that morning (EventBridge delivers at least once) mails once.
+    let again = fire_digest(&time).await;
+    assert!(again.get("meti-kanto").is_none(), "{again}");
+    assert_eq!(digests(outbox().await).len(), 1);
+}

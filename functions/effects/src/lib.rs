@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 mod certificate;
+pub mod digest;
 
 pub use aws_lambda_events::event::dynamodb::{Event as StreamEvent, EventRecord};
 pub use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -408,6 +409,27 @@ mod tests {
                 .collect();
             assert_eq!(effects, expected, "{file}");
         }
+    }
+
+    /// The schedule sample in events/ (written by `make events`) is what the digest reads.
+    #[test]
+    fn the_sample_schedule_event_decodes_with_its_time() {
+        let file = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/digest/DailyDigest.json"
+        );
+        let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let event: aws_lambda_events::event::eventbridge::EventBridgeEvent =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(event.detail_type, "Scheduled Event");
+        let at = event.time.map(|t| t.timestamp()).unwrap_or_default();
+        let at = time::OffsetDateTime::from_unix_timestamp(at)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+        assert_eq!(
+            keiryoku_domain::dates::japan_date(at),
+            time::macros::date!(2026 - 11 - 26),
+            "08:00 in Japan the next day"
+        );
     }
 
     #[test]

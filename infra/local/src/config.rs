@@ -29,6 +29,8 @@ pub struct LocalConfig {
     pub idp_port: u16,
     pub moto_port: u16,
     pub gbizinfo_port: u16,
+    /// The local scheduler's control port (fires a schedule on request).
+    pub scheduler_port: u16,
     /// The Python of the venv that has moto (`make setup` creates it).
     pub python: PathBuf,
     pub bin_dir: PathBuf,
@@ -70,6 +72,7 @@ impl LocalConfig {
             idp_port: port("IDP_PORT", 4000)?,
             moto_port: port("MOTO_PORT", 5000)?,
             gbizinfo_port: port("GBIZINFO_PORT", 4100)?,
+            scheduler_port: port("SCHEDULER_PORT", 4200)?,
             python: PathBuf::from(env_or(
                 "KEIRYOKU_PYTHON",
                 &root.join(".venv/bin/python").display().to_string(),
@@ -101,6 +104,11 @@ impl LocalConfig {
     /// The gBizINFO stand-in's API root.
     pub fn gbizinfo_url(&self) -> String {
         format!("http://{}:{}/hojin", self.host, self.gbizinfo_port)
+    }
+
+    /// `POST {scheduler_url}/schedules/<Event>` fires a template.yaml schedule now.
+    pub fn scheduler_url(&self) -> String {
+        format!("http://{}:{}", self.host, self.scheduler_port)
     }
 
     pub fn moto_url(&self) -> String {

@@ -305,6 +305,23 @@ pub fn write_samples() -> Result<(), LocalError> {
                 println!("{}", file.display());
             }
         }
+        for source in &function.schedules {
+            let dir = config.root.join("events").join(&function.binary);
+            std::fs::create_dir_all(&dir)
+                .map_err(LocalError::io(format!("create {}", dir.display())))?;
+            let file = dir.join(format!("{}.json", source.event));
+            // A fixed instant (08:00 in Japan), so regenerating the samples changes nothing.
+            let event = crate::schedules::scheduled_event(
+                &source.event,
+                time::macros::datetime!(2026-11-25 23:00 UTC),
+                "00000000-0000-4000-8000-000000000000",
+            );
+            let text = serde_json::to_string_pretty(&event)
+                .map_err(|e| LocalError::Setup(e.to_string()))?;
+            std::fs::write(&file, text + "\n")
+                .map_err(LocalError::io(format!("write {}", file.display())))?;
+            println!("{}", file.display());
+        }
     }
     Ok(())
 }

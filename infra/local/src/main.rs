@@ -3,7 +3,8 @@
 //! - `up`: starts moto, the dev identity provider and a gBizINFO stand-in, creates template.yaml's tables and buckets
 //!   in moto, runs every function of template.yaml as a Lambda process (the same binary as in
 //!   Lambda, fed through a local Lambda Runtime API) and serves template.yaml's routes on the
-//!   local API gateway. Stops every child on Ctrl-C.
+//!   local API gateway. Fires the functions' schedules (`Type: Schedule`) at their times, and
+//!   on request (`KEIRYOKU_SCHEDULER_URL`). Stops every child on Ctrl-C.
 //! - `exec -- CMD…`: the same, runs CMD once everything answers, stops, exits with CMD's status.
 //! - `events`: writes one API Gateway v2 sample event per route into `events/`.
 //! - `policies [--template FILE]`: writes the functions' IAM policies where the running stack's
@@ -22,6 +23,7 @@ mod gbizinfo;
 mod iam;
 mod provision;
 mod runtime_api;
+mod schedules;
 mod services;
 mod stack;
 mod streams;

@@ -38,6 +38,8 @@ async fn start_into(
         "gBizINFO stand-in (GBIZINFO_PORT)",
     )
     .await?;
+    let scheduler_listener =
+        reserve(host, config.scheduler_port, "scheduler (SCHEDULER_PORT)").await?;
     crate::gbizinfo::serve(
         gbizinfo_listener,
         &config.root.join("infra/gbizinfo/hojin.json"),
@@ -142,6 +144,7 @@ async fn start_into(
 
     let mut routes = Vec::new();
     let mut runtimes = Vec::new();
+    let mut schedules = Vec::new();
     for function in &config.template.functions {
         let binary = config.bin_dir.join(&function.binary);
         if !binary.exists() {
@@ -185,6 +188,15 @@ async fn start_into(
         for source in &function.streams {
             crate::streams::start(config, &function.logical_id, source, runtime.clone()).await?;
         }
+        for source in &function.schedules {
+            schedules.push(crate::schedules::Scheduled {
+                event: source.event.clone(),
+                schedule: crate::schedules::Schedule::parse(&source.expression).map_err(|e| {
+                    LocalError::Setup(format!("{}.{}: {e}", function.logical_id, source.event))
+                })?,
+                runtime: runtime.clone(),
+            });
+        }
         runtimes.push((function.binary.clone(), runtime));
     }
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
@@ -200,6 +212,7 @@ async fn start_into(
         }
     }
     tokio::spawn(gateway::serve(gateway_listener, routes));
+    crate::schedules::start(schedules, scheduler_listener)?;
     wait_for_http(
         &format!("{}/health", config.api_url()),
         Duration::from_secs(30),
@@ -226,6 +239,10 @@ fn banner(config: &LocalConfig) {
     println!(
         "  gBizINFO stand-in  {}   (answers from infra/gbizinfo/hojin.json)",
         config.gbizinfo_url()
+    );
+    println!(
+        "  scheduler          {}   (POST /schedules/<Event> fires a template.yaml schedule now)",
+        config.scheduler_url()
     );
     println!("  logs               {}", config.log_dir.display());
     let accounts = std::fs::read_to_string(config.root.join("infra/idp/accounts.json"))
@@ -298,6 +315,7 @@ pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
         .env("KEIRYOKU_API_URL", config.api_url())
         .env("KEIRYOKU_BIN_DIR", &config.bin_dir)
         .env("KEIRYOKU_IDP_URL", config.idp_url())
+        .env("KEIRYOKU_SCHEDULER_URL", config.scheduler_url())
         .env("KEIRYOKU_TABLE", table)
         .env(
             "KEIRYOKU_BUCKET",

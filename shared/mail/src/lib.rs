@@ -224,6 +224,67 @@ pub fn compose_staff(event: StaffEvent, facts: &Facts, public_base_url: &str) ->
     }
 }
 
+/// A case in a reviewers' digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestCase {
+    pub application_id: String,
+    pub receipt_number: String,
+    pub company_name: String,
+    /// 処理期限 (YYYY-MM-DD).
+    pub due_on: String,
+    /// Past its due date (otherwise due within 3 business days).
+    pub overdue: bool,
+}
+
+/// The most cases a digest lists one by one.
+pub const DIGEST_LISTED: usize = 100;
+
+/// The daily digest to the reviewers of one authority: the cases overdue or due within 3
+/// business days, earliest due date first, each with its link.
+pub fn compose_digest(
+    office: &str,
+    day: &str,
+    cases: &[DigestCase],
+    public_base_url: &str,
+) -> Mail {
+    let overdue = cases.iter().filter(|c| c.overdue).count();
+    let mut body = format!(
+        "審査担当者各位\n\n{}で処理期限を過ぎた案件が{overdue}件、3営業日以内に期限を迎える案件が{}件あります（{}時点）。\n\n",
+        single_line(office),
+        cases.len() - overdue,
+        single_line(day),
+    );
+    for case in cases.iter().take(DIGEST_LISTED) {
+        body.push_str(&format!(
+            "・{}{} 受付番号 {} {}\n  {public_base_url}/staff/cases/{}\n",
+            if case.overdue {
+                "【期限超過】"
+            } else {
+                ""
+            },
+            single_line(&case.due_on),
+            single_line(&case.receipt_number),
+            single_line(&case.company_name),
+            single_line(&case.application_id),
+        ));
+    }
+    if cases.len() > DIGEST_LISTED {
+        body.push_str(&format!(
+            "ほか{}件は審査キューで確認してください。\n",
+            cases.len() - DIGEST_LISTED
+        ));
+    }
+    body.push_str(&format!("\n審査キュー: {public_base_url}/staff\n"));
+    Mail {
+        subject: single_line(&format!(
+            "【経営力向上計画・審査】期限が近い案件 {}件（{}）",
+            cases.len(),
+            single_line(day)
+        )),
+        body: format!("{body}{SIGNATURE}"),
+    }
+}
+
 /// Why a mail was not sent.
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {

@@ -17,6 +17,7 @@ mod cache;
 mod cases;
 mod certificates;
 mod cursor;
+mod digests;
 mod documents;
 mod effects;
 mod error;
@@ -42,6 +43,7 @@ pub use cases::{
 pub use certificates::{
     CertificateDocument, CertificateRecord, Certificates, CheckEntry, DownloadEntry, certificate_id,
 };
+pub use digests::Digests;
 pub use documents::{Documents, FileInfo, StoredFile, Upload};
 pub use effects::{Claim, EffectSpec, Effects, ParkedEffect};
 pub use error::StoreError;

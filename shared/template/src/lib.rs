@@ -165,6 +165,8 @@ pub struct Function {
     pub routes: Vec<Route>,
     /// DynamoDB stream event sources (event source mappings).
     pub streams: Vec<StreamSource>,
+    /// EventBridge schedules (`Type: Schedule`).
+    pub schedules: Vec<ScheduleSource>,
     /// The statements of its execution role (`Policies: - Statement: …`).
     pub policies: Vec<PolicyStatement>,
 }
@@ -194,6 +196,14 @@ pub struct StreamSource {
     pub report_batch_item_failures: bool,
     /// `FilterCriteria.Filters[].Pattern`, as JSON (a record passes if any pattern matches).
     pub filter_patterns: Vec<String>,
+}
+
+/// A `Type: Schedule` event of a function: an EventBridge rule that invokes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleSource {
+    pub event: String,
+    /// `cron(…)` or `rate(…)`, as EventBridge reads it (UTC).
+    pub expression: String,
 }
 
 /// A key attribute: name and whether it is the hash (partition) or range (sort) key.
@@ -314,6 +324,7 @@ impl Template {
                     environment.extend(environment_of(props)?);
                     let routes = routes_of(&id, props)?;
                     let streams = streams_of(&id, props)?;
+                    let schedules = schedules_of(&id, props)?;
                     let policies = policies_of(&id, props)?;
                     let memory = props
                         .and_then(|p| p.get("MemorySize"))
@@ -327,6 +338,7 @@ impl Template {
                         timeout_seconds: timeout.or(global_timeout).unwrap_or(3) as u32,
                         routes,
                         streams,
+                        schedules,
                         policies,
                     });
                 }
@@ -608,6 +620,37 @@ fn streams_of(function: &str, props: Option<&Value>) -> Result<Vec<StreamSource>
         });
     }
     Ok(streams)
+}
+
+fn schedules_of(
+    function: &str,
+    props: Option<&Value>,
+) -> Result<Vec<ScheduleSource>, TemplateError> {
+    let mut schedules = Vec::new();
+    let Some(events) = props
+        .and_then(|p| p.get("Events"))
+        .and_then(Value::as_mapping)
+    else {
+        return Ok(schedules);
+    };
+    for (name, event) in events {
+        if event.get("Type").and_then(Value::as_str) != Some("Schedule") {
+            continue;
+        }
+        let name = key_str(name)?;
+        let expression = event
+            .get("Properties")
+            .and_then(|p| p.get("Schedule"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                TemplateError::Shape(format!("{function}.{name}: Schedule is required"))
+            })?;
+        schedules.push(ScheduleSource {
+            event: name,
+            expression: expression.to_string(),
+        });
+    }
+    Ok(schedules)
 }
 
 fn key_schema_of(value: Option<&Value>) -> Vec<KeyElement> {
