@@ -73,7 +73,9 @@ fn audience(method: &str, path: &str) -> Audience {
         _ if PUBLIC_PAGES.contains(&path) => Audience::Public,
         _ if path == "/mypage" || path.starts_with("/plans") => Audience::ApplicantPage,
         "/staff" => Audience::StaffHome,
-        _ if path.starts_with("/staff/directory") => Audience::AdminPage,
+        _ if path.starts_with("/staff/directory") || path.starts_with("/staff/notices") => {
+            Audience::AdminPage
+        }
         "/staff/audit" => Audience::AuditPage,
         _ if path.starts_with("/staff/cases") && decides => Audience::StaffDecidePage,
         _ if path.starts_with("/staff/cases") || path.starts_with("/staff/statistics") => {
@@ -193,8 +195,8 @@ fn request(browser: &Browser, method: &str, path: &str, etag: &str) -> reqwest::
         "DELETE" => browser.http.delete(url),
         other => panic!("method {other}"),
     };
-    if path.starts_with("/staff/directory") {
-        // A directory form, complete: token, version, a valid entry.
+    if path.starts_with("/staff/directory") || path.starts_with("/staff/notices") {
+        // A directory or notice form, complete: token, version, a valid entry or notice.
         return builder.form(&[
             (
                 "csrf_token",
@@ -206,6 +208,12 @@ fn request(browser: &Browser, method: &str, path: &str, etag: &str) -> reqwest::
             ("role", "administrator".to_string()),
             ("place", String::new()),
             ("action", "save".to_string()),
+            ("kind", "other".to_string()),
+            ("audience", "everyone".to_string()),
+            ("title", "攻撃".to_string()),
+            ("body", "攻撃".to_string()),
+            ("from", "2026-01-01 00:00".to_string()),
+            ("until", "2099-01-01 00:00".to_string()),
         ]);
     }
     if path.starts_with("/staff/cases") {

@@ -3,11 +3,13 @@
 A read-only user of 経済産業省 (局・本省 閲覧) lands on the search, finds a case of 関東経済産業局,
 reads it without any decision button and reads the statistics of the ministry's bureaus; the
 SME Agency's 企画課 reads the national statistics and who read the case; an administrator adds a staff member,
-changes the role and deactivates the entry, each change appearing in the entry's record. Every
+changes the role and deactivates the entry, each change appearing in the entry's record, and
+publishes a notice the staff pages show, then ends it. Every
 page is checked as the other pages are (axe-core, reflow at 320 px, no other origins) and
 photographed into docs/screenshots/.
 """
 
+import time
 import uuid
 
 from selenium.webdriver.common.by import By
@@ -118,5 +120,24 @@ def test_an_administrator_manages_the_directory_in_the_browser(browser):
     assert [a for a in ("無効化", "変更", "追加") if a in record] == ["無効化", "変更", "追加"]
     pages.check("staff-21-directory-entry")
 
+    # A notice for the staff, shown on the staff pages, then ended.
+    click_link(driver, By.LINK_TEXT, "お知らせ")
+    pages.check("staff-23-notices")
+    title = f"締切のお知らせ {uuid.uuid4().hex[:6]}"
+    fill(driver, "kind", "deadline")
+    fill(driver, "audience", "staff")
+    fill(driver, "title", title)
+    fill(driver, "body", "今月の審査分は月末までに判断してください。")
+    fill(driver, "from", time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 9 * 3600 - 120)))
+    fill(driver, "until", time.strftime("%Y-%m-%d %H:%M", time.gmtime(time.time() + 9 * 3600 + 3600)))
+    click_button(driver, "掲載する")
+    assert "掲載しました" in driver.page_source
+    time.sleep(1.5)
+    go(driver, "/staff/notices")
+    assert title in driver.find_element(By.CSS_SELECTOR, "section.notices").text
+    pages.check("staff-24-notice-shown")
+    click_button(driver, f"「{title}」の掲載を終了する")
+    assert "掲載を終了しました" in driver.page_source
+
     if driver.javascript:
-        assert len(pages.checked) == 4, pages.checked
+        assert len(pages.checked) == 6, pages.checked

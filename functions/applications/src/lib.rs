@@ -63,6 +63,7 @@ pub fn app(state: ApplicationsState) -> Router {
             .route("/prefill", get(preview_prefill))
             .with_state(state),
     )
+    .layer(axum::middleware::from_fn(keiryoku_http::notices::guard))
 }
 
 /// The body of `POST /applications`: the plan (様式第1) as far as it has been filled in.

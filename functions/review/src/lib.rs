@@ -84,6 +84,10 @@ pub fn app(state: ReviewState) -> Router {
             .merge(pages_router())
             .with_state(state),
     )
+    .layer(axum::middleware::from_fn(keiryoku_http::notices::guard))
+    // A browser's refusal (a page's form during maintenance) as a page; JSON clients do not ask
+    // for HTML and keep problem+json.
+    .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
 }
 
 /// The staff's web pages: errors answered as pages, never as problem+json.
@@ -106,7 +110,6 @@ fn pages_router() -> Router<ReviewState> {
             "/staff/cases/{id}/reject",
             get(pages::reject_form).post(pages::reject),
         )
-        .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
 }
 
 pub(crate) fn today() -> time::Date {

@@ -10,6 +10,11 @@ use keiryoku_store::{
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = AwsClients::from_env().await;
     let table = env_var("TABLE_NAME")?;
+    keiryoku_http::notices::install(
+        keiryoku_store::Notices::new(aws.dynamodb.clone(), &table),
+        keiryoku_store::NoticeAudience::Staff,
+        &[],
+    );
     let state = ReviewState {
         site: Site::from_env()?,
         sessions: Sessions::new(aws.dynamodb.clone(), &table),

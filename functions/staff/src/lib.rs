@@ -4,6 +4,8 @@
 //! - `GET|POST /staff/directory/new`: add an entry.
 //! - `GET|POST /staff/directory/{sub}`: change name, mail, role and place; deactivate or
 //!   reactivate; the entry's change log below.
+//! - `GET|POST /staff/notices`, `POST /staff/notices/{id}`: お知らせ and maintenance windows
+//!   ([`notices`]).
 //! - `GET /staff/audit`: for the 企画課 and administrators, the audit of staff reads by case or
 //!   by staff member, and the latest directory changes ([`audit`]).
 //!
@@ -15,6 +17,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod notices;
 
 use askama::Template;
 use axum::Router;
@@ -42,6 +45,8 @@ pub struct StaffState {
     pub staff: StaffDirectory,
     /// The audit of staff reads (searched here, written by the functions that read cases).
     pub reads: keiryoku_store::StaffReads,
+    /// お知らせ (published here).
+    pub notices: keiryoku_store::Notices,
 }
 
 impl FromRef<StaffState> for Site {
@@ -70,9 +75,12 @@ pub fn app(state: StaffState) -> Router {
             .route("/staff/directory/new", get(new_form).post(add))
             .route("/staff/directory/{sub}", get(entry).post(change))
             .route("/staff/audit", get(audit::page))
-            .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
+            .route("/staff/notices", get(notices::list).post(notices::add))
+            .route("/staff/notices/{id}", axum::routing::post(notices::end))
             .with_state(state),
     )
+    .layer(axum::middleware::from_fn(keiryoku_http::notices::guard))
+    .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
 }
 
 /// The administrator of a page: 403 for any other role.

@@ -76,5 +76,6 @@ pub fn app(state: WebState) -> Router {
             .fallback(pages::not_found)
             .with_state(state),
     )
+    .layer(axum::middleware::from_fn(keiryoku_http::notices::guard))
     .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
 }

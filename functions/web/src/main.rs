@@ -9,6 +9,11 @@ use keiryoku_store::{Applications, AwsClients, Certificates, Sessions};
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = AwsClients::from_env().await;
     let table = env_var("TABLE_NAME")?;
+    keiryoku_http::notices::install(
+        keiryoku_store::Notices::new(aws.dynamodb.clone(), &table),
+        keiryoku_store::NoticeAudience::Applicants,
+        &[],
+    );
     let state = WebState {
         site: Site::from_env()?,
         sessions: Sessions::new(aws.dynamodb.clone(), &table),

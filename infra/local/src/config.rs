@@ -146,6 +146,8 @@ impl LocalConfig {
             // Published reference tables are looked for every 2 s locally (300 s in AWS), so a
             // test sees a correction in force without waiting minutes.
             "ReferenceDataRefreshSeconds" => Some("2".to_string()),
+            // Notices likewise every second (30 s in AWS).
+            "NoticesRefreshSeconds" => Some("1".to_string()),
             // No CloudFront in front locally: the origin check is off.
             "OriginVerifySecret" => Some(String::new()),
             _ => self.template.parameter_default(name).map(str::to_string),

@@ -17,6 +17,7 @@ mod client_info;
 mod cookies;
 pub mod fallback;
 mod lambda;
+pub mod notices;
 mod preconditions;
 mod problem;
 mod query;

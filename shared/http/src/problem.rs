@@ -55,6 +55,14 @@ pub enum ApiError {
     Conflict(String),
     #[error("upstream unavailable: {0}")]
     Unavailable(String),
+    /// Writes are refused during an announced maintenance window; reads go on.
+    #[error("maintenance until {until}")]
+    Maintenance {
+        /// When it ends, as people read it (日本時間).
+        until: String,
+        /// Seconds until it ends (`Retry-After`).
+        retry_after: u64,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -145,6 +153,14 @@ impl ApiError {
                 "ただいま処理できません",
                 "関連するシステムに接続できません。入力内容は失われていません。時間をおいて再度お試しください。".into(),
             ),
+            ApiError::Maintenance { until, .. } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "maintenance",
+                "メンテナンス中です",
+                format!(
+                    "{until}まで、申請の保存・提出と審査の判断はできません（閲覧はできます）。この操作は行われていません。メンテナンスの終了後にもう一度操作してください。"
+                ),
+            ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -186,6 +202,11 @@ impl IntoResponse for ApiError {
             && let Ok(value) = HeaderValue::from_str(&allow.join(", "))
         {
             response.headers_mut().insert(header::ALLOW, value);
+        }
+        if let ApiError::Maintenance { retry_after, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         response
     }

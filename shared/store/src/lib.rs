@@ -24,6 +24,7 @@ mod error;
 mod item;
 mod log_page;
 mod login_states;
+mod notices;
 mod reference_data;
 mod sessions;
 mod staff;
@@ -49,6 +50,7 @@ pub use effects::{Claim, EffectSpec, Effects, ParkedEffect};
 pub use error::StoreError;
 pub use log_page::{LogPage, MAX_LOG_PAGE, Order};
 pub use login_states::{LoginState, LoginStates};
+pub use notices::{Notice, NoticeAudience, NoticeKind, Notices, Window};
 pub use reference_data::{Published, ReferenceData, TABLES_KEY};
 pub use sessions::{
     RENEW_AFTER_SECONDS, SessionRecord, SessionSummary, Sessions, account_partition,

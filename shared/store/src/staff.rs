@@ -432,19 +432,17 @@ impl StaffDirectory {
 
     /// The latest changes of the whole directory, newest first.
     pub async fn recent_changes(&self, limit: i32) -> Result<Vec<DirectoryChange>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name("gsi1")
-            .key_condition_expression("gsi1pk = :log")
-            .expression_attribute_values(":log", s("STAFFLOG"))
-            .scan_index_forward(false)
-            .limit(limit.clamp(1, crate::MAX_LOG_PAGE))
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        out.items()
+        let page = crate::log_page::log_page_in(
+            &self.client,
+            &self.table,
+            Some("gsi1"),
+            "STAFFLOG".into(),
+            crate::Order::NewestFirst,
+            limit,
+            None,
+        )
+        .await?;
+        page.items
             .iter()
             .map(|item| get_json(item, "body"))
             .collect()

@@ -10,6 +10,7 @@
 pub mod assets;
 mod error;
 mod form;
+pub mod notices;
 pub mod sections;
 pub mod staff;
 pub mod views;
@@ -53,6 +54,8 @@ pub struct Chrome {
     pub css_tokens: &'static str,
     pub css_site: &'static str,
     pub js_site: &'static str,
+    /// お知らせ published now ([`notices`]).
+    pub notices: Vec<notices::NoticeView>,
 }
 
 impl Chrome {
@@ -64,6 +67,7 @@ impl Chrome {
             css_tokens: assets::href("tokens.css"),
             css_site: assets::href("site.css"),
             js_site: assets::href("site.js"),
+            notices: notices::shown(),
         }
     }
 

@@ -48,6 +48,7 @@ impl Staff {
         }
         if role.may(StaffPermission::Administer) {
             items.push(("/staff/directory", "職員名簿", "directory"));
+            items.push(("/staff/notices", "お知らせ", "notices"));
         }
         if role.may(StaffPermission::Audit) {
             items.push(("/staff/audit", "閲覧・変更の記録", "audit"));
