@@ -1030,8 +1030,8 @@ async fn every_staff_read_is_recorded_for_the_auditors_and_not_shown_to_the_appl
     };
     let trail_before = history(&applicant).await;
 
-    // A reviewer reads the case as a page, as JSON and its trail; the 企画課 reads the page and
-    // takes a CSV.
+    // A reviewer reads the case as a page (twice), as JSON, its trail and its PDF; the 企画課
+    // reads the page and takes a CSV.
     let reviewer = staff_logged_in("reviewer-kanto-meti").await;
     for path in [
         format!("/staff/cases/{id}"),
@@ -1040,6 +1040,13 @@ async fn every_staff_read_is_recorded_for_the_auditors_and_not_shown_to_the_appl
     ] {
         assert_eq!(reviewer.get(&path).sent().await.status(), 200, "{path}");
     }
+    // The application PDF, linked from the case page.
+    let case_page = text(reviewer.get(&format!("/staff/cases/{id}")).sent().await).await;
+    let pdf_link = format!("/review/cases/{id}/application.pdf");
+    assert!(case_page.contains(&format!("href=\"{pdf_link}\"")));
+    let pdf = reviewer.get(&pdf_link).sent().await;
+    assert_eq!(pdf.status(), 200);
+    assert!(pdf.bytes().await.unwrap_or_default().starts_with(b"%PDF"));
     let planning = staff_logged_in("planning-chusho").await;
     assert_eq!(
         planning
@@ -1069,7 +1076,8 @@ async fn every_staff_read_is_recorded_for_the_auditors_and_not_shown_to_the_appl
     )
     .await;
     let rows = page.matches(&format!("：{id}</td>")).count();
-    assert_eq!(rows, 4, "four reads of the case listed");
+    assert_eq!(rows, 6, "six reads of the case listed");
+    assert!(page.contains(&format!("申請書のPDF：{id}")));
     assert!(page.contains("関東 審査一（900001）"));
     assert!(page.contains("審査担当（関東経済産業局）"));
     assert!(page.contains("企画課 計画二（900021）"));

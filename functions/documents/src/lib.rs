@@ -67,6 +67,7 @@ pub fn app(state: DocumentsState) -> Router {
             )
             .route("/applications/{id}/application.pdf", get(application_pdf))
             .route("/review/cases/{id}/downloads", get(reviewer_downloads))
+            .route("/review/cases/{id}/application.pdf", get(case_pdf))
             .with_state(state),
     )
     .layer(axum::middleware::from_fn(keiryoku_web::problems_as_pages))
@@ -74,7 +75,14 @@ pub fn app(state: DocumentsState) -> Router {
 
 /// The documents routes, for the OpenAPI document (infra/openapi).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(verify, download, owner_downloads, application_pdf, reviewer_downloads))]
+#[openapi(paths(
+    verify,
+    download,
+    owner_downloads,
+    application_pdf,
+    reviewer_downloads,
+    case_pdf
+))]
 pub struct Api;
 
 /// Public verification of a certificate by the id printed on it (and in its QR code).
@@ -270,6 +278,10 @@ async fn application_pdf(
         &application_id(&id)?,
     )
     .await?;
+    pdf_response(&id, pdf)
+}
+
+fn pdf_response(id: &str, pdf: Vec<u8>) -> Result<Response, ApiError> {
     let disposition =
         HeaderValue::from_str(&format!("attachment; filename=\"application-{id}.pdf\""))
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -281,4 +293,32 @@ async fn application_pdf(
         (header::CONTENT_DISPOSITION, disposition),
     ];
     Ok((headers, pdf).into_response())
+}
+
+/// The application PDF of a case within the staff member's scope (the read is recorded).
+#[utoipa::path(get, path = "/review/cases/{id}/application.pdf", tag = "documents", summary = "案件の申請書（様式第1）のPDF（提出された版）", params(("id" = String, Path, description = "申請ID")), responses((status = 200, description = "PDF", content_type = "application/pdf", body = Vec<u8>)), security(("staff_session" = [])))]
+async fn case_pdf(
+    State(state): State<DocumentsState>,
+    staff: StaffSession,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let application = application_id(&id)?;
+    let scope = staff.scope()?;
+    let pdf = lifecycle::case_pdf(
+        &state.applications,
+        &state.cases,
+        &state.documents,
+        &scope,
+        &application,
+    )
+    .await?;
+    state
+        .reads
+        .record(&staff.read(
+            keiryoku_store::ReadKind::ApplicationPdf,
+            Some(&application),
+            None,
+        ))
+        .await?;
+    pdf_response(&id, pdf)
 }

@@ -147,6 +147,28 @@ pub async fn application_pdf(
     id: &ApplicationId,
 ) -> Result<Vec<u8>, UseCaseError> {
     let record = owned(applications, applicant, id).await?;
+    filed_pdf(applications, documents, &record).await
+}
+
+/// The application PDF of a case inside `scope` (a staff member's), as
+/// [`application_pdf`] gives it to the applicant.
+pub async fn case_pdf(
+    applications: &Applications,
+    cases: &keiryoku_store::Cases,
+    documents: &Documents,
+    scope: &keiryoku_domain::staff::Scope,
+    id: &ApplicationId,
+) -> Result<Vec<u8>, UseCaseError> {
+    let (record, _) = crate::case_of(applications, cases, scope, id).await?;
+    filed_pdf(applications, documents, &record).await
+}
+
+/// The PDF of the revision `record` filed (kept by the effects function, or rendered now).
+async fn filed_pdf(
+    applications: &Applications,
+    documents: &Documents,
+    record: &keiryoku_domain::application::Application,
+) -> Result<Vec<u8>, UseCaseError> {
     let (office_ids, applied_on, receipt, revision) = match (&record.submission, &record.paper) {
         (Some(s), _) => (
             &s.office_ids,

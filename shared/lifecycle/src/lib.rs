@@ -25,7 +25,8 @@ pub use applicant::{
     submit, withdraw,
 };
 pub use documents::{
-    DownloadLink, Verification, Visitor, application_pdf, download_certificate, verify_certificate,
+    DownloadLink, Verification, Visitor, application_pdf, case_pdf, download_certificate,
+    verify_certificate,
 };
 pub use reviewer::{
     Against, CaseView, Comparison, Decided, approve, case_of, case_view, check_return,

@@ -25,6 +25,8 @@ pub enum ReadKind {
     History,
     /// The case's certificate download history.
     Downloads,
+    /// The application PDF (申請書).
+    ApplicationPdf,
     /// A CSV extract of a search.
     Extract,
     /// Statistics (page or CSV).
@@ -37,6 +39,7 @@ impl ReadKind {
             ReadKind::Case => "案件",
             ReadKind::History => "監査記録",
             ReadKind::Downloads => "認定書のダウンロード履歴",
+            ReadKind::ApplicationPdf => "申請書のPDF",
             ReadKind::Extract => "検索結果のCSV",
             ReadKind::Statistics => "統計",
         }
