@@ -650,6 +650,10 @@ async fn a_reviewer_returns_and_certifies_a_case_in_the_pages() {
     // The queue lists it, earliest due date first, with a link to the case.
     let queue = text(staff.get("/staff?limit=200").sent().await).await;
     assert!(queue.contains("審査待ち"), "the counts per state");
+    assert!(
+        queue.contains("href=\"/staff/cases?status=returned\""),
+        "each count leads to the search of its state"
+    );
     assert!(queue.contains(&format!("href=\"/staff/cases/{id}\"")));
     let filtered = text(staff.get("/staff?resubmission=true&limit=200").sent().await).await;
     assert!(

@@ -24,6 +24,7 @@ from kit import (  # noqa: F401  (browser is a fixture)
     complete_plan,
     fill,
     go,
+    reviewer_decides,
 )
 
 
@@ -143,5 +144,15 @@ def test_a_reviewer_returns_and_certifies_a_case_in_the_browser(browser):
     _, unchanged = applicant.call("GET", f"/applications/{other['id']}")
     assert unchanged["status"] == "submitted"
 
+    # A stale page: someone else returns the case while this approval is being confirmed; the
+    # confirmation is told, never applied.
+    go(driver, f"/staff/cases/{other['id']}/approve")
+    reviewer_decides(other["id"], "return", {"message": "別の担当者が差し戻しました。"})
+    click_button(driver, "認定を確定する")
+    assert "この案件は更新されています" in driver.page_source
+    pages.check("staff-25-stale")
+    _, returned = applicant.call("GET", f"/applications/{other['id']}")
+    assert returned["status"] == "returned", "the other decision stands"
+
     if driver.javascript:
-        assert len(pages.checked) == 12, pages.checked
+        assert len(pages.checked) == 13, pages.checked

@@ -48,6 +48,11 @@ def test_a_head_office_reader_and_the_planning_division_oversee_in_the_browser(b
     assert "計画の内容（様式第1）" in driver.page_source
     assert not driver.find_elements(By.LINK_TEXT, "認定する")
     pages.check("staff-14-reader-case")
+    # A decision page is refused with a page that says why.
+    go(driver, f"/staff/cases/{case_id}/approve")
+    assert "審査担当のみ" in driver.page_source
+    pages.check("staff-26-forbidden")
+    go(driver, f"/staff/cases/{case_id}")
 
     # The statistics of the ministry: a chart with the same numbers in tables.
     click_link(driver, By.LINK_TEXT, "審査の統計")
@@ -79,7 +84,7 @@ def test_a_head_office_reader_and_the_planning_division_oversee_in_the_browser(b
     pages.check("staff-22-audit")
 
     if driver.javascript:
-        assert len(pages.checked) == 6, pages.checked
+        assert len(pages.checked) == 7, pages.checked
 
 
 def test_an_administrator_manages_the_directory_in_the_browser(browser):
@@ -123,6 +128,9 @@ def test_an_administrator_manages_the_directory_in_the_browser(browser):
     # A notice for the staff, shown on the staff pages, then ended.
     click_link(driver, By.LINK_TEXT, "お知らせ")
     pages.check("staff-23-notices")
+    click_button(driver, "掲載する")
+    assert driver.title.startswith("エラー："), driver.title
+    pages.check("staff-27-notices-error")
     title = f"締切のお知らせ {uuid.uuid4().hex[:6]}"
     fill(driver, "kind", "deadline")
     fill(driver, "audience", "staff")
@@ -140,4 +148,4 @@ def test_an_administrator_manages_the_directory_in_the_browser(browser):
     assert "掲載を終了しました" in driver.page_source
 
     if driver.javascript:
-        assert len(pages.checked) == 6, pages.checked
+        assert len(pages.checked) == 7, pages.checked

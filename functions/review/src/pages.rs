@@ -273,8 +273,8 @@ struct QueuePage {
     chrome: Chrome,
     menu: Menu,
     office: String,
-    /// label, count
-    counts: Vec<(&'static str, u64)>,
+    /// label, count, the application status that lists them in the search
+    counts: Vec<(&'static str, u64, &'static str)>,
     fields: Vec<Field>,
     chooses: Vec<Choose>,
     summary: Vec<SummaryLink>,
@@ -328,7 +328,13 @@ pub async fn home(
         office: views::office_name(office_id.as_str()),
         counts: CaseDecision::ALL
             .iter()
-            .map(|d| (decision_heading(*d), counts.of(*d)))
+            .map(|d| {
+                (
+                    decision_heading(*d),
+                    counts.of(*d),
+                    status_of_decision(*d).as_str(),
+                )
+            })
             .collect(),
         filtered: !filled_query(&uri, &["cursor"]).is_empty(),
         fields,
@@ -338,6 +344,17 @@ pub async fn home(
         next,
     };
     Ok(render(status_of(&errors), &page))
+}
+
+/// The application status the search filters a decision state's cases by.
+fn status_of_decision(decision: CaseDecision) -> Status {
+    match decision {
+        CaseDecision::Pending | CaseDecision::Approved => Status::Submitted,
+        CaseDecision::Returned => Status::Returned,
+        CaseDecision::Certified => Status::Certified,
+        CaseDecision::Rejected => Status::Rejected,
+        CaseDecision::Withdrawn => Status::Withdrawn,
+    }
 }
 
 /// How the counts name each state.
