@@ -133,6 +133,14 @@ def test_a_reviewer_returns_and_certifies_a_case_in_the_browser(browser):
     # A resubmission is received anew: the case goes by its latest 受付番号.
     assert certified["submission"]["receipt_number"] in driver.page_source
     pages.check("staff-10-search")
+    # Conditions with mistakes: the error summary names each field, in the search and the queue.
+    fill(driver, "corporate_number", "123")
+    click_button(driver, "検索する")
+    assert driver.title.startswith("エラー："), driver.title
+    pages.check("staff-28-search-error")
+    go(driver, "/staff?received_from=2026%2F01%2F01")
+    assert driver.title.startswith("エラー："), driver.title
+    pages.check("staff-29-queue-error")
 
     # Reject: a reason is required; the error names the field.
     _, other = filed()
@@ -155,4 +163,4 @@ def test_a_reviewer_returns_and_certifies_a_case_in_the_browser(browser):
     assert returned["status"] == "returned", "the other decision stands"
 
     if driver.javascript:
-        assert len(pages.checked) == 13, pages.checked
+        assert len(pages.checked) == 15, pages.checked

@@ -10,12 +10,15 @@ photographed into docs/screenshots/.
 """
 
 import time
+import urllib.parse
+import urllib.request
 import uuid
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from kit import (  # noqa: F401  (browser is a fixture)
+    BASE,
     Pages,
     browser,
     click_button,
@@ -24,6 +27,26 @@ from kit import (  # noqa: F401  (browser is a fixture)
     go,
 )
 from test_staff_journey import filed
+
+
+def changed_elsewhere(driver, sub: str):
+    """Changes the entry's name with the browser's own session, as a second tab would."""
+    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    form = urllib.parse.urlencode(
+        {
+            "csrf_token": cookies["csrf_token"],
+            "version": "1",
+            "name": "試験 画面（別の変更）",
+            "role": "reviewer",
+            "place": "office:meti-shikoku",
+            "action": "save",
+        }
+    ).encode()
+    request = urllib.request.Request(f"{BASE}/staff/directory/{sub}", data=form, method="POST")
+    request.add_header("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
+    request.add_header("content-type", "application/x-www-form-urlencoded")
+    with urllib.request.urlopen(request) as response:
+        assert response.status == 200
 
 
 def test_a_head_office_reader_and_the_planning_division_oversee_in_the_browser(browser):
@@ -82,9 +105,13 @@ def test_a_head_office_reader_and_the_planning_division_oversee_in_the_browser(b
     click_button(driver, "表示する")
     assert "本省 閲覧一（900011）" in driver.page_source
     pages.check("staff-22-audit")
+    fill(driver, "application", "not-an-id")
+    click_button(driver, "表示する")
+    assert driver.title.startswith("エラー："), driver.title
+    pages.check("staff-30-audit-error")
 
     if driver.javascript:
-        assert len(pages.checked) == 7, pages.checked
+        assert len(pages.checked) == 8, pages.checked
 
 
 def test_an_administrator_manages_the_directory_in_the_browser(browser):
@@ -113,6 +140,15 @@ def test_an_administrator_manages_the_directory_in_the_browser(browser):
     fill(driver, "place", "office:meti-shikoku")
     click_button(driver, "追加する")
     assert "追加しました。" in driver.page_source
+
+    # Another administrator changes the entry meanwhile: this page's change is told, not applied.
+    changed_elsewhere(driver, sub)
+    fill(driver, "role", "reader")
+    fill(driver, "place", "ministry:meti")
+    click_button(driver, "変更を保存する")
+    assert "この登録は更新されています" in driver.page_source
+    pages.check("staff-31-directory-stale")
+    click_link(driver, By.LINK_TEXT, "最新の登録を表示する")
     fill(driver, "role", "reader")
     fill(driver, "place", "network:meti-bureaus")
     click_button(driver, "変更を保存する")
@@ -148,4 +184,4 @@ def test_an_administrator_manages_the_directory_in_the_browser(browser):
     assert "掲載を終了しました" in driver.page_source
 
     if driver.javascript:
-        assert len(pages.checked) == 7, pages.checked
+        assert len(pages.checked) == 8, pages.checked
