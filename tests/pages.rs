@@ -1102,3 +1102,40 @@ async fn every_staff_read_is_recorded_for_the_auditors_and_not_shown_to_the_appl
     // A reviewer may not search the reads.
     assert_eq!(reviewer.get("/staff/audit").sent().await.status(), 403);
 }
+
+#[tokio::test]
+async fn an_entry_written_before_versions_existed_can_still_be_changed() {
+    // An entry as the directory held it before entries carried a version.
+    let sub = format!("legacy{}", &unique_key("l")[2..14]);
+    let body = serde_json::json!({
+        "sub": sub, "name": "旧 登録", "office_id": "meti-kanto", "role": "reviewer"
+    });
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_string());
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_dynamodb::Client::new(&config)
+        .put_item()
+        .table_name(keiryoku_e2e::table_name())
+        .item("pk", s(&format!("STAFF#{sub}")))
+        .item("sk", s("STAFF"))
+        .item("kind", s("staff"))
+        .item("body", s(&body.to_string()))
+        .item("gsi1pk", s("STAFF"))
+        .item("gsi1sk", s(&format!("meti-kanto#{sub}")))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put: {e}"));
+
+    // The administrator deactivates it (a compromised account must be stoppable).
+    let (admin, _) = staff_at("admin-staff", "/staff").await;
+    let entry = format!("/staff/directory/{sub}");
+    let page = text(admin.get(&entry).sent().await).await;
+    assert_eq!(hidden(&page, "version"), "0");
+    let done = post_form(
+        &admin,
+        &entry,
+        &[pair("version", "0"), pair("action", "deactivate")],
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    assert!(text(done).await.contains("無効にしました。"));
+}

@@ -75,7 +75,10 @@ impl Digester {
             if let (true, Some(office), Some(email)) = (
                 member.active,
                 member.role.deciding_office().cloned(),
-                member.email.clone(),
+                member
+                    .email
+                    .clone()
+                    .filter(|e| keiryoku_mail::plain_address(e)),
             ) {
                 reviewers.entry(office).or_default().push(email);
             }
@@ -107,11 +110,16 @@ impl Digester {
                 &listed,
                 &self.public_base_url,
             );
-            let id = self
-                .mailer
-                .send_to_all(&to, &mail)
-                .await
-                .map_err(|e| format!("{office}: {e}"))?;
+            let id = match self.mailer.send_to_all(&to, &mail).await {
+                Ok(id) => id,
+                Err(e) => {
+                    // Released, so that EventBridge's retry sends it (a claim would skip it).
+                    if let Err(release) = self.digests.release(today, &office).await {
+                        tracing::warn!(%office, error = %release, "digest claim not released");
+                    }
+                    return Err(format!("{office}: {e}"));
+                }
+            };
             self.digests
                 .sent(today, &office, &id)
                 .await

@@ -162,6 +162,14 @@ impl Effector {
                     .is_some_and(|o| offices.contains(o))
             })
             .filter_map(|m| m.email)
+            .filter(|address| {
+                // One unusable address must not stop the mail to the others.
+                let usable = keiryoku_mail::plain_address(address);
+                if !usable {
+                    tracing::warn!(id = %record.id, "a reviewer's mail address is unusable");
+                }
+                usable
+            })
             .collect();
         to.sort();
         to.dedup();

@@ -1007,6 +1007,15 @@ async fn pending_case(
         let id = application_id(id)?;
         let (record, case) =
             lifecycle::case_of(&state.applications, &state.cases, &reviewer.scope(), &id).await?;
+        // The decision pages show the case: a read like any other.
+        state
+            .reads
+            .record(
+                &staff
+                    .0
+                    .read(keiryoku_store::ReadKind::Case, Some(&id), None),
+            )
+            .await?;
         Ok::<_, PageError>((record, case.is_pending()))
     };
     match found.await {

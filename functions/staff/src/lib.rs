@@ -229,14 +229,7 @@ impl Posted {
                 "氏名は50文字以内で、見えない文字を含めずに入力してください。".to_string(),
             ));
         }
-        if !self.email.is_empty()
-            && (self.email.len() > 254
-                || !self.email.contains('@')
-                || self
-                    .email
-                    .chars()
-                    .any(|c| c.is_whitespace() || c.is_control()))
-        {
+        if !self.email.is_empty() && !keiryoku_mail::plain_address(&self.email) {
             problems.push((
                 "email",
                 "メールアドレスは name@example.go.jp の形で入力してください。".to_string(),
@@ -761,6 +754,26 @@ mod tests {
         let problems = p.member(true).err().unwrap_or_default();
         let fields: Vec<_> = problems.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, ["sub", "name"]);
+    }
+
+    #[test]
+    fn a_mail_address_is_one_the_mailer_accepts() {
+        for bad in [
+            "a,b@example.go.jp",
+            "a@b@example.go.jp",
+            "審査 <a@example.go.jp>",
+        ] {
+            let mut p = posted("planning", "");
+            p.email = bad.into();
+            let fields: Vec<_> = p
+                .member(true)
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(f, _)| f)
+                .collect();
+            assert_eq!(fields, ["email"], "{bad}");
+        }
     }
 
     #[test]

@@ -241,6 +241,11 @@ async fn main() -> ExitCode {
 /// Refuses an entry whose place the authority table does not know, or whose name holds
 /// invisible characters.
 fn checked_member(member: &StaffMember) -> Result<(), String> {
+    if let Some(email) = &member.email
+        && !keiryoku_mail::plain_address(email)
+    {
+        return Err(format!("{}: not a plain mail address: {email}", member.sub));
+    }
     if !member.role.is_known() {
         return Err(format!(
             "{}: unknown office, network or ministry id (see GET /reference/authorities)",

@@ -88,10 +88,12 @@ pub fn published() -> Vec<Notice> {
         .collect()
 }
 
-/// The open maintenance window's end, if writes are refused now.
-fn maintenance_until(now: OffsetDateTime) -> Option<OffsetDateTime> {
+/// The open maintenance window's end, if writes are refused now: only a maintenance announced
+/// to this process's audience stops its writes.
+fn maintenance_until(audience: NoticeAudience, now: OffsetDateTime) -> Option<OffsetDateTime> {
     cached()
         .iter()
+        .filter(|n| n.audience.includes(audience))
         .filter_map(|n| n.maintenance_at(now).map(|w| w.until))
         .max()
 }
@@ -110,7 +112,7 @@ pub async fn guard(request: Request, next: Next) -> Response {
     let exempt = board.exempt.iter().any(|p| path.starts_with(p));
     if writes && !exempt {
         let now = OffsetDateTime::now_utc();
-        if let Some(until) = maintenance_until(now) {
+        if let Some(until) = maintenance_until(board.audience, now) {
             let retry_after = u64::try_from((until - now).whole_seconds().max(1)).unwrap_or(60);
             return ApiError::Maintenance {
                 until: japan_time(until),

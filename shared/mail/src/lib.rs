@@ -294,8 +294,9 @@ pub enum MailError {
     Ses(String),
 }
 
-/// One plain address: no display name, no list, nothing a header could be made of.
-fn plain_address(to: &str) -> bool {
+/// One plain address: no display name, no list, nothing a header could be made of. The staff
+/// directory accepts only such addresses, and the senders check them again.
+pub fn plain_address(to: &str) -> bool {
     to.len() <= 254
         && to.matches('@').count() == 1
         && !to.starts_with('@')

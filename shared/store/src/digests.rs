@@ -69,6 +69,21 @@ impl Digests {
         }
     }
 
+    /// Gives up a claim whose sending failed, so the schedule's retry sends the digest.
+    pub async fn release(&self, day: Date, office: &OfficeId) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(digest_key(day, office)))
+            .condition_expression("#state = :sending")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":sending", s("sending"))
+            .send()
+            .await
+            .map_err(|e| crate::error::conditional(e, StoreError::ConditionFailed))?;
+        Ok(())
+    }
+
     /// Marks the digest sent (with the mail's id).
     pub async fn sent(
         &self,

@@ -321,6 +321,10 @@ impl StaffDirectory {
             .set_item(Some(Self::entry_item(member, version)?));
         entry = match before {
             None => entry.condition_expression("attribute_not_exists(pk)"),
+            // Entries written before versions existed have none: they read as version 0.
+            Some(b) if b.version == 0 => {
+                entry.condition_expression("attribute_exists(pk) AND attribute_not_exists(version)")
+            }
             Some(b) => entry
                 .condition_expression("version = :expected")
                 .expression_attribute_values(":expected", crate::item::n(b.version)),
