@@ -431,7 +431,7 @@ fn fields(posted: &Posted, problems: &[(&'static str, String)], with_sub: bool) 
     shown
 }
 
-fn summary(fields: &[FieldView]) -> Vec<SummaryLink> {
+pub(crate) fn summary(fields: &[FieldView]) -> Vec<SummaryLink> {
     fields
         .iter()
         .flat_map(|f| {

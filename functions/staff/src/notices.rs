@@ -334,15 +334,7 @@ async fn page(
         })
         .collect();
     let fields = fields(posted, problems);
-    let summary: Vec<SummaryLink> = fields
-        .iter()
-        .flat_map(|f| {
-            f.errors.iter().map(|e| SummaryLink {
-                href: format!("#{}", f.id),
-                text: format!("{}：{e}", f.label),
-            })
-        })
-        .collect();
+    let summary = crate::summary(&fields);
     Ok(NoticesPage {
         chrome: Chrome::new("お知らせ", Some(staff.header())).with_error(!summary.is_empty()),
         menu: staff.menu(),

@@ -93,3 +93,28 @@ pub(crate) async fn log_page_in(
         next_cursor,
     })
 }
+
+/// The JSON `body` of the newest `limit` items of a partition of the table (`index` `None`) or
+/// of `gsi1`: the short, newest-first lists (notices, directory changes).
+pub(crate) async fn newest_bodies<T: serde::de::DeserializeOwned>(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    index: Option<&str>,
+    partition: String,
+    limit: i32,
+) -> Result<Vec<T>, StoreError> {
+    let page = log_page_in(
+        client,
+        table,
+        index,
+        partition,
+        Order::NewestFirst,
+        limit,
+        None,
+    )
+    .await?;
+    page.items
+        .iter()
+        .map(|item| crate::item::get_json(item, "body"))
+        .collect()
+}

@@ -146,19 +146,9 @@ impl Notices {
 
     /// The newest notices, newest first.
     pub async fn list(&self) -> Result<Vec<Notice>, StoreError> {
-        let page = crate::log_page::log_page(
-            &self.client,
-            &self.table,
-            "NOTICE".into(),
-            crate::Order::NewestFirst,
-            NOTICES_READ,
-            None,
-        )
-        .await?;
-        page.items
-            .iter()
-            .map(|item| get_json(item, "body"))
-            .collect()
+        let partition = "NOTICE".to_string();
+        crate::log_page::newest_bodies(&self.client, &self.table, None, partition, NOTICES_READ)
+            .await
     }
 
     /// Publishes a new notice (its id is new: never replaces one).

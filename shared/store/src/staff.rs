@@ -417,39 +417,16 @@ impl StaffDirectory {
 
     /// The latest changes of one entry, newest first.
     pub async fn changes_of(&self, sub: &str) -> Result<Vec<DirectoryChange>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :log")
-            .expression_attribute_values(":log", s(format!("STAFFLOG#{sub}")))
-            .scan_index_forward(false)
-            .limit(CHANGES_SHOWN)
-            .send()
+        let partition = format!("STAFFLOG#{sub}");
+        crate::log_page::newest_bodies(&self.client, &self.table, None, partition, CHANGES_SHOWN)
             .await
-            .map_err(StoreError::sdk)?;
-        out.items()
-            .iter()
-            .map(|item| get_json(item, "body"))
-            .collect()
     }
 
     /// The latest changes of the whole directory, newest first.
     pub async fn recent_changes(&self, limit: i32) -> Result<Vec<DirectoryChange>, StoreError> {
-        let page = crate::log_page::log_page_in(
-            &self.client,
-            &self.table,
-            Some("gsi1"),
-            "STAFFLOG".into(),
-            crate::Order::NewestFirst,
-            limit,
-            None,
-        )
-        .await?;
-        page.items
-            .iter()
-            .map(|item| get_json(item, "body"))
-            .collect()
+        let partition = "STAFFLOG".to_string();
+        crate::log_page::newest_bodies(&self.client, &self.table, Some("gsi1"), partition, limit)
+            .await
     }
 
     /// Removes an entry (its past actions stay in the audit trail under its `sub`, and the
