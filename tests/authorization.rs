@@ -36,6 +36,9 @@ enum Audience {
     AdminPage,
     /// The audit of staff reads: the 企画課 and administrators.
     AuditPage,
+    /// The export for agencies' machine clients: a bearer token, never a session (the gateway's
+    /// JWT authorizer answers 401 to a cookie; tests/export.rs covers the tokens).
+    Agency,
 }
 
 impl Audience {
@@ -69,6 +72,7 @@ fn audience(method: &str, path: &str) -> Audience {
         "$default" | "/health" | "/openapi.json" | "/auth/login" | "/auth/callback"
         | "/staff/login" | "/staff/callback" | "/routing/preview" => Audience::Public,
         _ if path.starts_with("/reference/") => Audience::Public,
+        _ if path.starts_with("/export/") => Audience::Agency,
         _ if path.starts_with("/verify/") => Audience::Public,
         _ if PUBLIC_PAGES.contains(&path) => Audience::Public,
         _ if path == "/mypage" || path.starts_with("/plans") => Audience::ApplicantPage,
@@ -124,6 +128,8 @@ enum Outcome {
     Forbidden,
     /// 404: this kind of person, but not their case.
     NotFound,
+    /// 401 from the gateway: a session is not a machine token.
+    Unauthorized,
 }
 
 /// The matrix: what `who` gets on a route of `audience` (`with_id`: the route names the case).
@@ -169,6 +175,7 @@ fn expected(audience: Audience, who: Who, with_id: bool) -> Outcome {
             Administrator | Planning => Allowed,
             _ => Forbidden,
         },
+        Audience::Agency => Unauthorized,
     }
 }
 
@@ -345,6 +352,17 @@ async fn every_role_meets_every_route_as_the_matrix_says_and_nothing_changes() {
                 }
                 Outcome::Forbidden => assert_eq!(status, 403, "{cell}"),
                 Outcome::NotFound => assert_eq!(status, 404, "{cell}"),
+                Outcome::Unauthorized => {
+                    assert_eq!(status, 401, "{cell}");
+                    // API Gateway's own answer: the function never ran.
+                    assert_eq!(
+                        header(&response, "content-type"),
+                        "application/json",
+                        "{cell}"
+                    );
+                    cells += 1;
+                    continue;
+                }
             }
             if outcome != Outcome::Allowed {
                 let expected_type = if audience.is_page() {
@@ -445,7 +463,8 @@ async fn bad_input_on_every_route_gets_a_4xx_problem_and_changes_nothing() {
             | Audience::StaffHome => &reviewer,
             Audience::AdminPage | Audience::AuditPage => &admin,
             Audience::Applicant | Audience::AnySession | Audience::ApplicantPage => &owner,
-            Audience::Public => continue,
+            // Bad input from machines is tests/export.rs's (the gateway refuses sessions).
+            Audience::Public | Audience::Agency => continue,
         };
         let error_type = if audience.is_page() {
             "text/html; charset=utf-8"

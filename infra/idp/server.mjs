@@ -7,26 +7,51 @@
 // `login_hint=<login>` of a seeded account completes the login without any form, so a client that
 // keeps cookies and follows redirects ends up logged in. Without a hint a small form lists the
 // accounts. Consent is granted automatically.
+//
+// Machine ("agency") clients, seeded with grant_types ["client_credentials"] and a `scope` list, get
+// RS256 JWT access tokens at /oauth/token (client_secret_basic or _post), signed with the ID token
+// key: aud = the `resource` parameter (IDP_EXPORT_AUDIENCE by default, or IDP_OTHER_AUDIENCE), scope =
+// requested ∩ allowed (all allowed when none asked), lifetime = the client's access_token_ttl or 3600 s.
 
 import http from 'node:http';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Provider, { interactionPolicy } from 'oidc-provider';
+import Provider, { errors, interactionPolicy } from 'oidc-provider';
 
 const host = process.env.IDP_HOST ?? '127.0.0.1';
 const port = Number(process.env.IDP_PORT ?? 4000);
 const issuer = process.env.IDP_ISSUER ?? `http://${host}:${port}`;
-const clients = JSON.parse(process.env.IDP_CLIENTS ?? '[]').map((c) => ({
-  grant_types: ['authorization_code'],
-  response_types: ['code'],
-  token_endpoint_auth_method: 'client_secret_basic',
-  id_token_signed_response_alg: 'RS256',
-  ...c,
-}));
+// A client without authorization_code in its grant_types is a machine client: no redirects at all.
+const isMachine = (c) => Array.isArray(c.grant_types) && !c.grant_types.includes('authorization_code');
+const clients = JSON.parse(process.env.IDP_CLIENTS ?? '[]').map((c) => (isMachine(c)
+  ? { response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_basic', ...c }
+  : {
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    id_token_signed_response_alg: 'RS256',
+    ...c,
+  }));
 if (clients.length === 0) {
   console.error('IDP_CLIENTS is empty: give [{"client_id","client_secret","redirect_uris":[…]}]');
   process.exit(2);
 }
+for (const { client_id: id, access_token_ttl: ttl } of clients) {
+  if (ttl !== undefined && !(Number.isSafeInteger(ttl) && ttl > 0)) {
+    console.error(`IDP_CLIENTS: ${id}: access_token_ttl must be a positive integer (seconds)`);
+    process.exit(2);
+  }
+}
+
+// The resource servers client credentials tokens may be issued for, and the scopes they know.
+const exportAudience = process.env.IDP_EXPORT_AUDIENCE ?? 'keiryoku-export';
+const otherAudience = process.env.IDP_OTHER_AUDIENCE ?? 'keiryoku-other';
+const exportScopes = ['export/feed', 'export/extracts', 'export/public'];
+// oidc-provider takes only absolute URIs as resource indicators: a bare audience name travels inside
+// as urn:keiryoku-dev-idp:audience:<name> (see rewriteResources) and comes out as `aud` unchanged.
+const indicatorFor = (aud) => (URL.parse(aud) ? aud : `urn:keiryoku-dev-idp:audience:${encodeURIComponent(aud)}`);
+const audienceByIndicator = new Map([exportAudience, otherAudience].map((aud) => [indicatorFor(aud), aud]));
+const isClientCredentials = (ctx) => ctx.oidc.params?.grant_type === 'client_credentials';
 
 const seeded = JSON.parse(readFileSync(new URL('./accounts.json', import.meta.url), 'utf8')).accounts;
 const byLogin = new Map(seeded.map((a) => [a.login, a]));
@@ -58,7 +83,8 @@ const provider = new Provider(issuer, {
   clients,
   jwks: { keys: [signingKey] },
   pkce: { required: () => true },
-  scopes: ['openid', 'profile', 'user', 'email', 'offline_access'],
+  // The export scopes are listed so that a machine client's `scope` metadata passes validation.
+  scopes: ['openid', 'profile', 'user', 'email', 'offline_access', ...exportScopes],
   claims: { openid: ['sub'], profile: profileClaims, user: userClaims, email: ['email'] },
   conformIdTokenClaims: true,
   routes: {
@@ -68,7 +94,40 @@ const provider = new Provider(issuer, {
     jwks: '/oauth/jwks',
     end_session: '/oauth/logout',
   },
-  features: { devInteractions: { enabled: false }, userinfo: { enabled: true } },
+  // access_token_ttl (seconds, checked above) is kept on the client as client.access_token_ttl.
+  extraClientMetadata: { properties: ['access_token_ttl'] },
+  ttl: { ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600 },
+  features: {
+    devInteractions: { enabled: false },
+    userinfo: { enabled: true },
+    clientCredentials: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // Only the client credentials grant has a default resource: authorization code clients keep
+      // their opaque access tokens for the UserInfo endpoint.
+      async defaultResource(ctx, client, oneOf) {
+        if (oneOf) return oneOf;
+        return isClientCredentials(ctx) ? indicatorFor(exportAudience) : undefined;
+      },
+      async getResourceServerInfo(ctx, indicator, client) {
+        const audience = audienceByIndicator.get(indicator);
+        if (!audience || !isClientCredentials(ctx)) throw new errors.InvalidTarget();
+        const allowed = (client.scope ?? '').split(' ').filter((s) => exportScopes.includes(s));
+        // Narrow the requested scope to what the client may have (all of it when none is asked),
+        // before oidc-provider's own check, which would refuse a registered scope the client lacks.
+        const requested = ctx.oidc.params.scope;
+        ctx.oidc.params.scope = (requested ? requested.split(' ').filter((s) => allowed.includes(s)) : allowed)
+          .join(' ') || undefined;
+        return {
+          audience,
+          scope: allowed.join(' '),
+          accessTokenFormat: 'jwt',
+          accessTokenTTL: client.access_token_ttl ?? 3600,
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
   interactions: { policy, url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   cookies: { keys: ['keiryoku-dev-idp-cookie-key'] },
   async findAccount(ctx, sub) {
@@ -121,8 +180,35 @@ async function interaction(req, res) {
   await provider.interactionFinished(req, res, { login: { accountId: account.claims.sub } }, { mergeWithLastSubmission: false });
 }
 
+// Token requests naming a bare audience as `resource` get it rewritten to its indicator (indicatorFor).
+// The body is handed on pre-read as req.body, which oidc-provider accepts (with a one-time warning).
+async function rewriteResources(req) {
+  let body = '';
+  req.setEncoding('utf8');
+  for await (const chunk of req) {
+    body += chunk;
+    if (body.length > 56 * 1024) throw new Error('request entity too large');
+  }
+  const form = new URLSearchParams(body);
+  const resources = form.getAll('resource');
+  if (resources.some((r) => !URL.parse(r) && audienceByIndicator.has(indicatorFor(r)))) {
+    form.delete('resource');
+    for (const r of resources) form.append('resource', URL.parse(r) ? r : indicatorFor(r));
+    body = form.toString();
+  }
+  req.body = body;
+}
+
 const handle = provider.callback();
 http.createServer((req, res) => {
+  if (req.method === 'POST' && req.url.split('?')[0] === '/oauth/token'
+    && /^application\/x-www-form-urlencoded\b/i.test(req.headers['content-type'] ?? '')) {
+    rewriteResources(req).then(() => handle(req, res), (err) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'invalid_request', error_description: `failed to read the body: ${err.message}` }));
+    });
+    return;
+  }
   if (req.url.startsWith('/interaction/')) {
     interaction(req, res).catch((err) => {
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });

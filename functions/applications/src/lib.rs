@@ -58,6 +58,10 @@ pub fn app(state: ApplicationsState) -> Router {
             .route("/applications/{id}/submit", post(submit))
             .route("/applications/{id}/withdraw", post(withdraw))
             .route("/applications/{id}/finalise", post(finalise))
+            .route(
+                "/applications/{id}/consent/withdraw",
+                post(withdraw_consent),
+            )
             .route("/applications/{id}/change", post(start_change))
             .route("/applications/{id}/history", get(history))
             .route("/prefill", get(preview_prefill))
@@ -260,6 +264,25 @@ async fn withdraw(
     Ok(respond(StatusCode::OK, &record, None))
 }
 
+/// Withdraws the data-use consent (データ利活用同意の撤回) given with the filed plan: from now on
+/// consent-bound agencies get nothing more of it, and the change feed tells them to delete what
+/// they hold. `If-Match` required.
+#[utoipa::path(post, path = "/applications/{id}/consent/withdraw", tag = "applications", summary = "データ利活用の同意を撤回する", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), responses((status = 200, description = "同意を撤回した申請", body = ApplicationView), (status = 409, description = "撤回できる同意がない")), security(("session" = [])))]
+async fn withdraw_consent(
+    State(state): State<ApplicationsState>,
+    session: ApplicantSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let id = application_id(&id)?;
+    let expected = if_match(&headers)?;
+    let applicant = session.applicant();
+    let record =
+        lifecycle::withdraw_data_use_consent(&state.applications, &applicant, &id, expected)
+            .await?;
+    Ok(respond(StatusCode::OK, &record, None))
+}
+
 /// Finalises a complete plan for paper when its authorities do not all take e-filing: the
 /// applicant then prints the application PDF and posts it. `If-Match` required.
 #[utoipa::path(post, path = "/applications/{id}/finalise", tag = "applications", summary = "紙申請用に確定する（電子申請を受け付けない提出先）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), responses((status = 200, description = "確定した申請", body = ApplicationView)), security(("session" = [])))]
@@ -349,6 +372,7 @@ impl From<keiryoku_store::LogPage<keiryoku_store::AuditRecord>> for History {
     remove,
     submit,
     withdraw,
+    withdraw_consent,
     finalise,
     start_change,
     history,

@@ -59,6 +59,9 @@ enum Group {
     /// The staff directory (職員名簿).
     #[command(subcommand)]
     Staff(StaffCommand),
+    /// The agencies' machine clients of the export (提供先) and what each may see.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
     /// Certificates or mail that failed five times and were parked.
     #[command(subcommand)]
     Effects(EffectsCommand),
@@ -184,6 +187,38 @@ enum StaffCommand {
         sub: String,
     },
     /// Puts every entry of a JSON file (the format of infra/staff-directory.json).
+    Import { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgencyCommand {
+    /// Every registered client, one JSON object a line.
+    List,
+    /// Registers (or replaces) a client: the OAuth client id its tokens carry, and its scope:
+    /// exactly one of --national, --ministry, --network, --office.
+    Put {
+        #[arg(long)]
+        client_id: String,
+        /// 提供先の名称.
+        #[arg(long)]
+        name: String,
+        /// Every authority (the SME Agency).
+        #[arg(long)]
+        national: bool,
+        /// A ministry id of authorities.json (`meti`).
+        #[arg(long)]
+        ministry: Option<String>,
+        /// A network id of authorities.json (`meti-bureaus`).
+        #[arg(long)]
+        network: Option<String>,
+        /// An office id of authorities.json (`meti-kanto`).
+        #[arg(long)]
+        office: Option<String>,
+        /// Only plans whose data-use consent (データ利活用同意) stands (ミラサポCONNECT).
+        #[arg(long)]
+        consent_bound: bool,
+    },
+    /// Puts every client of a JSON file (the format of infra/agency-clients.json).
     Import { file: std::path::PathBuf },
 }
 
@@ -375,6 +410,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
     match cli.group {
         Group::Staff(command) => staff(&aws, &table, command).await,
+        Group::Agency(command) => agency(&aws, &table, command).await,
         Group::Effects(command) => effects(&aws, &table, command).await,
         Group::Certificates(CertificatesCommand::Rerender { id }) => {
             let effector = effector(&aws, &table)?;
@@ -436,6 +472,77 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Group::Facts(_) | Group::Tables(_) => Ok(()),
     }
+}
+
+async fn agency(aws: &AwsClients, table: &str, command: AgencyCommand) -> Result<(), String> {
+    use keiryoku_domain::feed::{AgencyClient, AgencyView};
+    use keiryoku_domain::staff::Scope;
+    let agencies = keiryoku_store::Agencies::new(aws.dynamodb.clone(), table);
+    let clients = match command {
+        AgencyCommand::List => {
+            for client in agencies.list().await.map_err(|e| e.to_string())? {
+                json_line(&client)?;
+            }
+            return Ok(());
+        }
+        AgencyCommand::Put {
+            client_id,
+            name,
+            national,
+            ministry,
+            network,
+            office,
+            consent_bound,
+        } => {
+            let scope = match (national, ministry, network, office) {
+                (true, None, None, None) => Scope::National,
+                (false, Some(id), None, None) => Scope::Ministry(id),
+                (false, None, Some(id), None) => Scope::Network(id),
+                (false, None, None, Some(id)) => Scope::Office(id.into()),
+                _ => {
+                    return Err(
+                        "give exactly one of --national, --ministry, --network, --office".into(),
+                    );
+                }
+            };
+            vec![AgencyClient {
+                client_id,
+                name,
+                view: AgencyView {
+                    scope,
+                    needs_data_use_consent: consent_bound,
+                },
+            }]
+        }
+        AgencyCommand::Import { file } => {
+            let text =
+                std::fs::read_to_string(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", file.display()))?
+        }
+    };
+    for client in &clients {
+        if client.client_id.is_empty() || !client.view.scope.is_known() {
+            return Err(format!(
+                "{}: unknown scope {}",
+                client.client_id,
+                client.view.scope.label()
+            ));
+        }
+    }
+    for client in &clients {
+        agencies.put(client).await.map_err(|e| e.to_string())?;
+        println!(
+            "put {} ({}{})",
+            client.client_id,
+            client.view.scope.label(),
+            if client.view.needs_data_use_consent {
+                ", データ利活用同意のある計画のみ"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
 }
 
 async fn staff(aws: &AwsClients, table: &str, command: StaffCommand) -> Result<(), String> {

@@ -20,6 +20,10 @@ pub const MAIL_DOMAIN: &str = "keiryoku.example.jp";
 /// The staff client registered at the same dev provider (staff accounts only get in).
 pub const STAFF_CLIENT_ID: &str = "keiryoku-local-staff";
 pub const STAFF_CLIENT_SECRET: &str = "keiryoku-local-staff-secret";
+/// The audience of the agencies' machine tokens locally (the dev provider's default resource).
+pub const EXPORT_AUDIENCE: &str = "keiryoku-export";
+/// The key that seals the change feed's cursors locally.
+pub const FEED_CURSOR_KEY: &str = "keiryoku-local-feed-cursor-key-0123456789";
 
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
@@ -141,6 +145,8 @@ impl LocalConfig {
             "OidcClientId" => Some(CLIENT_ID.to_string()),
             "StaffOidcIssuer" => Some(self.idp_url()),
             "StaffOidcClientId" => Some(STAFF_CLIENT_ID.to_string()),
+            "AgencyTokenIssuer" => Some(self.idp_url()),
+            "AgencyTokenAudience" => Some(EXPORT_AUDIENCE.to_string()),
             "GbizInfoBaseUrl" => Some(self.gbizinfo_url()),
             "MailDomain" => Some(MAIL_DOMAIN.to_string()),
             // Published reference tables are looked for every 2 s locally (300 s in AWS), so a

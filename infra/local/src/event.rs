@@ -268,7 +268,15 @@ pub fn write_samples() -> Result<(), LocalError> {
                 );
             }
         }
-        let event = request_event(&RequestFacts {
+        if route.auth.is_some() {
+            // A machine client: a bearer token, no cookie (the authorizer's claims below).
+            headers.remove("cookie");
+            headers.insert(
+                "authorization",
+                http::HeaderValue::from_static("Bearer sample-access-token"),
+            );
+        }
+        let mut event = request_event(&RequestFacts {
             route_key: &route.route_key(),
             method,
             raw_path: &path,
@@ -281,6 +289,22 @@ pub fn write_samples() -> Result<(), LocalError> {
             // A fixed instant, so regenerating the samples changes only what the template changed.
             at: time::macros::datetime!(2026-11-26 01:00 UTC),
         });
+        if let Some(auth) = &route.auth {
+            // What API Gateway's JWT authorizer hands over for an admitted token.
+            event["requestContext"]["authorizer"] = serde_json::json!({
+                "jwt": {
+                    "claims": {
+                        "client_id": "chusho-kikakuka",
+                        "sub": "chusho-kikakuka",
+                        "scope": auth.scopes.join(" "),
+                        "iss": "https://cognito-idp.ap-northeast-1.amazonaws.com/ap-northeast-1_sample",
+                        "exp": "1764122400",
+                        "iat": "1764118800",
+                    },
+                    "scopes": auth.scopes,
+                }
+            });
+        }
         let dir = config.root.join("events").join(&function.binary);
         std::fs::create_dir_all(&dir)
             .map_err(LocalError::io(format!("create {}", dir.display())))?;

@@ -26,6 +26,8 @@ pub struct GatewayRoute {
     pub path: String,
     pub route_key: String,
     pub runtime: FunctionRuntime,
+    /// The JWT authorizer the route requires, if any.
+    pub guard: Option<crate::authorizer::RouteGuard>,
 }
 
 struct Routes {
@@ -93,7 +95,19 @@ async fn handle(
         "local-{:012}",
         routes.counter.fetch_add(1, Ordering::Relaxed)
     );
-    let event = request_event(&RequestFacts {
+    let authorizer = match &route.guard {
+        Some(guard) => match guard.admit(&parts.headers).await {
+            Ok(context) => Some(context),
+            Err(crate::authorizer::Refusal::Unauthorized) => {
+                return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized");
+            }
+            Err(crate::authorizer::Refusal::Forbidden) => {
+                return gateway_error(StatusCode::FORBIDDEN, "Forbidden");
+            }
+        },
+        None => None,
+    };
+    let mut event = request_event(&RequestFacts {
         route_key: &route.route_key,
         method,
         raw_path: path,
@@ -105,6 +119,9 @@ async fn handle(
         request_id: &request_id,
         at: time::OffsetDateTime::now_utc(),
     });
+    if let Some(context) = authorizer {
+        event["requestContext"]["authorizer"] = context;
+    }
     let payload = match route.runtime.invoke(event.to_string().into_bytes()).await {
         Ok(payload) => payload,
         Err(InvokeError::Timeout(name)) => {

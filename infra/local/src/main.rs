@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+mod authorizer;
 mod bench;
 mod config;
 mod event;

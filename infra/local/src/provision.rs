@@ -181,6 +181,7 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
         ("OidcClientSecretParameter", CLIENT_SECRET),
         ("StaffOidcClientSecretParameter", STAFF_CLIENT_SECRET),
         ("GbizInfoTokenParameter", crate::gbizinfo::TOKEN),
+        ("FeedCursorKeyParameter", crate::config::FEED_CURSOR_KEY),
     ] {
         let Some(parameter) = config.parameter(name) else {
             continue;
@@ -243,6 +244,18 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
             .map_err(|e| LocalError::Setup(format!("seed staff {}: {e}", member.sub)))?;
     }
     created.push(format!("staff directory: {} entries", members.len()));
+
+    // The agencies' machine clients, seeded from infra/agency-clients.json (the operator
+    // registers them in AWS with `keiryoku-admin agency put`).
+    let agencies = keiryoku_store::Agencies::new(dynamodb.clone(), &table);
+    let clients = agency_clients(config)?;
+    for client in &clients {
+        agencies
+            .put(client)
+            .await
+            .map_err(|e| LocalError::Setup(format!("seed agency {}: {e}", client.client_id)))?;
+    }
+    created.push(format!("agency clients: {} entries", clients.len()));
     Ok(created)
 }
 
@@ -266,4 +279,41 @@ pub async fn ensure_email_identity(
         .await
         .map_err(sdk_error("create email identity"))?;
     Ok(())
+}
+
+/// The seeded agency clients (`infra/agency-clients.json`; each entry's `local` part is what the
+/// dev identity provider gives it, see [`agency_idp_clients`]).
+pub fn agency_clients(
+    config: &LocalConfig,
+) -> Result<Vec<keiryoku_domain::feed::AgencyClient>, LocalError> {
+    let seed = config.root.join("infra/agency-clients.json");
+    let text = std::fs::read_to_string(&seed)
+        .map_err(LocalError::io(format!("read {}", seed.display())))?;
+    serde_json::from_str(&text).map_err(|e| LocalError::Setup(format!("{}: {e}", seed.display())))
+}
+
+/// The dev identity provider's machine clients: one per seeded agency client, with the secret,
+/// scopes and token lifetime of its `local` part.
+pub fn agency_idp_clients(config: &LocalConfig) -> Result<Vec<serde_json::Value>, LocalError> {
+    let seed = config.root.join("infra/agency-clients.json");
+    let text = std::fs::read_to_string(&seed)
+        .map_err(LocalError::io(format!("read {}", seed.display())))?;
+    let entries: Vec<serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|e| LocalError::Setup(format!("{}: {e}", seed.display())))?;
+    Ok(entries
+        .iter()
+        .map(|entry| {
+            let local = &entry["local"];
+            let mut client = serde_json::json!({
+                "client_id": entry["client_id"],
+                "client_secret": local["secret"],
+                "grant_types": ["client_credentials"],
+                "scope": local["scope"],
+            });
+            if let Some(ttl) = local.get("access_token_ttl") {
+                client["access_token_ttl"] = ttl.clone();
+            }
+            client
+        })
+        .collect())
 }

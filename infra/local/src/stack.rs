@@ -97,7 +97,7 @@ async fn start_into(
     )
     .await?;
 
-    let clients = serde_json::json!([
+    let mut clients = serde_json::json!([
         {
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
@@ -109,6 +109,9 @@ async fn start_into(
             "redirect_uris": [format!("{}/staff/callback", config.api_url())],
         },
     ]);
+    if let Some(list) = clients.as_array_mut() {
+        list.extend(crate::provision::agency_idp_clients(config)?);
+    }
     supervisor
         .spawn(ChildSpec {
             label: "idp".into(),
@@ -125,6 +128,10 @@ async fn start_into(
                 ("IDP_PORT".into(), config.idp_port.to_string()),
                 ("IDP_ISSUER".into(), config.idp_url()),
                 ("IDP_CLIENTS".into(), clients.to_string()),
+                (
+                    "IDP_EXPORT_AUDIENCE".into(),
+                    crate::config::EXPORT_AUDIENCE.into(),
+                ),
             ],
             log_file: logs.join("idp.log"),
             echo: false,
@@ -142,6 +149,22 @@ async fn start_into(
         println!("  created {line}");
     }
 
+    let mut authorizers = std::collections::HashMap::new();
+    for authorizer in &config.template.authorizers {
+        let resolve = |expr: &keiryoku_template::Expr| {
+            expr.resolve(&|n| config.lookup(n))
+                .map_err(|e| LocalError::Setup(format!("authorizer {}: {e}", authorizer.name)))
+        };
+        let issuer = resolve(&authorizer.issuer)?;
+        let mut audiences = Vec::new();
+        for expr in &authorizer.audience {
+            audiences.extend(resolve(expr)?.split(',').map(|a| a.trim().to_string()));
+        }
+        authorizers.insert(
+            authorizer.name.clone(),
+            std::sync::Arc::new(crate::authorizer::JwtAuthorizer::new(issuer, audiences)),
+        );
+    }
     let mut routes = Vec::new();
     let mut runtimes = Vec::new();
     let mut schedules = Vec::new();
@@ -178,11 +201,25 @@ async fn start_into(
                 .await?;
         }
         for route in &function.routes {
+            let guard = match &route.auth {
+                Some(auth) => Some(crate::authorizer::RouteGuard {
+                    authorizer: authorizers.get(&auth.authorizer).cloned().ok_or_else(|| {
+                        LocalError::Setup(format!(
+                            "{}: unknown authorizer {}",
+                            route.route_key(),
+                            auth.authorizer
+                        ))
+                    })?,
+                    scopes: auth.scopes.clone(),
+                }),
+                None => None,
+            };
             routes.push(GatewayRoute {
                 method: route.method.clone(),
                 path: route.path.clone(),
                 route_key: route.route_key(),
                 runtime: runtime.clone(),
+                guard,
             });
         }
         for source in &function.streams {

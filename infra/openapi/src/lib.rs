@@ -10,7 +10,9 @@
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::{HttpMethod, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, ClientCredentials, Flow, OAuth2, Scopes, SecurityScheme,
+};
 use utoipa::openapi::{
     ContentBuilder, OpenApi as Document, Ref, Required, ResponseBuilder, schema::Object,
 };
@@ -26,6 +28,10 @@ use utoipa::openapi::{
 )]
 struct Base;
 
+/// The token endpoint shown for the agencies' client-credentials flow: each deployment's
+/// `AgencyTokenIssuer` has its own (a Cognito domain's `/oauth2/token`).
+const AGENCY_TOKEN_URL: &str = "https://auth.keiryoku.example.jp/oauth2/token";
+
 /// The whole document.
 pub fn document() -> Document {
     let mut doc = Base::openapi();
@@ -36,6 +42,7 @@ pub fn document() -> Document {
         keiryoku_fn_review::Api::openapi(),
         keiryoku_fn_reference::Api::openapi(),
         keiryoku_fn_platform::Api::openapi(),
+        keiryoku_fn_export::Api::openapi(),
     ] {
         doc.merge(part);
     }
@@ -52,6 +59,20 @@ pub fn document() -> Document {
     components.security_schemes.insert(
         "staff_session".into(),
         cookie("職員ログイン（/staff/login）のセッション。職員名簿で有効な職員のみ"),
+    );
+    components.security_schemes.insert(
+        "agency".into(),
+        SecurityScheme::OAuth2(OAuth2::with_description(
+            [Flow::ClientCredentials(ClientCredentials::new(
+                AGENCY_TOKEN_URL,
+                Scopes::from_iter([
+                    ("export/feed", "変更情報（状態の変化）の取得"),
+                    ("export/extracts", "一括抽出"),
+                    ("export/public", "公表可の認定事業者一覧"),
+                ]),
+            ))],
+            "提供先（省庁・ミラサポCONNECT 等）の機械クライアント。OAuth 2.0 client credentials で得たアクセストークン（JWT）を Authorization: Bearer で送る。API Gateway の JWT オーソライザーが発行者・audience・有効期限・scope を確かめ、登録された提供先ごとに見える範囲が決まる。トークンの発行元は配備ごとの AgencyTokenIssuer（Cognito ユーザープールなど）",
+        )),
     );
     components.responses.insert(
         "Problem".into(),

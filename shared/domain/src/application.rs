@@ -246,6 +246,8 @@ pub enum AuditAction {
     Return,
     Approve,
     Reject,
+    /// データ利活用同意の撤回 by the applicant.
+    WithdrawConsent,
 }
 
 impl AuditAction {
@@ -262,6 +264,7 @@ impl AuditAction {
             AuditAction::Return => "差戻し",
             AuditAction::Approve => "認定",
             AuditAction::Reject => "不認定",
+            AuditAction::WithdrawConsent => "データ利活用同意を撤回",
         }
     }
 }
@@ -541,6 +544,53 @@ pub struct Application {
     /// (never an address from a request body).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify_to: Option<String>,
+    /// 公表可否 and データ利活用同意 as given at the last submission, with the wording's version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Consent>,
+}
+
+/// The version of the consent wording shown next to 公表可否 and データ利活用同意 (様式第1's
+/// form): recorded with every consent, so what the applicant agreed to can be shown later.
+pub const CONSENT_WORDING_VERSION: &str = "2026-04";
+
+/// The applicant's consents as given when the plan was filed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Consent {
+    /// 公表可否: the certification may be published with the company's name.
+    pub publication: bool,
+    /// データ利活用同意: the plan's data may be shared for support measures (ミラサポCONNECT).
+    pub data_use: bool,
+    /// When the choice was made (the submission).
+    #[serde(with = "time::serde::rfc3339")]
+    pub given_at: OffsetDateTime,
+    /// [`CONSENT_WORDING_VERSION`] at that time.
+    pub wording_version: String,
+    /// When the applicant withdrew the data-use consent; from then on nothing more is shared.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub data_use_withdrawn_at: Option<OffsetDateTime>,
+}
+
+impl Consent {
+    /// Whether the plan's data may be shared now.
+    pub fn shares_data(&self) -> bool {
+        self.data_use && self.data_use_withdrawn_at.is_none()
+    }
+
+    /// The consents a filed plan gives: anything but an explicit yes is a no.
+    fn of_plan(plan: &PlanDocument, now: OffsetDateTime) -> Consent {
+        let yes = |name: &str| plan.0.get(name).and_then(Value::as_bool) == Some(true);
+        Consent {
+            publication: yes("publication_consent"),
+            data_use: yes("data_use_consent"),
+            given_at: now,
+            wording_version: CONSENT_WORDING_VERSION.to_string(),
+            data_use_withdrawn_at: None,
+        }
+    }
 }
 
 /// Why the lifecycle refuses an action. Each maps to one HTTP status in `keiryoku-http`.
@@ -680,6 +730,7 @@ impl Application {
             change_of: None,
             identity: None,
             notify_to,
+            consent: None,
         }
     }
 
@@ -870,6 +921,7 @@ impl Application {
         if notify_to.is_some() {
             next.notify_to = notify_to;
         }
+        next.consent = Some(Consent::of_plan(&next.plan, now));
         next.submission = Some(Submission {
             receipt_number,
             received_at: now,
@@ -915,6 +967,29 @@ impl Application {
         self.check_version(expected_version)?;
         let mut next = self.next_version(now);
         next.status = to;
+        Ok(next)
+    }
+
+    /// データ利活用同意の撤回: from now on nothing more of the plan is shared (the change feed and
+    /// extracts of consent-bound agencies leave it out, and tell them it was withdrawn).
+    pub fn withdraw_data_use_consent(
+        &self,
+        expected_version: i64,
+        now: OffsetDateTime,
+    ) -> Result<Application, LifecycleError> {
+        self.check_version(expected_version)?;
+        let shares = self.consent.as_ref().is_some_and(Consent::shares_data);
+        if !shares {
+            return Err(LifecycleError::Conflict(
+                "この申請にはデータ利活用の同意がありません（撤回済みか、同意していません）。"
+                    .into(),
+            ));
+        }
+        let now = to_second(now);
+        let mut next = self.next_version(now);
+        if let Some(consent) = next.consent.as_mut() {
+            consent.data_use_withdrawn_at = Some(now);
+        }
         Ok(next)
     }
 

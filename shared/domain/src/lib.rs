@@ -13,6 +13,7 @@
 //!   effects (certificate, mail) each change calls for.
 //! - [`corporate_number`]: the 法人番号 check digit.
 //! - [`staff`]: staff roles and the authorities each may see.
+//! - [`feed`]: the change feed's events and which agency may see each.
 //!
 //! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
 //! `data/`, embedded at build time, each with a version id and a `verified` flag per row.
@@ -24,6 +25,7 @@ pub mod corporate_number;
 pub mod dates;
 pub mod diff;
 pub mod facts;
+pub mod feed;
 pub mod guidelines;
 pub mod indicators;
 pub mod jsic;

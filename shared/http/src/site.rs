@@ -135,6 +135,20 @@ impl Site {
             ))
     }
 
+    /// [`Site::protect`] for routes machines call with a bearer token (the export): no cookie
+    /// is read, so there is no cross-site request to forge and no CSRF token to ask for.
+    pub fn protect_machine<S: Clone + Send + Sync + 'static>(
+        &self,
+        router: Router<S>,
+    ) -> Router<S> {
+        router
+            .layer(axum::middleware::from_fn(security_headers))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                origin_guard,
+            ))
+    }
+
     fn check_csrf(&self, headers: &HeaderMap, form_token: Option<&str>) -> Result<(), ApiError> {
         if let Some(origin) = headers.get(header::ORIGIN)
             && origin.to_str().ok() != Some(self.origin.as_str())

@@ -266,6 +266,33 @@ pub async fn withdraw(
     Ok(next)
 }
 
+/// データ利活用同意の撤回: the plan's data is no longer shared with consent-bound agencies, and
+/// they are told so by the change feed.
+pub async fn withdraw_data_use_consent(
+    applications: &Applications,
+    applicant: &Applicant,
+    id: &ApplicationId,
+    expected_version: i64,
+) -> Result<Application, UseCaseError> {
+    let current = owned(applications, applicant, id).await?;
+    let mut next = current.withdraw_data_use_consent(expected_version, now())?;
+    applications
+        .commit(
+            id,
+            Some(current.version),
+            Some(&mut next),
+            &[],
+            note(
+                applicant,
+                AuditAction::WithdrawConsent,
+                vec!["/consent/data_use_withdrawn_at".into()],
+            ),
+        )
+        .await?;
+    tracing::info!(%id, "data-use consent withdrawn");
+    Ok(next)
+}
+
 /// 紙申請用に確定 when the plan's authorities do not all take e-filing: the applicant then
 /// prints the application PDF (of this revision, kept) and posts it.
 pub async fn finalise_for_paper(

@@ -22,7 +22,7 @@ pub mod statistics;
 
 pub use applicant::{
     Done, create_draft, delete_draft, finalise_for_paper, history, owned, save, start_change,
-    submit, withdraw,
+    submit, withdraw, withdraw_data_use_consent,
 };
 pub use documents::{
     DownloadLink, Verification, Visitor, application_pdf, case_pdf, download_certificate,

@@ -36,6 +36,9 @@ pub struct ApplicationPage {
     pub next_cursor: Option<String>,
 }
 
+/// How often a commit retries when other commits took its change-feed position meanwhile.
+const FEED_ATTEMPTS: u32 = 40;
+
 /// What else a commit writes besides the application, its case entries and its audit record.
 #[derive(Debug, Clone)]
 pub enum Extra {
@@ -293,6 +296,52 @@ impl Applications {
             .map_err(StoreError::sdk)?;
         items.push((Role::Other, TransactWriteItem::builder().put(put).build()));
 
+        // The consents are what a submission (or a withdrawal) says; the mark the feed is
+        // filtered by follows them in the same transaction.
+        if matches!(
+            note.action,
+            AuditAction::Submit | AuditAction::WithdrawConsent
+        ) && let Some(record) = next
+            && let Some(item) = crate::feed::consent_item(&self.table, record)?
+        {
+            items.push((Role::Other, item));
+        }
+
+        // The change feed's events go in the same transaction (an outbox), at the next free
+        // positions; a commit that lost the position to another one takes the next.
+        let events = keiryoku_domain::feed::events_of(note.action, next);
+        let mut attempt = 0u32;
+        loop {
+            let mut all = items.clone();
+            if !events.is_empty() {
+                let head = crate::feed::head(&self.client, &self.table).await?;
+                let appended = crate::feed::append_items(&self.table, head, &events)?;
+                for (i, item) in appended.into_iter().enumerate() {
+                    let role = if i == 0 {
+                        Role::FeedCounter
+                    } else {
+                        Role::Other
+                    };
+                    all.push((role, item));
+                }
+            }
+            if self.send(all).await? == Sent::Done {
+                return Ok(());
+            }
+            if attempt == FEED_ATTEMPTS {
+                return Err(
+                    StoreError::Unavailable("the change feed stayed contended".into()).into(),
+                );
+            }
+            attempt += 1;
+            // Spread the retries of commits that raced for the same position.
+            let pause = rand::random_range(1..=10 * u64::from(attempt.min(10)));
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
+    }
+
+    /// Sends one commit's transaction and says which condition failed, if one did.
+    async fn send(&self, items: Vec<(Role, TransactWriteItem)>) -> Result<Sent, CommitError> {
         let roles: Vec<Role> = items.iter().map(|(r, _)| *r).collect();
         let result = self
             .client
@@ -301,7 +350,7 @@ impl Applications {
             .send()
             .await;
         let Err(err) = result else {
-            return Ok(());
+            return Ok(Sent::Done);
         };
         use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
         let Some(TransactWriteItemsError::TransactionCanceledException(cancelled)) =
@@ -311,12 +360,20 @@ impl Applications {
         };
         // The first failed condition in our order says what happened.
         for (role, reason) in roles.iter().zip(cancelled.cancellation_reasons()) {
-            if reason.code() == Some("ConditionalCheckFailed") {
+            let code = reason.code();
+            if *role == Role::FeedCounter
+                && matches!(code, Some("ConditionalCheckFailed" | "TransactionConflict"))
+            {
+                return Ok(Sent::FeedMoved);
+            }
+            if code == Some("ConditionalCheckFailed") {
                 return Err(match role {
                     Role::Application => CommitError::Stale,
                     Role::Key => CommitError::KeyUsed,
                     Role::Counter => CommitError::CounterMoved,
-                    Role::Other => CommitError::Store(StoreError::ConditionFailed),
+                    Role::FeedCounter | Role::Other => {
+                        CommitError::Store(StoreError::ConditionFailed)
+                    }
                 });
             }
         }
@@ -577,12 +634,22 @@ pub(crate) const GSI1_CURSOR: crate::cursor::CursorShape = crate::cursor::Cursor
     prefixes: &[],
 };
 
+/// How a commit's transaction went, when no condition of the change itself failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    Done,
+    /// Another commit took the change feed's position first.
+    FeedMoved,
+}
+
 /// What a transaction item stands for, to tell which condition failed.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
     Application,
     Key,
     Counter,
+    /// The change feed's counter: another commit took the position, so take the next one.
+    FeedCounter,
     Other,
 }
 

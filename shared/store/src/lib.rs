@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod agencies;
 mod applications;
 mod audit;
 mod aws;
@@ -21,6 +22,7 @@ mod digests;
 mod documents;
 mod effects;
 mod error;
+mod feed;
 mod item;
 mod log_page;
 mod login_states;
@@ -31,6 +33,7 @@ mod staff;
 mod staff_reads;
 mod stream_json;
 
+pub use agencies::Agencies;
 pub use applications::{
     ApplicationPage, Applications, AuditNote, CommitError, Extra, IdempotentResult,
     from_item as application_from_item, to_item as application_to_item,
@@ -48,6 +51,7 @@ pub use digests::Digests;
 pub use documents::{Documents, FileInfo, StoredFile, Upload};
 pub use effects::{Claim, EffectSpec, Effects, ParkedEffect};
 pub use error::StoreError;
+pub use feed::{Feed, FeedPage, MAX_FEED_PAGE};
 pub use log_page::{LogPage, MAX_LOG_PAGE, Order};
 pub use login_states::{LoginState, LoginStates};
 pub use notices::{Notice, NoticeAudience, NoticeKind, Notices, Window};

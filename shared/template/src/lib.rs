@@ -134,6 +134,28 @@ pub struct Route {
     pub method: String,
     /// The path template, or `$default`.
     pub path: String,
+    /// The JWT authorizer the route requires (`Auth: {Authorizer, AuthorizationScopes}`), if any.
+    pub auth: Option<RouteAuth>,
+}
+
+/// A route's `Auth`: the authorizer that checks the caller's token before the function runs, and
+/// the scopes of which the token must carry at least one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteAuth {
+    pub authorizer: String,
+    pub scopes: Vec<String>,
+}
+
+/// A JWT authorizer of the HTTP API (`Auth.Authorizers.<Name>.JwtConfiguration`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtAuthorizer {
+    pub name: String,
+    /// Where the token is taken from (`$request.header.Authorization`).
+    pub identity_source: String,
+    pub issuer: Expr,
+    /// A token's `aud` (or, without one, its `client_id`) must be one of these (each value may
+    /// be a comma-separated list: a `!Ref` of a `CommaDelimitedList`).
+    pub audience: Vec<Expr>,
 }
 
 impl Route {
@@ -255,6 +277,8 @@ pub struct Template {
     pub email_identities: Vec<Expr>,
     /// Every resource: logical id → type.
     pub resources: BTreeMap<String, String>,
+    /// The HTTP API's JWT authorizers.
+    pub authorizers: Vec<JwtAuthorizer>,
 }
 
 impl Template {
@@ -343,6 +367,7 @@ impl Template {
                     });
                 }
                 "AWS::DynamoDB::Table" => template.tables.push(table_of(&id, props)?),
+                "AWS::Serverless::HttpApi" => template.authorizers.extend(authorizers_of(props)?),
                 "AWS::S3::Bucket" => template.buckets.push(Bucket {
                     bucket_name: props
                         .and_then(|p| p.get("BucketName"))
@@ -555,13 +580,83 @@ fn routes_of(function: &str, props: Option<&Value>) -> Result<Vec<Route>, Templa
                 "{function}.{name}: path {path} must start with /"
             )));
         }
+        let auth = p.and_then(|p| p.get("Auth"));
+        let auth = match auth
+            .and_then(|a| a.get("Authorizer"))
+            .and_then(Value::as_str)
+        {
+            None | Some("NONE") => None,
+            Some(authorizer) => Some(RouteAuth {
+                authorizer: authorizer.to_string(),
+                scopes: auth
+                    .and_then(|a| a.get("AuthorizationScopes"))
+                    .and_then(strings)
+                    .unwrap_or_default(),
+            }),
+        };
         routes.push(Route {
             event: name,
             method,
             path,
+            auth,
         });
     }
     Ok(routes)
+}
+
+fn authorizers_of(props: Option<&Value>) -> Result<Vec<JwtAuthorizer>, TemplateError> {
+    let Some(authorizers) = props
+        .and_then(|p| p.get("Auth"))
+        .and_then(|a| a.get("Authorizers"))
+        .and_then(Value::as_mapping)
+    else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, body) in authorizers {
+        let name = key_str(name)?;
+        let Some(jwt) = body.get("JwtConfiguration") else {
+            return Err(TemplateError::Shape(format!(
+                "authorizer {name}: only JWT authorizers are supported"
+            )));
+        };
+        let issuer = jwt
+            .get("issuer")
+            .and_then(Expr::from_value)
+            .ok_or_else(|| TemplateError::Shape(format!("authorizer {name}: no issuer")))?;
+        let audience =
+            match jwt.get("audience") {
+                Some(Value::Sequence(items)) => items
+                    .iter()
+                    .map(|v| {
+                        Expr::from_value(v).ok_or_else(|| {
+                            TemplateError::Shape(format!("authorizer {name}: bad audience"))
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?,
+                // `!Ref` of a CommaDelimitedList parameter: the caller splits the value on commas.
+                Some(single) => vec![Expr::from_value(single).ok_or_else(|| {
+                    TemplateError::Shape(format!("authorizer {name}: bad audience"))
+                })?],
+                None => {
+                    return Err(TemplateError::Shape(format!(
+                        "authorizer {name}: no audience"
+                    )));
+                }
+            };
+        let identity_source = body
+            .get("IdentitySource")
+            .and_then(Value::as_str)
+            .unwrap_or("$request.header.Authorization")
+            .to_string();
+        out.push(JwtAuthorizer {
+            name,
+            identity_source,
+            issuer,
+            audience,
+        });
+    }
+    Ok(out)
 }
 
 fn streams_of(function: &str, props: Option<&Value>) -> Result<Vec<StreamSource>, TemplateError> {

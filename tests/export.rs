@@ -1,0 +1,462 @@
+//! The export for agencies' machine clients, end to end: tokens from the dev identity provider
+//! (OAuth 2.0 client credentials), checked by the local gateway as the HTTP API's JWT
+//! authorizer, and the change feed each registered client may read.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use keiryoku_e2e::{
+    Browser, Sent, api_url, certified, complete_plan, header, json, logged_in, problem,
+    staff_logged_in, submitted, unique_key,
+};
+use serde_json::{Value, json};
+
+/// The seeded agency clients (infra/agency-clients.json) with their local secrets.
+fn secret_of(client_id: &str) -> String {
+    let text = include_str!("../infra/agency-clients.json");
+    let clients: Vec<Value> = serde_json::from_str(text).unwrap_or_default();
+    clients
+        .iter()
+        .find(|c| c["client_id"] == client_id)
+        .and_then(|c| c["local"]["secret"].as_str())
+        .unwrap_or_else(|| panic!("no seeded client {client_id}"))
+        .to_string()
+}
+
+fn idp_url() -> String {
+    std::env::var("KEIRYOKU_IDP_URL")
+        .unwrap_or_else(|_| panic!("KEIRYOKU_IDP_URL is not set: run with `make test`"))
+}
+
+/// A client-credentials token of a seeded agency client (`extra`: more form fields).
+async fn token(client_id: &str, extra: &[(&str, &str)]) -> String {
+    let mut form = vec![("grant_type", "client_credentials")];
+    form.extend_from_slice(extra);
+    let response = reqwest::Client::new()
+        .post(format!("{}/oauth/token", idp_url()))
+        .basic_auth(client_id, Some(secret_of(client_id)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("token endpoint: {e}"));
+    assert_eq!(response.status(), 200, "token for {client_id}");
+    json(response).await["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn feed_get(token: Option<&str>, query: &str) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!("{}/export/v1/feed{query}", api_url()));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap_or_else(|e| panic!("feed: {e}"))
+}
+
+/// Pages through the feed from `cursor` to its end: the events and the cursor after them.
+async fn read_to_end(token: &str, cursor: Option<String>, limit: usize) -> (Vec<Value>, String) {
+    let mut events = Vec::new();
+    let mut cursor = cursor;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("?limit={limit}&cursor={c}"),
+            None => format!("?limit={limit}"),
+        };
+        let response = feed_get(Some(token), &query).await;
+        assert_eq!(response.status(), 200);
+        let page = json(response).await;
+        events.extend(page["events"].as_array().cloned().unwrap_or_default());
+        cursor = page["next_cursor"].as_str().map(str::to_string);
+        if page["more"] != true {
+            return (events, cursor.unwrap_or_default());
+        }
+    }
+}
+
+/// `(kind, application id)` of the events about `ids`.
+fn about(events: &[Value], ids: &[&str]) -> Vec<(String, String)> {
+    events
+        .iter()
+        .filter(|e| ids.contains(&e["application_id"].as_str().unwrap_or_default()))
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap_or_default().to_string(),
+                e["application_id"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, id)| (k.to_string(), id.to_string()))
+        .collect()
+}
+
+/// A plan only 国土交通省 is competent for (建設業 alone: 関東地方整備局).
+fn construction_plan() -> Value {
+    let mut plan = complete_plan();
+    plan["business_fields"] = json!([{"middle_code": "06", "detail_code": "0621"}]);
+    plan
+}
+
+#[tokio::test]
+async fn the_gateway_refuses_tokens_that_are_missing_expired_foreign_or_lack_the_scope() {
+    // No token, and a token that is not one.
+    let response = feed_get(None, "").await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(json(response).await["message"], "Unauthorized");
+    assert_eq!(feed_get(Some("not-a-jwt"), "").await.status(), 401);
+
+    // A token of the right issuer for another audience.
+    let other = token("chusho-kikakuka", &[("resource", "keiryoku-other")]).await;
+    assert_eq!(feed_get(Some(&other), "").await.status(), 401);
+
+    // A token whose signature was tampered with (one claim changed).
+    let good = token("chusho-kikakuka", &[]).await;
+    let parts: Vec<&str> = good.split('.').collect();
+    let forged = format!("{}.{}x.{}", parts[0], parts[1], parts[2]);
+    assert_eq!(feed_get(Some(&forged), "").await.status(), 401);
+
+    // An expired token (this client's tokens live one second).
+    let short = token("short-lived-test", &[]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    assert_eq!(feed_get(Some(&short), "").await.status(), 401);
+
+    // A token without export/feed: the gBizINFO client may take the public list only, and a
+    // client that asked for a narrower scope gets what it asked for.
+    let public_only = token("gbizinfo", &[]).await;
+    let response = feed_get(Some(&public_only), "").await;
+    assert_eq!(response.status(), 403);
+    assert_eq!(json(response).await["message"], "Forbidden");
+    let narrowed = token("chusho-kikakuka", &[("scope", "export/extracts")]).await;
+    assert_eq!(feed_get(Some(&narrowed), "").await.status(), 403);
+
+    // The same client with its full scopes reads the feed.
+    let response = feed_get(Some(&good), "?limit=1").await;
+    assert_eq!(response.status(), 200);
+    assert!(header(&response, "content-type").starts_with("application/json"));
+}
+
+#[tokio::test]
+async fn a_cursor_is_accepted_only_unchanged_and_from_its_own_client() {
+    let chusho = token("chusho-kikakuka", &[]).await;
+    let meti = token("meti-honsho", &[]).await;
+    let page = json(feed_get(Some(&chusho), "?limit=1").await).await;
+    let cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+    assert!(!cursor.is_empty());
+    assert_eq!(
+        feed_get(Some(&chusho), &format!("?cursor={cursor}"))
+            .await
+            .status(),
+        200
+    );
+    problem(
+        feed_get(Some(&meti), &format!("?cursor={cursor}")).await,
+        400,
+    )
+    .await;
+    let mut forged = cursor.clone().into_bytes();
+    forged[3] = if forged[3] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap_or_default();
+    problem(
+        feed_get(Some(&chusho), &format!("?cursor={forged}")).await,
+        400,
+    )
+    .await;
+    for junk in ["%00", "AAAA", "../../", &"A".repeat(300)] {
+        problem(
+            feed_get(Some(&chusho), &format!("?cursor={junk}")).await,
+            400,
+        )
+        .await;
+    }
+    problem(feed_get(Some(&chusho), "?limit=0").await, 400).await;
+    problem(feed_get(Some(&chusho), "?limit=1001").await, 400).await;
+    problem(feed_get(Some(&chusho), "?since=1").await, 400).await;
+}
+
+#[tokio::test]
+async fn each_agency_sees_exactly_the_plans_it_may() {
+    let chusho = token("chusho-kikakuka", &[]).await;
+    let meti = token("meti-honsho", &[]).await;
+    let mirasapo = token("mirasapo-connect", &[]).await;
+    // Each client starts at the feed's current end, so other tests' events do not count.
+    let (_, chusho_start) = read_to_end(&chusho, None, 1000).await;
+    let (_, meti_start) = read_to_end(&meti, None, 1000).await;
+    let (_, mirasapo_start) = read_to_end(&mirasapo, None, 1000).await;
+
+    let tokyo = logged_in("applicant-tokyo").await;
+    // A: certified by 関東経済産業局, data-use consent given.
+    let a = certified(&tokyo).await;
+    // B: submitted without data-use consent.
+    let mut plan = complete_plan();
+    plan["data_use_consent"] = json!(false);
+    let b = submitted(&tokyo, plan).await;
+    // C: a plan for 国土交通省 only (not 経済産業省's), consent given.
+    let c = submitted(&tokyo, construction_plan()).await;
+    // D: certified with consent, then the consent withdrawn.
+    let d = certified(&tokyo).await;
+    let d_id = d["id"].as_str().unwrap_or_default().to_string();
+    let response = tokyo
+        .post(&format!("/applications/{d_id}/consent/withdraw"))
+        .header("if-match", format!("\"{}\"", d["version"]))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
+    let withdrawn = json(response).await;
+    assert!(withdrawn["consent"]["data_use_withdrawn_at"].is_string());
+    assert_eq!(withdrawn["consent"]["wording_version"], "2026-04");
+    // Withdrawing again is refused and changes nothing.
+    let again = tokyo
+        .post(&format!("/applications/{d_id}/consent/withdraw"))
+        .header("if-match", format!("\"{}\"", withdrawn["version"]))
+        .sent()
+        .await;
+    problem(again, 409).await;
+
+    let id = |v: &Value| v["id"].as_str().unwrap_or_default().to_string();
+    let (a, b, c) = (id(&a), id(&b), id(&c));
+    let ids = [a.as_str(), b.as_str(), c.as_str(), d_id.as_str()];
+
+    let (seen, _) = read_to_end(&chusho, Some(chusho_start), 7).await;
+    assert_eq!(
+        about(&seen, &ids),
+        pairs(&[
+            ("submitted", &a),
+            ("certified", &a),
+            ("submitted", &b),
+            ("submitted", &c),
+            ("submitted", &d_id),
+            ("certified", &d_id),
+            ("consent_withdrawn", &d_id),
+        ]),
+        "the SME Agency sees every plan"
+    );
+    let certified_a = seen
+        .iter()
+        .find(|e| e["application_id"] == a.as_str() && e["kind"] == "certified")
+        .cloned()
+        .unwrap_or_default();
+    assert!(certified_a["certification_number"].is_string());
+    assert_eq!(certified_a["office_ids"], json!(["meti-kanto"]));
+    assert_eq!(
+        certified_a["event_id"],
+        format!("{a}:{}:certified", certified_a["version"])
+    );
+
+    let (seen, _) = read_to_end(&meti, Some(meti_start), 1000).await;
+    assert_eq!(
+        about(&seen, &ids),
+        pairs(&[
+            ("submitted", &a),
+            ("certified", &a),
+            ("submitted", &b),
+            ("submitted", &d_id),
+            ("certified", &d_id),
+            ("consent_withdrawn", &d_id),
+        ]),
+        "経済産業省 sees the plans addressed to it, not 国土交通省's"
+    );
+
+    let (seen, _) = read_to_end(&mirasapo, Some(mirasapo_start), 1000).await;
+    assert_eq!(
+        about(&seen, &ids),
+        pairs(&[
+            ("submitted", &a),
+            ("certified", &a),
+            ("submitted", &c),
+            ("consent_withdrawn", &d_id),
+        ]),
+        "ミラサポCONNECT sees plans with data-use consent only; a withdrawn consent hides the \
+         plan's earlier events and tells the withdrawal"
+    );
+}
+
+#[tokio::test]
+async fn a_certified_change_is_told_as_changed_and_supersedes_the_original() {
+    let chusho = token("chusho-kikakuka", &[]).await;
+    let (_, start) = read_to_end(&chusho, None, 1000).await;
+    let owner = logged_in("applicant-tokyo").await;
+    let original = certified(&owner).await;
+    let original_id = original["id"].as_str().unwrap_or_default().to_string();
+    let response = owner
+        .post(&format!("/applications/{original_id}/change"))
+        .header("idempotency-key", unique_key("change"))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    let change = json(response).await;
+    let change_id = change["id"].as_str().unwrap_or_default().to_string();
+    let response = owner
+        .post(&format!("/applications/{change_id}/submit"))
+        .header("idempotency-key", unique_key("submit"))
+        .header("if-match", format!("\"{}\"", change["version"]))
+        .sent()
+        .await;
+    let submitted = json(response).await;
+    assert_eq!(submitted["status"], "submitted", "{submitted}");
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let response = reviewer
+        .post(&format!("/review/cases/{change_id}/approve"))
+        .header("if-match", format!("\"{}\"", submitted["version"]))
+        .sent()
+        .await;
+    assert_eq!(json(response).await["status"], "certified");
+
+    let (seen, _) = read_to_end(&chusho, Some(start), 1000).await;
+    let ids = [original_id.as_str(), change_id.as_str()];
+    assert_eq!(
+        about(&seen, &ids),
+        pairs(&[
+            ("submitted", &original_id),
+            ("certified", &original_id),
+            ("submitted", &change_id),
+            ("changed", &change_id),
+            ("superseded", &original_id),
+        ])
+    );
+    let superseded = seen
+        .iter()
+        .find(|e| e["kind"] == "superseded")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(superseded["related_application_id"], change_id.as_str());
+    assert_eq!(
+        superseded["certification_number"],
+        original["certification"]["number"]
+    );
+}
+
+/// 1,000 state changes by concurrent applicants and reviewers while an agency pages through
+/// the feed: every change shows up exactly once, in each application's order.
+#[tokio::test]
+async fn the_feed_loses_and_duplicates_nothing_while_changes_interleave() {
+    const APPLICATIONS: usize = 10;
+    const ROUNDS: usize = 50; // a return and a resubmission each: 2 × 50 × 10 = 1,000 changes
+    let chusho = token("chusho-kikakuka", &[]).await;
+    let (_, start) = read_to_end(&chusho, None, 1000).await;
+
+    let tokyo = logged_in("applicant-tokyo").await;
+    let mut ids = Vec::new();
+    for _ in 0..APPLICATIONS {
+        let record = submitted(&tokyo, complete_plan()).await;
+        ids.push(record["id"].as_str().unwrap_or_default().to_string());
+    }
+
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let done = done.clone();
+        let token = chusho.clone();
+        tokio::spawn(async move {
+            let mut events = Vec::new();
+            let mut cursor = start;
+            let mut pages = 0;
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let response = feed_get(Some(&token), &format!("?limit=37&cursor={cursor}")).await;
+                assert_eq!(response.status(), 200);
+                let page = json(response).await;
+                pages += 1;
+                events.extend(page["events"].as_array().cloned().unwrap_or_default());
+                cursor = page["next_cursor"].as_str().unwrap_or_default().to_string();
+                // After the writers finished, one more pass to the end sees the rest.
+                if finished && page["more"] != true {
+                    return (events, pages);
+                }
+                if page["more"] != true {
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            }
+        })
+    };
+
+    let reviewer = std::sync::Arc::new(staff_logged_in("reviewer-kanto-meti").await);
+    let applicant = std::sync::Arc::new(tokyo);
+    let mut writers = Vec::new();
+    for id in ids.clone() {
+        let reviewer = reviewer.clone();
+        let applicant = applicant.clone();
+        writers.push(tokio::spawn(async move {
+            for round in 0..ROUNDS {
+                let (etag, version) = current(&applicant, &id).await;
+                let response = reviewer
+                    .post(&format!("/review/cases/{id}/return"))
+                    .header("if-match", etag)
+                    .json(&json!({ "message": format!("第{round}回の修正依頼です。") }))
+                    .sent()
+                    .await;
+                assert_eq!(response.status(), 200, "return {id} at {version}");
+                let (etag, _) = current(&applicant, &id).await;
+                let response = applicant
+                    .post(&format!("/applications/{id}/submit"))
+                    .header("idempotency-key", unique_key("resubmit"))
+                    .header("if-match", etag)
+                    .sent()
+                    .await;
+                assert_eq!(response.status(), 200, "resubmit {id}");
+            }
+        }));
+    }
+    for writer in writers {
+        writer.await.unwrap_or_else(|e| panic!("writer: {e}"));
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (events, pages) = reader.await.unwrap_or_else(|e| panic!("reader: {e}"));
+
+    let ours: Vec<&Value> = events
+        .iter()
+        .filter(|e| ids.iter().any(|id| e["application_id"] == id.as_str()))
+        .collect();
+    let unique: HashSet<&str> = ours
+        .iter()
+        .map(|e| e["event_id"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(unique.len(), ours.len(), "no event is delivered twice");
+    assert_eq!(
+        ours.len(),
+        APPLICATIONS * (1 + 2 * ROUNDS),
+        "every submission, return and resubmission is in the feed ({pages} pages read)"
+    );
+    // Per application: consecutive versions, alternating kinds, ending at the stored version.
+    let mut by_application: HashMap<&str, Vec<(i64, &str)>> = HashMap::new();
+    for event in &ours {
+        by_application
+            .entry(event["application_id"].as_str().unwrap_or_default())
+            .or_default()
+            .push((
+                event["version"].as_i64().unwrap_or_default(),
+                event["kind"].as_str().unwrap_or_default(),
+            ));
+    }
+    for id in &ids {
+        let list = &by_application[id.as_str()];
+        let (_, stored) = current(&applicant, id).await;
+        assert_eq!(list.last().map(|(v, _)| *v), Some(stored), "{id}");
+        for pair in list.windows(2) {
+            assert_eq!(
+                pair[1].0,
+                pair[0].0 + 1,
+                "{id}: versions in order, none missing"
+            );
+            assert_ne!(
+                pair[1].1, pair[0].1,
+                "{id}: return and resubmission alternate"
+            );
+        }
+    }
+    let kinds: BTreeMap<&str, usize> = ours.iter().fold(BTreeMap::new(), |mut m, e| {
+        *m.entry(e["kind"].as_str().unwrap_or_default()).or_default() += 1;
+        m
+    });
+    assert_eq!(kinds["returned"], APPLICATIONS * ROUNDS);
+}
+
+/// The application's ETag and version as its owner reads it now.
+async fn current(applicant: &Browser, id: &str) -> (String, i64) {
+    let response = applicant.get(&format!("/applications/{id}")).sent().await;
+    assert_eq!(response.status(), 200);
+    let etag = header(&response, "etag");
+    let version = json(response).await["version"].as_i64().unwrap_or_default();
+    (etag, version)
+}
