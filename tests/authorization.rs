@@ -72,6 +72,7 @@ fn audience(method: &str, path: &str) -> Audience {
         "$default" | "/health" | "/openapi.json" | "/auth/login" | "/auth/callback"
         | "/staff/login" | "/staff/callback" | "/routing/preview" => Audience::Public,
         _ if path.starts_with("/reference/") => Audience::Public,
+        _ if path.starts_with("/export/v1/public/") => Audience::Public,
         _ if path.starts_with("/export/") => Audience::Agency,
         _ if path.starts_with("/verify/") => Audience::Public,
         _ if PUBLIC_PAGES.contains(&path) => Audience::Public,
@@ -328,7 +329,8 @@ async fn every_role_meets_every_route_as_the_matrix_says_and_nothing_changes() {
         let concrete = path
             .replace("{id}", &id)
             .replace("{section}", "applicant")
-            .replace("{sub}", "900002");
+            .replace("{sub}", "900002")
+            .replace("{corporate_number}", "9010401234567");
         for (who, browser) in &people {
             let outcome = expected(audience, *who, path.contains("{id}"));
             if outcome == Outcome::Allowed && method != "GET" {

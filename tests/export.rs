@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use keiryoku_e2e::{
-    Browser, Sent, api_url, certified, complete_plan, header, json, logged_in, problem,
-    staff_logged_in, submitted, unique_key,
+    Browser, Sent, api_url, certified, certified_plan, complete_plan, header, json, logged_in,
+    problem, staff_logged_in, submitted, unique_key,
 };
 use serde_json::{Value, json};
 
@@ -117,6 +117,28 @@ async fn the_gateway_refuses_tokens_that_are_missing_expired_foreign_or_lack_the
     let parts: Vec<&str> = good.split('.').collect();
     let forged = format!("{}.{}x.{}", parts[0], parts[1], parts[2]);
     assert_eq!(feed_get(Some(&forged), "").await.status(), 401);
+
+    // The same claims under a header the authorizer must not trust: no algorithm, a
+    // symmetric one (keyed with anything an attacker knows), or no key id.
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header_of = |value: Value| b64.encode(value.to_string());
+    let real_header: Value =
+        serde_json::from_slice(&b64.decode(parts[0]).unwrap_or_default()).unwrap_or_default();
+    for header in [
+        json!({"alg": "none", "typ": "JWT"}),
+        json!({"alg": "HS256", "typ": "JWT", "kid": real_header["kid"]}),
+        json!({"alg": "RS256", "typ": "at+jwt"}),
+    ] {
+        let token = format!("{}.{}.{}", header_of(header.clone()), parts[1], parts[2]);
+        assert_eq!(feed_get(Some(&token), "").await.status(), 401, "{header}");
+        let unsigned = format!("{}.{}.", header_of(header.clone()), parts[1]);
+        assert_eq!(
+            feed_get(Some(&unsigned), "").await.status(),
+            401,
+            "{header}"
+        );
+    }
 
     // An expired token (this client's tokens live one second).
     let short = token("short-lived-test", &[]).await;
@@ -459,4 +481,131 @@ async fn current(applicant: &Browser, id: &str) -> (String, i64) {
     let etag = header(&response, "etag");
     let version = json(response).await["version"].as_i64().unwrap_or_default();
     (etag, version)
+}
+
+/// The month of today in Japan (`YYYY-MM`), the month a certification made now is filed under.
+fn this_month() -> String {
+    let today = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date();
+    format!("{:04}-{:02}", today.year(), u8::from(today.month()))
+}
+
+/// A complete plan of 浪速金属工業株式会社 (applicant-osaka's company).
+fn osaka_plan(publication: bool) -> Value {
+    let mut plan = complete_plan();
+    plan["applicant"]["corporate_number"] = json!("7120001234561");
+    plan["publication_consent"] = json!(publication);
+    plan
+}
+
+async fn company_certifications(token: Option<&str>, number: &str) -> reqwest::Response {
+    let mut request = reqwest::Client::new().get(format!(
+        "{}/export/v1/companies/{number}/certifications",
+        api_url()
+    ));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn the_public_list_and_gbizinfo_show_only_certifications_that_chose_publication() {
+    let gbizinfo = token("gbizinfo", &[]).await;
+    let before = json(company_certifications(Some(&gbizinfo), "7120001234561").await).await;
+    let before = before["certification"].as_array().map_or(0, Vec::len);
+
+    let osaka = logged_in("applicant-osaka").await;
+    let published = certified_plan(&osaka, osaka_plan(true)).await;
+    let unpublished = certified_plan(&osaka, osaka_plan(false)).await;
+    let number = |v: &Value| {
+        v["certification"]["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    // The public list of the month: anyone, no token; CSV for Excel.
+    let url = format!(
+        "{}/export/v1/public/certified-companies?month={}",
+        api_url(),
+        this_month()
+    );
+    let response = reqwest::get(&url).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-type"), "text/csv; charset=utf-8");
+    let bytes = response.bytes().await.unwrap_or_default();
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]), "a BOM for Excel");
+    let text = String::from_utf8_lossy(&bytes[3..]).to_string();
+    assert!(text.starts_with("認定日,認定番号,事業者名,法人番号,都道府県,事業分野,認定行政庁\r\n"));
+    let line = text
+        .split("\r\n")
+        .find(|l| l.contains(&number(&published)))
+        .unwrap_or_else(|| panic!("the published certification is listed: {text}"));
+    assert!(line.contains("浪速金属工業株式会社") && line.contains("7120001234561"));
+    assert!(
+        line.contains("東京都") && line.contains("関東経済産業局"),
+        "{line}"
+    );
+    assert!(
+        !text.contains(&number(&unpublished)),
+        "a certification without 公表可 is not listed"
+    );
+    for bad in ["2026-13", "2026", "abc", ""] {
+        let response = reqwest::get(format!(
+            "{}/export/v1/public/certified-companies?month={bad}",
+            api_url()
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        problem(response, 400).await;
+    }
+
+    // gBizINFO's shape, for the gBizINFO client (scope export/public).
+    let response = company_certifications(Some(&gbizinfo), "7120001234561").await;
+    assert_eq!(response.status(), 200);
+    let body = json(response).await;
+    let items = body["certification"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(items.len(), before + 1, "the published one only: {body}");
+    let newest = &items[items.len() - 1];
+    assert_eq!(newest["title"], "経営力向上計画の認定");
+    assert_eq!(newest["category"], "認定");
+    assert_eq!(newest["government_departments"], "経済産業省");
+    assert_eq!(
+        newest["date_of_approval"],
+        published["certification"]["certified_on"]
+    );
+    assert!(
+        newest["expiration_date"]
+            .as_str()
+            .is_some_and(|d| d.len() == 10),
+        "{newest}"
+    );
+    for key in ["enterprise_scale", "target"] {
+        assert!(newest[key].is_string(), "{key}");
+    }
+
+    // The route needs a token with export/public; a bad 法人番号 is the caller's mistake.
+    assert_eq!(
+        company_certifications(None, "7120001234561").await.status(),
+        401
+    );
+    let meti = token("meti-honsho", &[]).await;
+    assert_eq!(
+        company_certifications(Some(&meti), "7120001234561")
+            .await
+            .status(),
+        403
+    );
+    for bad in [
+        "7120001234562",
+        "712000123456",
+        "７１２０００１２３４５６１",
+    ] {
+        problem(company_certifications(Some(&gbizinfo), bad).await, 400).await;
+    }
 }

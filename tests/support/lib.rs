@@ -207,7 +207,13 @@ pub async fn submitted(browser: &Browser, plan: Value) -> Value {
 /// A complete plan of `applicant`'s company, submitted and approved by 関東経済産業局: the
 /// certified application.
 pub async fn certified(applicant: &Browser) -> Value {
-    let record = submitted(applicant, complete_plan()).await;
+    certified_plan(applicant, complete_plan()).await
+}
+
+/// `plan` of `applicant`'s company (addressed to 関東経済産業局), submitted and approved: the
+/// certified application.
+pub async fn certified_plan(applicant: &Browser, plan: Value) -> Value {
+    let record = submitted(applicant, plan).await;
     let id = record["id"].as_str().unwrap_or_default();
     let reviewer = staff_logged_in("reviewer-kanto-meti").await;
     let response = reviewer

@@ -6,6 +6,12 @@
 //!   registration allows (a ministry: plans addressed to it; the SME Agency: all; ミラサポCONNECT:
 //!   only plans whose data-use consent stands).
 //!
+//! - `GET /export/v1/public/certified-companies?month=YYYY-MM` (public, no token): the month's
+//!   certified companies that chose 公表可, in the SME Agency's published columns (CSV for Excel).
+//! - `GET /export/v1/companies/{corporate_number}/certifications` (scope `export/public`): a
+//!   company's published certifications in the shape of gBizINFO's `certification` items, so
+//!   the platform can feed gBizINFO.
+//!
 //! The HTTP API's JWT authorizer (template.yaml `AgencyAuthorizer`) checks the token before this
 //! function runs; the function maps the token's client to its registration
 //! ([`keiryoku_store::Agencies`]).
@@ -16,25 +22,34 @@ mod cursor;
 
 use std::sync::Arc;
 
+use axum::extract::Path;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use keiryoku_domain::feed::{AgencyClient, FeedRecord};
+use keiryoku_domain::register::{GbizCertification, PUBLIC_COLUMNS, parse_month};
 use keiryoku_http::{ApiError, MachineCaller, QueryParams, Site};
-use keiryoku_store::{Agencies, Feed, MAX_FEED_PAGE};
+use keiryoku_store::{Agencies, Feed, MAX_FEED_PAGE, MAX_REGISTER_PAGE, Register};
 use serde::{Deserialize, Serialize};
 
 pub use cursor::CursorKey;
 
 /// The scope a token needs for the change feed.
 pub const FEED_SCOPE: &str = "export/feed";
+/// The scope a token needs for the published certifications of a company (gBizINFO).
+pub const PUBLIC_SCOPE: &str = "export/public";
+
+/// The most pages of 1,000 entries one month's public list reads (some 1,500 certifications are
+/// made in a month; this bounds a pathological month, not a normal one).
+const MONTH_PAGES: usize = 50;
 
 #[derive(Clone)]
 pub struct ExportState {
     pub site: Site,
     pub feed: Feed,
     pub agencies: Agencies,
+    pub register: Register,
     pub cursor_key: Arc<CursorKey>,
 }
 
@@ -43,13 +58,24 @@ pub fn app(state: ExportState) -> Router {
     site.protect_machine(
         Router::new()
             .route("/export/v1/feed", get(feed))
+            .route(
+                "/export/v1/public/certified-companies",
+                get(certified_companies),
+            )
+            .route(
+                "/export/v1/companies/{corporate_number}/certifications",
+                get(company_certifications),
+            )
             .with_state(state),
     )
 }
 
 /// The export routes, for the OpenAPI document (infra/openapi).
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(feed), components(schemas(FeedPageView, FeedRecord)))]
+#[openapi(
+    paths(feed, certified_companies, company_certifications),
+    components(schemas(FeedPageView, FeedRecord, CompanyCertifications, GbizCertification))
+)]
 pub struct Api;
 
 /// `?cursor=&limit=` of the feed.
@@ -99,21 +125,35 @@ async fn feed(
         None => 0,
     };
     let page = state.feed.page(after, limit).await?;
+    // A `superseded` event speaks of two plans (the original, and the change that replaced
+    // it, whose company data it carries): both consents must stand.
     let sharing = if agency.view.needs_data_use_consent {
-        state
-            .feed
-            .sharing(page.events.iter().map(|(_, e)| &e.application_id))
-            .await?
+        let ids: Vec<keiryoku_domain::application::ApplicationId> = page
+            .events
+            .iter()
+            .flat_map(|(_, e)| {
+                std::iter::once(e.application_id.clone()).chain(e.related_application_id.clone())
+            })
+            .collect();
+        state.feed.sharing(ids.iter()).await?
     } else {
         Default::default()
+    };
+    let shares = |id: &keiryoku_domain::application::ApplicationId| {
+        sharing.get(id).copied().unwrap_or(false)
     };
     let events: Vec<FeedRecord> = page
         .events
         .into_iter()
         .map(|(_, event)| event)
         .filter(|event| {
-            let shares = sharing.get(&event.application_id).copied().unwrap_or(false);
-            agency.view.sees(event, shares)
+            let mut consented = shares(&event.application_id);
+            if event.kind == keiryoku_domain::feed::FeedKind::Superseded
+                && let Some(change) = &event.related_application_id
+            {
+                consented &= shares(change);
+            }
+            agency.view.sees(event, consented)
         })
         .collect();
     tracing::info!(
@@ -145,4 +185,90 @@ async fn registered(
     state.agencies.get(&caller.client_id).await?.ok_or_else(|| {
         ApiError::Forbidden("このクライアントは提供先として登録されていません。".into())
     })
+}
+
+/// `?month=` of the public list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MonthParams {
+    /// The month of 認定日 (`YYYY-MM`).
+    pub month: String,
+}
+
+/// The certified companies of a month that chose 公表可 (認定事業者一覧), as the SME Agency
+/// publishes them: CSV for Excel (UTF-8 with BOM, CRLF), columns 認定日, 認定番号, 事業者名,
+/// 法人番号, 都道府県, 事業分野, 認定行政庁. Public: no token.
+#[utoipa::path(get, path = "/export/v1/public/certified-companies", tag = "export", summary = "公表可の認定事業者一覧（月別、CSV）", params(MonthParams), responses((status = 200, description = "CSV（UTF-8 BOM付き、CRLF）", content_type = "text/csv"), (status = 400, description = "month が YYYY-MM でない")))]
+async fn certified_companies(
+    State(state): State<ExportState>,
+    QueryParams(params): QueryParams<MonthParams>,
+) -> Result<Response, ApiError> {
+    let month = parse_month(&params.month).ok_or_else(|| {
+        ApiError::BadRequest("month は YYYY-MM（例: 2026-04）で指定してください。".into())
+    })?;
+    let month = format!("{:04}-{:02}", month.year, month.month);
+    let mut rows: Vec<Vec<String>> = vec![PUBLIC_COLUMNS.iter().map(|c| c.to_string()).collect()];
+    let mut cursor: Option<String> = None;
+    for _ in 0..MONTH_PAGES {
+        let page = state
+            .register
+            .month(&month, true, MAX_REGISTER_PAGE, cursor.as_deref())
+            .await?;
+        rows.extend(page.entries.iter().map(|e| e.public_row().to_vec()));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    if cursor.is_some() {
+        tracing::warn!(%month, "public list cut at {MONTH_PAGES} pages");
+    }
+    let mut response =
+        keiryoku_http::csv::attachment(rows, &format!("certified-companies-{month}.csv"))?;
+    // Public and the same for everyone: caches may keep it for an hour.
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=3600"),
+    );
+    Ok(response)
+}
+
+/// A company's published certifications, as gBizINFO's `certification` items.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompanyCertifications {
+    /// 法人番号.
+    pub corporate_number: String,
+    /// Oldest first; only certifications whose applicant chose 公表可.
+    pub certification: Vec<GbizCertification>,
+}
+
+/// The certifications of a company (by 法人番号) that may be published, in gBizINFO's shape.
+#[utoipa::path(get, path = "/export/v1/companies/{corporate_number}/certifications", tag = "export", summary = "法人の認定情報（gBizINFO の certification 形式、公表可のみ）", params(("corporate_number" = String, Path, description = "法人番号（13桁）")), responses((status = 200, description = "認定情報", body = CompanyCertifications), (status = 400, description = "法人番号が正しくない"), (status = 401, description = "トークンがない、または無効（API Gateway が答える）"), (status = 403, description = "トークンに export/public がない")), security(("agency" = ["export/public"])))]
+async fn company_certifications(
+    State(state): State<ExportState>,
+    caller: MachineCaller,
+    Path(corporate_number): Path<String>,
+) -> Result<Response, ApiError> {
+    registered(&state, &caller, PUBLIC_SCOPE).await?;
+    // Only the 13 ASCII digits we store match; anything else cannot be a key.
+    if !corporate_number.bytes().all(|b| b.is_ascii_digit())
+        || keiryoku_domain::corporate_number::validate(&corporate_number).is_err()
+    {
+        return Err(ApiError::BadRequest(
+            "法人番号は13桁の数字で、チェックディジットが一致するものを指定してください。".into(),
+        ));
+    }
+    let entries = state
+        .register
+        .of_company(&corporate_number, MAX_REGISTER_PAGE)
+        .await?;
+    Ok(Json(CompanyCertifications {
+        corporate_number,
+        certification: entries
+            .iter()
+            .filter(|e| e.publication_consent)
+            .map(|e| e.gbizinfo())
+            .collect(),
+    })
+    .into_response())
 }

@@ -8,9 +8,9 @@
 //! `303 See Other` to a presigned URL valid for five minutes. Exports expire from the bucket after
 //! a day (lifecycle rule in template.yaml).
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::Response;
+use keiryoku_http::csv::lines;
 use keiryoku_http::{ApiError, QueryParams, StaffSession, see_other};
 use keiryoku_store::{CaseFilter, CaseRecord, FileInfo, Scope};
 
@@ -37,14 +37,6 @@ const HEADER: [&str; 14] = [
     "URL",
 ];
 
-/// A cell Excel would read as a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`.
-fn cell(value: &str) -> String {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
-        _ => value.to_string(),
-    }
-}
-
 fn row(case: &CaseRecord) -> [String; 14] {
     let prefecture = keiryoku_domain::tables::tables()
         .prefecture(&case.prefecture)
@@ -66,24 +58,6 @@ fn row(case: &CaseRecord) -> [String; 14] {
         format!("{}申請", case.kind.label()),
         format!("/review/cases/{}", case.application_id),
     ]
-}
-
-/// CSV lines (CRLF) of some rows, formulas neutralised.
-pub(crate) fn lines<R: AsRef<[String]>, I: IntoIterator<Item = R>>(
-    rows: I,
-) -> Result<Bytes, std::io::Error> {
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    for row in rows {
-        writer
-            .write_record(row.as_ref().iter().map(|v| cell(v)))
-            .map_err(std::io::Error::other)?;
-    }
-    writer
-        .into_inner()
-        .map(Bytes::from)
-        .map_err(|e| std::io::Error::other(e.to_string()))
 }
 
 /// How long the download link of an extract is valid.
@@ -134,7 +108,7 @@ async fn write(
         disposition: format!("attachment; filename=\"cases-{place}-{today}.csv\""),
     });
     let internal = |e: std::io::Error| ApiError::Internal(e.to_string());
-    let mut head = vec![0xEF, 0xBB, 0xBF];
+    let mut head = keiryoku_http::csv::BOM.to_vec();
     head.extend_from_slice(&lines([HEADER.map(str::to_string)]).map_err(internal)?);
     upload.write(&head).await?;
     let mut rows = 0usize;

@@ -7,8 +7,7 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, Uri};
 use keiryoku_domain::application::OfficeId;
 use keiryoku_http::ApiError;
 use keiryoku_lifecycle::statistics::{Month, Statistics, Tally};
@@ -415,31 +414,8 @@ pub async fn csv(State(state): State<ReviewState>, staff: Staff, uri: Uri) -> Pa
             rows.push(row);
         }
     }
-    let mut body = vec![0xEF, 0xBB, 0xBF];
-    body.extend_from_slice(
-        &crate::csv::lines(rows).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
-    let name = format!(
-        "attachment; filename=\"statistics-{}-{}.csv\"",
-        asked.from, asked.to
-    );
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    // lambda_http sends a text/* body as text after decoding it, and the decoding drops the
-    // BOM Excel needs to read UTF-8. A Content-Encoding makes it send the bytes as they are
-    // (base64); `identity` tells the browser there is nothing to undo.
-    headers.insert(
-        header::CONTENT_ENCODING,
-        HeaderValue::from_static("identity"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&name) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    keiryoku_http::csv::attachment(rows, &format!("statistics-{}-{}.csv", asked.from, asked.to))
+        .map_err(PageError::Api)
 }
 
 #[cfg(test)]

@@ -34,7 +34,12 @@ pub struct JwtAuthorizer {
     audiences: Vec<String>,
     http: reqwest::Client,
     keys: RwLock<JwkSet>,
+    /// When the keys were last fetched: an unknown `kid` fetches them again at most every
+    /// [`REFRESH_AFTER`], so junk tokens cannot make the gateway hammer the issuer.
+    fetched: tokio::sync::Mutex<Option<std::time::Instant>>,
 }
+
+const REFRESH_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// A route's use of an authorizer.
 #[derive(Clone)]
@@ -50,6 +55,7 @@ impl JwtAuthorizer {
             audiences,
             http: reqwest::Client::new(),
             keys: RwLock::new(JwkSet { keys: Vec::new() }),
+            fetched: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -87,9 +93,16 @@ impl JwtAuthorizer {
         if let Some(key) = find(&*self.keys.read().await) {
             return Some(key);
         }
-        if let Err(e) = self.refresh().await {
-            eprintln!("gateway: JWKS of {} unavailable: {e}", self.issuer);
-            return None;
+        {
+            let mut fetched = self.fetched.lock().await;
+            if fetched.is_some_and(|at| at.elapsed() < REFRESH_AFTER) {
+                return None;
+            }
+            *fetched = Some(std::time::Instant::now());
+            if let Err(e) = self.refresh().await {
+                eprintln!("gateway: JWKS of {} unavailable: {e}", self.issuer);
+                return None;
+            }
         }
         find(&*self.keys.read().await)
     }
@@ -128,7 +141,9 @@ impl RouteGuard {
         let audiences: Vec<&str> = match claims.get("aud") {
             Some(Value::String(aud)) => vec![aud.as_str()],
             Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).collect(),
-            _ => claims
+            // An `aud` of another type is refused, never replaced by `client_id`.
+            Some(_) => Vec::new(),
+            None => claims
                 .get("client_id")
                 .and_then(Value::as_str)
                 .into_iter()

@@ -990,6 +990,11 @@ impl Application {
         if let Some(consent) = next.consent.as_mut() {
             consent.data_use_withdrawn_at = Some(now);
         }
+        // The plan says no from now on: a resubmission or a change application made from it
+        // does not give the consent back unless the applicant gives it again.
+        next.plan
+            .0
+            .insert("data_use_consent".into(), Value::Bool(false));
         Ok(next)
     }
 
@@ -1021,6 +1026,14 @@ impl Application {
             ));
         }
         let mut plan = certified_plan;
+        // A data-use consent withdrawn since certification stays withdrawn in the change.
+        if self
+            .consent
+            .as_ref()
+            .is_some_and(|c| c.data_use_withdrawn_at.is_some())
+        {
+            plan.0.insert("data_use_consent".into(), Value::Bool(false));
+        }
         // What the applicant sees of the certification it changes; the record's `change_of`
         // is what counts (the document's `kind` cannot be edited).
         plan.0.insert(

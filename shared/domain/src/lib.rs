@@ -14,6 +14,7 @@
 //! - [`corporate_number`]: the 法人番号 check digit.
 //! - [`staff`]: staff roles and the authorities each may see.
 //! - [`feed`]: the change feed's events and which agency may see each.
+//! - [`register`]: 認定台帳, every certification in one shape (public list, gBizINFO, extracts).
 //!
 //! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
 //! `data/`, embedded at build time, each with a version id and a `verified` flag per row.
@@ -31,6 +32,7 @@ pub mod indicators;
 pub mod jsic;
 pub mod normalize;
 pub mod plan;
+pub mod register;
 pub mod routing;
 pub mod rules;
 pub mod staff;

@@ -417,3 +417,153 @@ fn each_status_change_calls_for_its_effects_once() {
         assert_eq!(Effect::parse(effect.as_str()), Some(effect));
     }
 }
+
+/// The kinds of the change-feed events a commit of `action` producing `next` writes.
+fn feed(action: keiryoku_domain::application::AuditAction, next: &Application) -> Vec<String> {
+    keiryoku_domain::feed::events_of(action, Some(next))
+        .into_iter()
+        .map(|e| format!("{}:{}", e.kind.as_str(), e.application_id))
+        .collect()
+}
+
+#[test]
+fn the_feed_tells_filed_changes_only_and_a_certification_once() {
+    use keiryoku_domain::application::AuditAction;
+    // A draft's life writes nothing; a withdrawn draft never reached an authority.
+    let fresh = draft(complete_plan());
+    assert!(feed(AuditAction::Create, &fresh).is_empty());
+    assert!(feed(AuditAction::Edit, &fresh).is_empty());
+    let withdrawn_draft = fresh
+        .withdraw(fresh.version, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(feed(AuditAction::Withdraw, &withdrawn_draft).is_empty());
+    // A filed application's withdrawal is told.
+    let record = submitted(complete_plan());
+    assert_eq!(
+        feed(AuditAction::Submit, &record),
+        [format!("submitted:{}", id(1))]
+    );
+    let withdrawn = record
+        .withdraw(record.version, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        feed(AuditAction::Withdraw, &withdrawn),
+        [format!("withdrawn:{}", id(1))]
+    );
+
+    // A joint plan: the first approval records a decision, the last one certifies.
+    let mut plan = complete_plan();
+    if let Some(fields) = plan["business_fields"].as_array_mut() {
+        fields.push(json!({"middle_code": "06", "detail_code": "0621"}));
+    }
+    let joint = submitted(plan);
+    let (meti, meti_office) = reviewer("meti-kanto");
+    let (mlit, mlit_office) = reviewer("mlit-dev-kanto");
+    let first = joint
+        .approve(
+            &mlit,
+            &mlit_office,
+            "関東整備第1号".into(),
+            joint.version,
+            NOW,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(feed(AuditAction::Approve, &first.next).is_empty());
+    let second = first
+        .next
+        .approve(
+            &meti,
+            &meti_office,
+            "関東経産第1号".into(),
+            first.next.version,
+            NOW,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        feed(AuditAction::Approve, &second.next),
+        [format!("certified:{}", id(1))]
+    );
+
+    // A certified change is `changed`, and the certification it replaced `superseded`.
+    let change = second
+        .next
+        .start_change(second.next.plan.clone(), id(9), "100001".into(), None, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let today = keiryoku_domain::dates::japan_date(NOW);
+    let filing = change
+        .prepare_filing(Action::Submit, &tokyo(), today)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let change = change
+        .submit(filing, tokyo(), "R2026-000002".into(), None, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut certified = change.clone();
+    for (actor, office, number) in [
+        (&meti, &meti_office, "関東経産第2号"),
+        (&mlit, &mlit_office, "関東整備第2号"),
+    ] {
+        certified = certified
+            .approve(actor, office, number.into(), certified.version, NOW)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .next;
+    }
+    assert_eq!(
+        feed(AuditAction::Approve, &certified),
+        [
+            format!("changed:{}", id(9)),
+            format!("superseded:{}", id(1))
+        ]
+    );
+}
+
+#[test]
+fn a_withdrawn_data_use_consent_stays_withdrawn_in_a_resubmission_and_a_change() {
+    let record = submitted(complete_plan());
+    let consent = record
+        .consent
+        .clone()
+        .unwrap_or_else(|| panic!("consent recorded"));
+    assert!(consent.data_use && consent.publication && consent.shares_data());
+    assert_eq!(
+        consent.wording_version,
+        keiryoku_domain::application::CONSENT_WORDING_VERSION
+    );
+    let withdrawn = record
+        .withdraw_data_use_consent(record.version, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!withdrawn.consent.as_ref().is_some_and(|c| c.shares_data()));
+    // Once more is refused: there is nothing left to withdraw.
+    assert!(
+        withdrawn
+            .withdraw_data_use_consent(withdrawn.version, NOW)
+            .is_err()
+    );
+    // Returned and resubmitted as it is: still no consent.
+    let (meti, office) = reviewer("meti-kanto");
+    let returned = withdrawn
+        .return_for_correction(
+            &meti,
+            &office,
+            "直してください。".into(),
+            vec![],
+            withdrawn.version,
+            NOW,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let today = keiryoku_domain::dates::japan_date(NOW);
+    let filing = returned
+        .prepare_filing(Action::Submit, &tokyo(), today)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let again = returned
+        .submit(filing, tokyo(), "R2026-000003".into(), None, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!again.consent.as_ref().is_some_and(|c| c.shares_data()));
+    // Certified, then changed: the change starts without the consent too.
+    let certified = again
+        .approve(&meti, &office, "関東経産第3号".into(), again.version, NOW)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .next;
+    let change = certified
+        .start_change(certified.plan.clone(), id(12), "100001".into(), None, NOW)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(change.plan.to_value()["data_use_consent"], json!(false));
+}

@@ -15,6 +15,7 @@
 mod body;
 mod client_info;
 mod cookies;
+pub mod csv;
 pub mod fallback;
 mod lambda;
 mod machine;

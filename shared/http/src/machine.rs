@@ -11,7 +11,7 @@ use crate::ApiError;
 /// The client a token was issued to, and the scopes it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MachineCaller {
-    /// `client_id` (or, for issuers that put it there, `sub`).
+    /// The token's `client_id` (Cognito and the dev provider both carry it).
     pub client_id: String,
     pub scopes: Vec<String>,
 }
@@ -41,7 +41,6 @@ impl<S: Send + Sync> FromRequestParts<S> for MachineCaller {
         let client_id = jwt
             .claims
             .get("client_id")
-            .or_else(|| jwt.claims.get("sub"))
             .filter(|id| !id.is_empty())
             .ok_or(ApiError::Unauthorized)?
             .clone();

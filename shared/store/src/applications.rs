@@ -307,6 +307,19 @@ impl Applications {
             items.push((Role::Other, item));
         }
 
+        // The register of certifications follows a certification, and a data-use consent
+        // withdrawn from a certified plan.
+        if matches!(
+            note.action,
+            AuditAction::Approve | AuditAction::WithdrawConsent
+        ) && let Some(entry) = next.and_then(keiryoku_domain::register::RegisterEntry::of)
+        {
+            items.push((
+                Role::Other,
+                crate::register::register_item(&self.table, &entry)?,
+            ));
+        }
+
         // The change feed's events go in the same transaction (an outbox), at the next free
         // positions; a commit that lost the position to another one takes the next.
         let events = keiryoku_domain::feed::events_of(note.action, next);

@@ -90,6 +90,13 @@ impl Feed {
                     break 'read;
                 }
                 let seq = get_n(&item, "seq")?;
+                // A Query is only read-committed: a later commit's event may show before an
+                // earlier one's. A position exists only with its event, so a gap is one still
+                // being written: stop before it, and the next read finds it.
+                if seq != start + 1 {
+                    more = true;
+                    break 'read;
+                }
                 let event: FeedRecord = serde_json::from_str(get_s(&item, "event")?)
                     .map_err(|e| StoreError::Corrupt(format!("feed event {seq}: {e}")))?;
                 start = seq;

@@ -28,6 +28,7 @@ mod log_page;
 mod login_states;
 mod notices;
 mod reference_data;
+mod register;
 mod sessions;
 mod staff;
 mod staff_reads;
@@ -56,6 +57,7 @@ pub use log_page::{LogPage, MAX_LOG_PAGE, Order};
 pub use login_states::{LoginState, LoginStates};
 pub use notices::{Notice, NoticeAudience, NoticeKind, Notices, Window};
 pub use reference_data::{Published, ReferenceData, TABLES_KEY};
+pub use register::{MAX_REGISTER_PAGE, Register, RegisterPage};
 pub use sessions::{
     RENEW_AFTER_SECONDS, SessionRecord, SessionSummary, Sessions, account_partition,
 };
