@@ -387,7 +387,8 @@ async fn the_feed_loses_and_duplicates_nothing_while_changes_interleave() {
                     return (events, pages);
                 }
                 if page["more"] != true {
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    // Caught up: poll again a little later (moto reads the whole partition per query).
+                    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
                 }
             }
         })
@@ -400,23 +401,25 @@ async fn the_feed_loses_and_duplicates_nothing_while_changes_interleave() {
         let reviewer = reviewer.clone();
         let applicant = applicant.clone();
         writers.push(tokio::spawn(async move {
+            // Each answer carries the ETag of the version it made: no read in between.
+            let (mut etag, _) = current(&applicant, &id).await;
             for round in 0..ROUNDS {
-                let (etag, version) = current(&applicant, &id).await;
                 let response = reviewer
                     .post(&format!("/review/cases/{id}/return"))
-                    .header("if-match", etag)
+                    .header("if-match", &etag)
                     .json(&json!({ "message": format!("第{round}回の修正依頼です。") }))
                     .sent()
                     .await;
-                assert_eq!(response.status(), 200, "return {id} at {version}");
-                let (etag, _) = current(&applicant, &id).await;
+                assert_eq!(response.status(), 200, "return {id} at {etag}");
+                etag = header(&response, "etag");
                 let response = applicant
                     .post(&format!("/applications/{id}/submit"))
                     .header("idempotency-key", unique_key("resubmit"))
-                    .header("if-match", etag)
+                    .header("if-match", &etag)
                     .sent()
                     .await;
                 assert_eq!(response.status(), 200, "resubmit {id}");
+                etag = header(&response, "etag");
             }
         }));
     }
@@ -608,4 +611,167 @@ async fn the_public_list_and_gbizinfo_show_only_certifications_that_chose_public
     ] {
         problem(company_certifications(Some(&gbizinfo), bad).await, 400).await;
     }
+}
+
+/// Asks for an extract of this month and waits until it is written; the finished job.
+async fn extract(token: &str, format: &str) -> Value {
+    let client = reqwest::Client::new();
+    let month = this_month();
+    let response = client
+        .post(format!("{}/export/v1/extracts", api_url()))
+        .bearer_auth(token)
+        .json(&json!({ "from": month, "to": month, "format": format }))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 202);
+    let location = header(&response, "location");
+    let job = json(response).await;
+    assert_eq!(job["state"], "queued");
+    assert_eq!(
+        location,
+        format!(
+            "/export/v1/extracts/{}",
+            job["id"].as_str().unwrap_or_default()
+        )
+    );
+    for _ in 0..600 {
+        let response = client
+            .get(format!("{}{location}", api_url()))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(response.status(), 200);
+        let job = json(response).await;
+        match job["state"].as_str() {
+            Some("done") => return job,
+            Some("failed") => panic!("extract failed: {job}"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    panic!("the extract did not finish within a minute")
+}
+
+async fn download(job: &Value) -> Vec<u8> {
+    let url = job["download_url"].as_str().unwrap_or_default();
+    let response = reqwest::get(url).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 200, "{url}");
+    response.bytes().await.unwrap_or_default().to_vec()
+}
+
+#[tokio::test]
+async fn a_bulk_extract_is_a_job_whose_file_holds_what_the_client_may_see() {
+    let tokyo = logged_in("applicant-tokyo").await;
+    // A: consent given; B: no data-use consent; C: 国土交通省's only.
+    let a = certified(&tokyo).await;
+    let mut plan = complete_plan();
+    plan["data_use_consent"] = json!(false);
+    let b = certified_plan(&tokyo, plan).await;
+    let c = submitted(&tokyo, construction_plan()).await;
+    let c_id = c["id"].as_str().unwrap_or_default().to_string();
+    let mlit = staff_logged_in("reviewer-kanto-mlit").await;
+    let response = mlit
+        .post(&format!("/review/cases/{c_id}/approve"))
+        .header("if-match", format!("\"{}\"", c["version"]))
+        .sent()
+        .await;
+    let c = json(response).await;
+    assert_eq!(c["status"], "certified", "{c}");
+    let number = |v: &Value| {
+        v["certification"]["number"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (a, b, c) = (number(&a), number(&b), number(&c));
+
+    // The SME Agency: CSV for Excel, every plan.
+    let chusho = token("chusho-kikakuka", &[]).await;
+    let job = extract(&chusho, "csv").await;
+    let bytes = download(&job).await;
+    assert!(bytes.starts_with(&[0xEF, 0xBB, 0xBF]));
+    let text = String::from_utf8_lossy(&bytes[3..]).to_string();
+    assert!(text.starts_with("申請ID,申請区分,認定番号,認定日,"));
+    assert!(text.ends_with("\r\n"));
+    assert_eq!(
+        job["rows"].as_u64(),
+        Some(text.matches("\r\n").count() as u64 - 1),
+        "rows counted as written"
+    );
+    for n in [&a, &b, &c] {
+        assert!(text.contains(n.as_str()), "{n} in the SME Agency's extract");
+    }
+
+    // 経済産業省: its ministry's plans only.
+    let meti = token("meti-honsho", &[]).await;
+    let text = String::from_utf8_lossy(&download(&extract(&meti, "csv").await).await).to_string();
+    assert!(text.contains(&a) && text.contains(&b) && !text.contains(&c));
+
+    // ミラサポCONNECT: NDJSON.gz, only plans with data-use consent.
+    let mirasapo = token("mirasapo-connect", &[]).await;
+    let job = extract(&mirasapo, "ndjson_gz").await;
+    let compressed = download(&job).await;
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(compressed.as_slice()),
+        &mut text,
+    )
+    .unwrap_or_else(|e| panic!("gzip: {e}"));
+    let records: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(
+        records.len() as u64,
+        job["rows"].as_u64().unwrap_or_default()
+    );
+    let numbers: Vec<&str> = records
+        .iter()
+        .filter_map(|r| r["certification_number"].as_str())
+        .collect();
+    assert!(numbers.contains(&a.as_str()) && numbers.contains(&c.as_str()));
+    assert!(
+        !numbers.contains(&b.as_str()),
+        "no data-use consent, not shared"
+    );
+    assert!(records.iter().all(|r| r["data_use_consent"] == true));
+
+    // A job is its client's only; a bad period is refused; the scope is needed.
+    let other = reqwest::Client::new()
+        .get(format!(
+            "{}/export/v1/extracts/{}",
+            api_url(),
+            job["id"].as_str().unwrap_or_default()
+        ))
+        .bearer_auth(&chusho)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    problem(other, 404).await;
+    for body in [
+        json!({"from": "2026-05", "to": "2026-04", "format": "csv"}),
+        json!({"from": "2026-13", "to": "2026-12", "format": "csv"}),
+        json!({"from": "2026-01", "to": "2026-02", "format": "xlsx"}),
+        json!({"from": "2026-01", "to": "2026-02"}),
+    ] {
+        let response = reqwest::Client::new()
+            .post(format!("{}/export/v1/extracts", api_url()))
+            .bearer_auth(&chusho)
+            .json(&body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{body}: {status}");
+    }
+    let gbizinfo = token("gbizinfo", &[]).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/export/v1/extracts", api_url()))
+        .bearer_auth(&gbizinfo)
+        .json(&json!({"from": "2026-01", "to": "2026-02", "format": "csv"}))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), 403);
 }

@@ -6,6 +6,9 @@
 //!   registration allows (a ministry: plans addressed to it; the SME Agency: all; ミラサポCONNECT:
 //!   only plans whose data-use consent stands).
 //!
+//! - `POST /export/v1/extracts` and `GET /export/v1/extracts/{id}` (scope `export/extracts`):
+//!   a bulk extract of the register as a job (CSV for Excel or NDJSON.gz), written by the worker
+//!   ([`worker`], binary `export-worker`) and downloaded through a short-lived link.
 //! - `GET /export/v1/public/certified-companies?month=YYYY-MM` (public, no token): the month's
 //!   certified companies that chose 公表可, in the SME Agency's published columns (CSV for Excel).
 //! - `GET /export/v1/companies/{corporate_number}/certifications` (scope `export/public`): a
@@ -19,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod cursor;
+pub mod worker;
 
 use std::sync::Arc;
 
@@ -30,13 +34,20 @@ use axum::{Json, Router};
 use keiryoku_domain::feed::{AgencyClient, FeedRecord};
 use keiryoku_domain::register::{GbizCertification, PUBLIC_COLUMNS, parse_month};
 use keiryoku_http::{ApiError, MachineCaller, QueryParams, Site};
-use keiryoku_store::{Agencies, Feed, MAX_FEED_PAGE, MAX_REGISTER_PAGE, Register};
+use keiryoku_store::{
+    Agencies, Documents, ExtractFormat, ExtractJob, ExtractState, Extracts, Feed, MAX_FEED_PAGE,
+    MAX_REGISTER_PAGE, Register,
+};
 use serde::{Deserialize, Serialize};
 
 pub use cursor::CursorKey;
 
 /// The scope a token needs for the change feed.
 pub const FEED_SCOPE: &str = "export/feed";
+/// The scope a token needs for bulk extracts.
+pub const EXTRACTS_SCOPE: &str = "export/extracts";
+/// How long an extract's download link is valid.
+const LINK_VALID: std::time::Duration = std::time::Duration::from_secs(300);
 /// The scope a token needs for the published certifications of a company (gBizINFO).
 pub const PUBLIC_SCOPE: &str = "export/public";
 
@@ -50,6 +61,9 @@ pub struct ExportState {
     pub feed: Feed,
     pub agencies: Agencies,
     pub register: Register,
+    pub extracts: Extracts,
+    /// The bucket extracts are written to (their download links).
+    pub documents: Documents,
     pub cursor_key: Arc<CursorKey>,
 }
 
@@ -58,6 +72,8 @@ pub fn app(state: ExportState) -> Router {
     site.protect_machine(
         Router::new()
             .route("/export/v1/feed", get(feed))
+            .route("/export/v1/extracts", axum::routing::post(request_extract))
+            .route("/export/v1/extracts/{id}", get(extract_status))
             .route(
                 "/export/v1/public/certified-companies",
                 get(certified_companies),
@@ -73,8 +89,21 @@ pub fn app(state: ExportState) -> Router {
 /// The export routes, for the OpenAPI document (infra/openapi).
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(feed, certified_companies, company_certifications),
-    components(schemas(FeedPageView, FeedRecord, CompanyCertifications, GbizCertification))
+    paths(
+        feed,
+        request_extract,
+        extract_status,
+        certified_companies,
+        company_certifications
+    ),
+    components(schemas(
+        FeedPageView,
+        FeedRecord,
+        CompanyCertifications,
+        GbizCertification,
+        ExtractRequest,
+        ExtractView
+    ))
 )]
 pub struct Api;
 
@@ -271,4 +300,124 @@ async fn company_certifications(
             .collect(),
     })
     .into_response())
+}
+
+/// The body of `POST /export/v1/extracts`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractRequest {
+    /// First month of 認定日 (`YYYY-MM`).
+    pub from: String,
+    /// Last month of 認定日 (`YYYY-MM`), at most 20 years after `from`.
+    pub to: String,
+    pub format: ExtractFormat,
+}
+
+/// An extract job as its client sees it.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExtractView {
+    pub id: String,
+    pub state: ExtractState,
+    pub from: String,
+    pub to: String,
+    pub format: ExtractFormat,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    /// Records written (done).
+    pub rows: u64,
+    /// Size of the file in bytes (done).
+    pub bytes: u64,
+    /// A link that downloads the file for five minutes (done); ask the job again for a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download_url: Option<String>,
+    /// Why it failed (failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl ExtractView {
+    fn of(job: ExtractJob, download_url: Option<String>) -> ExtractView {
+        ExtractView {
+            id: job.id,
+            state: job.state,
+            from: job.from,
+            to: job.to,
+            format: job.format,
+            created_at: job.created_at,
+            finished_at: job.finished_at,
+            rows: job.rows,
+            bytes: job.bytes,
+            download_url,
+            reason: job.reason,
+        }
+    }
+}
+
+/// Asks for a bulk extract of the certifications (認定台帳) of a period that the client may
+/// see; poll the job until it is `done`, then download the file by its link.
+#[utoipa::path(post, path = "/export/v1/extracts", tag = "export", summary = "認定情報の一括抽出を依頼する（CSV または NDJSON.gz）", request_body = ExtractRequest, responses((status = 202, description = "受け付けた抽出（Location で状態を確認）", body = ExtractView), (status = 400, description = "期間または形式が正しくない"), (status = 401, description = "トークンがない、または無効（API Gateway が答える）"), (status = 403, description = "トークンに export/extracts がない、または提供先として登録されていない")), security(("agency" = ["export/extracts"])))]
+async fn request_extract(
+    State(state): State<ExportState>,
+    caller: MachineCaller,
+    keiryoku_http::JsonBody(body): keiryoku_http::JsonBody<ExtractRequest>,
+) -> Result<Response, ApiError> {
+    let agency = registered(&state, &caller, EXTRACTS_SCOPE).await?;
+    if worker::months(&body.from, &body.to).is_none() {
+        return Err(ApiError::BadRequest(
+            "from と to は YYYY-MM で、from ≦ to、20年以内で指定してください。".into(),
+        ));
+    }
+    let job = ExtractJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        client_id: caller.client_id.clone(),
+        view: agency.view,
+        from: body.from,
+        to: body.to,
+        format: body.format,
+        state: ExtractState::Queued,
+        created_at: keiryoku_store::now_rfc3339(),
+        finished_at: None,
+        rows: 0,
+        bytes: 0,
+        key: None,
+        reason: None,
+    };
+    state.extracts.create(&job).await?;
+    tracing::info!(client = %caller.client_id, id = %job.id, "extract requested");
+    let location = format!("/export/v1/extracts/{}", job.id);
+    let mut response = (
+        axum::http::StatusCode::ACCEPTED,
+        Json(ExtractView::of(job, None)),
+    )
+        .into_response();
+    if let Ok(value) = axum::http::HeaderValue::from_str(&location) {
+        response
+            .headers_mut()
+            .insert(axum::http::header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+/// Where an extract stands; when done, a link valid for five minutes.
+#[utoipa::path(get, path = "/export/v1/extracts/{id}", tag = "export", summary = "一括抽出の状態（完了していれば5分間有効なダウンロードURL）", params(("id" = String, Path, description = "抽出のID")), responses((status = 200, description = "抽出の状態", body = ExtractView), (status = 404, description = "この提供先の抽出ではない")), security(("agency" = ["export/extracts"])))]
+async fn extract_status(
+    State(state): State<ExportState>,
+    caller: MachineCaller,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    registered(&state, &caller, EXTRACTS_SCOPE).await?;
+    let job = state
+        .extracts
+        .get(&id)
+        .await?
+        .filter(|job| job.client_id == caller.client_id)
+        .ok_or(ApiError::NotFound)?;
+    let link = match (&job.state, &job.key) {
+        (ExtractState::Done, Some(key)) => {
+            Some(state.documents.presigned_get(key, LINK_VALID).await?)
+        }
+        _ => None,
+    };
+    Ok(Json(ExtractView::of(job, link)).into_response())
 }

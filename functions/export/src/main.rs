@@ -5,7 +5,7 @@ use std::sync::Arc;
 use keiryoku_auth::ClientSecret;
 use keiryoku_fn_export::{CursorKey, ExportState, app};
 use keiryoku_http::{Site, env_var};
-use keiryoku_store::{Agencies, AwsClients, Feed, Register};
+use keiryoku_store::{Agencies, AwsClients, Documents, Extracts, Feed, Register};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -16,6 +16,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         feed: Feed::new(aws.dynamodb.clone(), &table),
         agencies: Agencies::new(aws.dynamodb.clone(), &table),
         register: Register::new(aws.dynamodb.clone(), &table),
+        extracts: Extracts::new(aws.dynamodb.clone(), &table),
+        documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),
         cursor_key: Arc::new(CursorKey::new(ClientSecret::from_parameter(
             aws.sdk_config(),
             env_var("FEED_CURSOR_KEY_PARAMETER")?,
