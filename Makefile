@@ -63,7 +63,7 @@ unit:
 # workspace (no rebuild after `make build`).
 # The browser tests (tests/browser: Chromium with JavaScript on and off, axe-core, screenshots to
 # docs/screenshots/) run in the same stack, after the HTTP suites.
-E2E_SUITES := --test applications --test auth --test authorization --test certificates --test export --test iam --test maintenance --test pages --test platform --test prefill --test reference --test reference_data --test restore --test review --test security --test submission
+E2E_SUITES := --test applications --test auth --test authorization --test certificates --test export --test iam --test legacy --test maintenance --test pages --test platform --test prefill --test reference --test reference_data --test restore --test review --test security --test submission
 e2e:
 	$(STACK) exec -- bash -c '$(CARGO) test --workspace $(E2E_SUITES) && $(VENV)/bin/pytest -q -p no:cacheprovider tests/browser && SCHEMATHESIS=$(VENV)/bin/schemathesis bash infra/fuzz/run.sh'
 

@@ -32,6 +32,8 @@
 
 #![forbid(unsafe_code)]
 
+mod legacy;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -62,6 +64,9 @@ enum Group {
     /// The agencies' machine clients of the export (提供先) and what each may see.
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// The legacy system's certifications: import an extract, or generate a synthetic one.
+    #[command(subcommand)]
+    Legacy(LegacyCommand),
     /// Certificates or mail that failed five times and were parked.
     #[command(subcommand)]
     Effects(EffectsCommand),
@@ -188,6 +193,28 @@ enum StaffCommand {
     },
     /// Puts every entry of a JSON file (the format of infra/staff-directory.json).
     Import { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum LegacyCommand {
+    /// Imports an extract (CSV, the columns of docs/legacy-import.md) as migrated certified
+    /// records: each rejected row and a summary, one JSON object a line. Idempotent: run it
+    /// again after a crash.
+    Import {
+        file: std::path::PathBuf,
+        /// Skip the rows before this line (the header is line 1).
+        #[arg(long, default_value_t = 0)]
+        from_line: u64,
+    },
+    /// Writes a synthetic extract of `--rows` certifications (deterministic for a `--seed`).
+    Generate {
+        #[arg(long)]
+        rows: u64,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,6 +415,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     if let Group::Tables(command) = cli.group {
         return tables(command).await;
     }
+    if let Group::Legacy(LegacyCommand::Generate { rows, out, seed }) = &cli.group {
+        return legacy::generate(*rows, out, *seed);
+    }
     if let Group::Facts(FactsCommand::Unverified { printed, tables }) = cli.group {
         if let Some(file) = tables {
             keiryoku_domain::tables::install(read_tables(&file)?.1);
@@ -411,6 +441,15 @@ async fn run(cli: Cli) -> Result<(), String> {
     match cli.group {
         Group::Staff(command) => staff(&aws, &table, command).await,
         Group::Agency(command) => agency(&aws, &table, command).await,
+        Group::Legacy(LegacyCommand::Import { file, from_line }) => {
+            legacy::import(
+                &Applications::new(aws.dynamodb.clone(), &table),
+                &file,
+                from_line,
+            )
+            .await
+        }
+        Group::Legacy(LegacyCommand::Generate { .. }) => Ok(()),
         Group::Effects(command) => effects(&aws, &table, command).await,
         Group::Certificates(CertificatesCommand::Rerender { id }) => {
             let effector = effector(&aws, &table)?;

@@ -248,6 +248,8 @@ pub enum AuditAction {
     Reject,
     /// データ利活用同意の撤回 by the applicant.
     WithdrawConsent,
+    /// 旧システムから移行: the record's first entry when the legacy import created it.
+    Migrate,
 }
 
 impl AuditAction {
@@ -265,6 +267,7 @@ impl AuditAction {
             AuditAction::Approve => "認定",
             AuditAction::Reject => "不認定",
             AuditAction::WithdrawConsent => "データ利活用同意を撤回",
+            AuditAction::Migrate => "旧システムから移行",
         }
     }
 }
@@ -547,6 +550,9 @@ pub struct Application {
     /// 公表可否 and データ利活用同意 as given at the last submission, with the wording's version.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<Consent>,
+    /// Set when the certification was carried over from the legacy system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<crate::migration::Migration>,
 }
 
 /// The version of the consent wording shown next to 公表可否 and データ利活用同意 (様式第1's
@@ -731,6 +737,7 @@ impl Application {
             identity: None,
             notify_to,
             consent: None,
+            migration: None,
         }
     }
 
@@ -1508,6 +1515,10 @@ impl<'de> Deserialize<'de> for Effect {
 /// The effects a change of an application calls for, in the order they must happen.
 pub fn effects_of(old: Option<&Application>, new: &Application) -> Vec<Effect> {
     if old.map(|o| o.status) == Some(new.status) {
+        return Vec::new();
+    }
+    // A certification carried over from the legacy system had its 認定書 and mail there.
+    if old.is_none() && new.migration.is_some() {
         return Vec::new();
     }
     match new.status {

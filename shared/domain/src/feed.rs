@@ -113,7 +113,9 @@ pub fn events_of(action: AuditAction, next: Option<&Application>) -> Vec<FeedRec
             None => vec![FeedKind::Certified],
         },
         AuditAction::WithdrawConsent => vec![FeedKind::ConsentWithdrawn],
-        AuditAction::Create
+        // Migrated certifications are in the register and the extracts, not changes made here.
+        AuditAction::Migrate
+        | AuditAction::Create
         | AuditAction::Edit
         | AuditAction::Delete
         | AuditAction::Withdraw

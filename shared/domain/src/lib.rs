@@ -14,6 +14,7 @@
 //! - [`corporate_number`]: the 法人番号 check digit.
 //! - [`staff`]: staff roles and the authorities each may see.
 //! - [`feed`]: the change feed's events and which agency may see each.
+//! - [`migration`]: a legacy certification as a migrated, certified application.
 //! - [`register`]: 認定台帳, every certification in one shape (public list, gBizINFO, extracts).
 //!
 //! Tables officials will correct (routing, guidelines, thresholds, rules) are JSON files under
@@ -30,6 +31,7 @@ pub mod feed;
 pub mod guidelines;
 pub mod indicators;
 pub mod jsic;
+pub mod migration;
 pub mod normalize;
 pub mod plan;
 pub mod register;

@@ -74,6 +74,8 @@ pub enum Rule {
     EFiling,
     /// A change application goes back to the authorities that certified the plan.
     Change,
+    /// Certified by the legacy system and carried over (the authorities it named).
+    Migrated,
 }
 
 /// One step of the explanation.

@@ -85,8 +85,8 @@ impl From<CommitError> for StoreError {
 /// The application records (`APP#<id>`), listed per company through index `gsi1`.
 #[derive(Clone)]
 pub struct Applications {
-    client: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(crate) client: aws_sdk_dynamodb::Client,
+    pub(crate) table: String,
 }
 
 const OWNER_INDEX: &str = "gsi1";

@@ -10,12 +10,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use keiryoku_domain::application::{Application, ApplicationId};
 use keiryoku_domain::feed::FeedRecord;
 
 use crate::StoreError;
-use crate::item::{Item, get_item, get_n, get_s, key, n, s};
+use crate::item::{Item, batch_get, get_item, get_n, get_s, key, n, s};
 
 const FEED_PARTITION: &str = "FEED";
 const COUNTER_NAME: &str = "COUNTER#feed";
@@ -126,48 +126,12 @@ impl Feed {
             .into_iter()
             .cloned()
             .collect();
+        let keys = unique.iter().map(consent_key).collect();
         let mut found = HashMap::with_capacity(unique.len());
-        for chunk in unique.chunks(100) {
-            let mut pending: Vec<Item> = chunk.iter().map(consent_key).collect();
-            // BatchGetItem may leave keys unprocessed under load: ask again for those.
-            for _ in 0..10 {
-                if pending.is_empty() {
-                    break;
-                }
-                let keys = KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut pending)))
-                    .consistent_read(true)
-                    .build()
-                    .map_err(StoreError::sdk)?;
-                let output = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, keys)
-                    .send()
-                    .await
-                    .map_err(StoreError::sdk)?;
-                for item in output
-                    .responses
-                    .and_then(|mut r| r.remove(&self.table))
-                    .unwrap_or_default()
-                {
-                    let id = get_s(&item, "application_id")?;
-                    let shares =
-                        matches!(item.get("shares_data"), Some(AttributeValue::Bool(true)));
-                    if let Some(id) = ApplicationId::parse(id) {
-                        found.insert(id, shares);
-                    }
-                }
-                pending = output
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(&self.table))
-                    .map(|k| k.keys)
-                    .unwrap_or_default();
-            }
-            if !pending.is_empty() {
-                return Err(StoreError::Unavailable(
-                    "consent marks could not be read".into(),
-                ));
+        for item in batch_get(&self.client, &self.table, keys, None).await? {
+            let shares = matches!(item.get("shares_data"), Some(AttributeValue::Bool(true)));
+            if let Some(id) = ApplicationId::parse(get_s(&item, "application_id")?) {
+                found.insert(id, shares);
             }
         }
         for id in unique {

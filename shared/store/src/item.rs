@@ -95,3 +95,53 @@ pub(crate) async fn put_item(
         .map_err(StoreError::sdk)?;
     Ok(())
 }
+
+/// The items of `keys` that exist (any number of keys: 100 per request, unprocessed keys asked
+/// again), read consistently; `projection`: only these attributes.
+pub(crate) async fn batch_get(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    keys: Vec<Item>,
+    projection: Option<&str>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut found = Vec::with_capacity(keys.len());
+    for chunk in keys.chunks(100) {
+        let mut pending = chunk.to_vec();
+        // BatchGetItem may leave keys unprocessed under load: ask again for those.
+        for _ in 0..10 {
+            if pending.is_empty() {
+                break;
+            }
+            let request = aws_sdk_dynamodb::types::KeysAndAttributes::builder()
+                .set_keys(Some(std::mem::take(&mut pending)))
+                .set_projection_expression(projection.map(str::to_string))
+                .consistent_read(true)
+                .build()
+                .map_err(StoreError::sdk)?;
+            let output = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(StoreError::sdk)?;
+            found.extend(
+                output
+                    .responses
+                    .and_then(|mut r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            pending = output
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+        if !pending.is_empty() {
+            return Err(StoreError::Unavailable(format!(
+                "{} items could not be read",
+                pending.len()
+            )));
+        }
+    }
+    Ok(found)
+}

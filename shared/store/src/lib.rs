@@ -27,6 +27,7 @@ mod feed;
 mod item;
 mod log_page;
 mod login_states;
+mod migration;
 mod notices;
 mod reference_data;
 mod register;
@@ -57,6 +58,7 @@ pub use extracts::{ExtractFormat, ExtractJob, ExtractState, Extracts, extract_jo
 pub use feed::{Feed, FeedPage, MAX_FEED_PAGE};
 pub use log_page::{LogPage, MAX_LOG_PAGE, Order};
 pub use login_states::{LoginState, LoginStates};
+pub use migration::ImportBatch;
 pub use notices::{Notice, NoticeAudience, NoticeKind, Notices, Window};
 pub use reference_data::{Published, ReferenceData, TABLES_KEY};
 pub use register::{MAX_REGISTER_PAGE, Register, RegisterPage};
