@@ -7,7 +7,7 @@ VENV := .venv
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/local-stack
 
-.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench load sizes sam-check sam-build clean
+.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench bench-export load sizes sam-check sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -110,6 +110,11 @@ load: setup
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "install wrk (sudo apt-get install wrk)"; exit 1; fi; \
 	fi
 	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release $(TARGET_DIR)/release/local-stack exec -- bash infra/load/run.sh
+
+## bench-export: import N synthetic legacy certifications, then one bulk extract of all of them (N=20000)
+N ?= 20000
+bench-export: build
+	$(STACK) exec -- bash infra/load/export.sh $(N)
 
 ## sizes: release binary size of each function
 sizes:

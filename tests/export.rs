@@ -775,3 +775,87 @@ async fn a_bulk_extract_is_a_job_whose_file_holds_what_the_client_may_see() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(response.status(), 403);
 }
+
+/// Fires the lake copy's schedule now.
+async fn fire_lake() {
+    let scheduler = std::env::var("KEIRYOKU_SCHEDULER_URL")
+        .unwrap_or_else(|_| panic!("KEIRYOKU_SCHEDULER_URL is not set: run with `make test`"));
+    let response = reqwest::Client::new()
+        .post(format!("{scheduler}/schedules/FeedToLake"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("scheduler: {e}"));
+    assert_eq!(response.status(), 200, "the lake copy ran");
+}
+
+/// Every event of the lake under `feed/dt=<day>/`, one per line of every object.
+async fn lake_events(day: &str) -> Vec<Value> {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    );
+    let bucket = std::env::var("KEIRYOKU_LAKE_BUCKET").unwrap_or_default();
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix(format!("feed/dt={day}/"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("list: {e}"));
+    let mut events = Vec::new();
+    for object in listed.contents() {
+        let key = object.key().unwrap_or_default();
+        assert!(key.ends_with(".ndjson.gz"), "{key}");
+        let body = s3
+            .get_object()
+            .bucket(&bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get {key}: {e}"))
+            .body
+            .collect()
+            .await
+            .unwrap_or_else(|e| panic!("read {key}: {e}"))
+            .into_bytes();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&body[..]), &mut text)
+            .unwrap_or_else(|e| panic!("gzip {key}: {e}"));
+        events.extend(
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap_or_else(|e| panic!("{e}: {l}"))),
+        );
+    }
+    events
+}
+
+#[tokio::test]
+async fn the_feed_lands_in_the_lake_by_day_once_whatever_the_runs() {
+    let tokyo = logged_in("applicant-tokyo").await;
+    let record = submitted(&tokyo, complete_plan()).await;
+    let event_id = format!(
+        "{}:{}:submitted",
+        record["id"].as_str().unwrap_or_default(),
+        record["version"]
+    );
+    let day = time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date()
+        .to_string();
+    for run in 0..2 {
+        fire_lake().await;
+        let events = lake_events(&day).await;
+        let copies = events
+            .iter()
+            .filter(|e| e["event_id"] == event_id.as_str())
+            .count();
+        assert_eq!(copies, 1, "run {run}: the event is in the lake once");
+        let unique: std::collections::HashSet<&str> = events
+            .iter()
+            .filter_map(|e| e["event_id"].as_str())
+            .collect();
+        assert_eq!(unique.len(), events.len(), "run {run}: no event twice");
+    }
+}

@@ -22,6 +22,7 @@
 #![forbid(unsafe_code)]
 
 mod cursor;
+pub mod lake;
 pub mod worker;
 
 use std::sync::Arc;
@@ -322,6 +323,9 @@ pub struct ExtractView {
     pub to: String,
     pub format: ExtractFormat,
     pub created_at: String,
+    /// When a worker started writing it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     /// Records written (done).
@@ -345,6 +349,7 @@ impl ExtractView {
             to: job.to,
             format: job.format,
             created_at: job.created_at,
+            started_at: job.started_at,
             finished_at: job.finished_at,
             rows: job.rows,
             bytes: job.bytes,
@@ -377,6 +382,7 @@ async fn request_extract(
         format: body.format,
         state: ExtractState::Queued,
         created_at: keiryoku_store::now_rfc3339(),
+        started_at: None,
         finished_at: None,
         rows: 0,
         bytes: 0,

@@ -117,13 +117,14 @@ impl Encoder {
 }
 
 impl Worker {
-    /// Handles a batch of stream records: each new queued job is run once.
+    /// Handles a batch of stream records: each new queued job is run once (a redelivery after
+    /// the worker died claims it again).
     pub async fn handle(&self, event: StreamEvent) {
         for record in event.records {
             let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
                 record.change.new_image.into();
             let job = match extract_job_from_item(&item) {
-                Ok(job) if job.state == ExtractState::Queued => job,
+                Ok(job) if matches!(job.state, ExtractState::Queued | ExtractState::Running) => job,
                 Ok(_) => continue,
                 Err(e) => {
                     tracing::error!(error = %e, "an extract job that does not read");
@@ -145,6 +146,7 @@ impl Worker {
             }
         }
         let mut ended = job.clone();
+        ended.started_at = Some(keiryoku_store::now_rfc3339());
         ended.finished_at = Some(keiryoku_store::now_rfc3339());
         match self.write(&job).await {
             Ok((key, rows, bytes)) => {

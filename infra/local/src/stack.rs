@@ -370,6 +370,10 @@ pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
                 .unwrap_or_default(),
         )
         .env(
+            "KEIRYOKU_LAKE_BUCKET",
+            config.physical_name("LakeBucket").unwrap_or_default(),
+        )
+        .env(
             "KEIRYOKU_MAIL_FROM",
             format!("no-reply@{}", crate::config::MAIL_DOMAIN),
         );

@@ -14,6 +14,10 @@ use crate::item::{Item, get_item, get_json, key, n, s};
 /// How long a job is kept.
 const KEPT_SECONDS: i64 = 7 * 86_400;
 
+/// After this long a running job's worker is dead (Lambda stops it at its timeout, 300 s in
+/// template.yaml): the stream's retry of the batch may claim the job again.
+pub const CLAIM_SECONDS: i64 = 300;
+
 /// The file an extract is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -48,6 +52,9 @@ pub struct ExtractJob {
     pub format: ExtractFormat,
     pub state: ExtractState,
     pub created_at: String,
+    /// When a worker claimed it (running).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
     /// Rows written (done).
@@ -76,6 +83,10 @@ fn job_item(job: &ExtractJob) -> Result<Item, StoreError> {
         ("kind".to_string(), s("extract-job")),
         ("job".to_string(), s(text)),
         ("state".to_string(), s(state_name(job.state))),
+        (
+            "claimed".to_string(),
+            n(time::OffsetDateTime::now_utc().unix_timestamp()),
+        ),
         (
             "ttl".to_string(),
             n(time::OffsetDateTime::now_utc().unix_timestamp() + KEPT_SECONDS),
@@ -136,11 +147,26 @@ impl Extracts {
             .transpose()
     }
 
-    /// Moves a queued job to running; `false` when another delivery claimed it first.
+    /// Moves a queued job (or one whose worker died, [`CLAIM_SECONDS`] after it was claimed)
+    /// to running; `false` when another delivery has it.
     pub async fn claim(&self, job: &ExtractJob) -> Result<bool, StoreError> {
         let mut running = job.clone();
         running.state = ExtractState::Running;
-        self.replace(&running, ExtractState::Queued).await
+        running.started_at = Some(crate::now_rfc3339());
+        let dead = time::OffsetDateTime::now_utc().unix_timestamp() - CLAIM_SECONDS;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(job_item(&running)?))
+            .condition_expression("#state = :queued OR (#state = :running AND claimed < :dead)")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_values(":queued", AttributeValue::S("queued".into()))
+            .expression_attribute_values(":running", AttributeValue::S("running".into()))
+            .expression_attribute_values(":dead", n(dead))
+            .send()
+            .await;
+        crate::item::conditional(result)
     }
 
     /// Records how a running job ended.
@@ -160,15 +186,6 @@ impl Extracts {
             .expression_attribute_values(":from", AttributeValue::S(state_name(from).into()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(StoreError::sdk(e)),
-        }
+        crate::item::conditional(result)
     }
 }

@@ -114,6 +114,39 @@ impl Feed {
         })
     }
 
+    /// How far the lake copy of the feed got (0 before the first run).
+    pub async fn lake_position(&self) -> Result<i64, StoreError> {
+        match get_item(&self.client, &self.table, key("LAKE".into(), "POSITION")).await? {
+            Some(item) => get_n(&item, "position"),
+            None => Ok(0),
+        }
+    }
+
+    /// Moves the lake's position from `from` to `to`; `false` when another run moved it first.
+    pub async fn move_lake_position(&self, from: i64, to: i64) -> Result<bool, StoreError> {
+        let mut item = key("LAKE".into(), "POSITION");
+        item.extend([
+            ("kind".to_string(), s("lake-position")),
+            ("position".to_string(), n(to)),
+        ]);
+        let condition = if from == 0 {
+            "attribute_not_exists(pk) OR #position = :from"
+        } else {
+            "#position = :from"
+        };
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_names("#position", "position")
+            .expression_attribute_values(":from", n(from))
+            .send()
+            .await;
+        crate::item::conditional(result)
+    }
+
     /// Whether each application's data may be shared now (its data-use consent given and not
     /// withdrawn); an application without a consent mark shares nothing.
     pub async fn sharing(
