@@ -475,6 +475,38 @@ async fn the_feed_loses_and_duplicates_nothing_while_changes_interleave() {
         m
     });
     assert_eq!(kinds["returned"], APPLICATIONS * ROUNDS);
+
+    // The changes' effects (an application PDF and mails per resubmission) are done before the
+    // next suite, whose own effects would otherwise wait behind them in the stream.
+    let s3 = s3().await;
+    let bucket = std::env::var("KEIRYOKU_BUCKET").unwrap_or_default();
+    for id in &ids {
+        let (_, version) = current(&applicant, id).await;
+        let key = format!("applications/{id}/{version}.pdf");
+        let mut kept = false;
+        for _ in 0..1200 {
+            let head = s3.head_object().bucket(&bucket).key(&key).send().await;
+            if head.is_ok() {
+                kept = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        assert!(
+            kept,
+            "the effects of the last resubmission of {id} ran within 10 minutes"
+        );
+    }
+}
+
+/// An S3 client pointed at moto (path-style, as moto serves buckets).
+async fn s3() -> aws_sdk_s3::Client {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 /// The application's ETag and version as its owner reads it now.
@@ -790,12 +822,7 @@ async fn fire_lake() {
 
 /// Every event of the lake under `feed/dt=<day>/`, one per line of every object.
 async fn lake_events(day: &str) -> Vec<Value> {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3().await;
     let bucket = std::env::var("KEIRYOKU_LAKE_BUCKET").unwrap_or_default();
     let listed = s3
         .list_objects_v2()
