@@ -374,7 +374,7 @@ impl Cases {
         filtered_pages(query, filter, limit, start, &GSI1_CURSOR).await
     }
 
-    /// Up to `limit` entries of the authority matching `filter`, oldest application first, and
+    /// Up to `limit` entries of the authority matching `filter`, newest application first, and
     /// the cursor of the rest. Reads the authority's partition page by page, so memory stays
     /// bounded by `limit` whatever the number of cases.
     pub async fn search(
@@ -394,12 +394,15 @@ impl Cases {
             .table_name(&self.table)
             .key_condition_expression("pk = :office AND begins_with(sk, :case)")
             .expression_attribute_values(":office", s(&partition))
-            .expression_attribute_values(":case", s("CASE#"));
+            .expression_attribute_values(":case", s("CASE#"))
+            // Newest application first (ids are time-ordered): a search by 法人番号 or name
+            // shows the company's latest filings on the first page, however many it has.
+            .scan_index_forward(false);
         filtered_pages(query, filter, limit, start, &CASE_CURSOR).await
     }
 
     /// Up to `limit` entries of several authorities matching `filter`: authority by authority in
-    /// the order given, each oldest application first. The cursor names the authority it stops
+    /// the order given, each newest application first. The cursor names the authority it stops
     /// in, so it is refused for a list of authorities that does not contain it.
     pub async fn search_in(
         &self,
