@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use keiryoku_e2e::{
-    Browser, Sent, api_url, complete_plan, json, logged_in, problem, staff_logged_in, submitted,
-    table_name, unique_key,
+    Browser, Sent, api_url, complete_plan, json, logged_in, problem, s3, staff_logged_in,
+    submitted, table_name, unique_key,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -75,16 +75,6 @@ async fn mail_arriving(needle: &str) -> Vec<Value> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Vec::new()
-}
-
-/// An S3 client pointed at moto (path-style, as moto serves buckets).
-async fn s3() -> aws_sdk_s3::Client {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 fn run(program: &str, args: &[&str]) -> String {

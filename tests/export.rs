@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use keiryoku_e2e::{
-    Browser, Sent, api_url, certified, certified_plan, complete_plan, header, json, logged_in,
-    problem, staff_logged_in, submitted, unique_key,
+    Browser, Sent, api_url, certified, certified_plan, change_of, complete_plan, header, json,
+    logged_in, problem, s3, staff_logged_in, submitted, unique_key,
 };
 use serde_json::{Value, json};
 
@@ -302,13 +302,7 @@ async fn a_certified_change_is_told_as_changed_and_supersedes_the_original() {
     let owner = logged_in("applicant-tokyo").await;
     let original = certified(&owner).await;
     let original_id = original["id"].as_str().unwrap_or_default().to_string();
-    let response = owner
-        .post(&format!("/applications/{original_id}/change"))
-        .header("idempotency-key", unique_key("change"))
-        .sent()
-        .await;
-    assert_eq!(response.status(), 201);
-    let change = json(response).await;
+    let change = change_of(&owner, &original_id).await;
     let change_id = change["id"].as_str().unwrap_or_default().to_string();
     let response = owner
         .post(&format!("/applications/{change_id}/submit"))
@@ -497,16 +491,6 @@ async fn the_feed_loses_and_duplicates_nothing_while_changes_interleave() {
             "the effects of the last resubmission of {id} ran within 10 minutes"
         );
     }
-}
-
-/// An S3 client pointed at moto (path-style, as moto serves buckets).
-async fn s3() -> aws_sdk_s3::Client {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    )
 }
 
 /// The application's ETag and version as its owner reads it now.

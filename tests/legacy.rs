@@ -2,22 +2,12 @@
 //! certified records that staff find, that the company sees after logging in, that the register
 //! lists, and from which the company files a 変更申請; a second run writes nothing.
 
-use keiryoku_e2e::{Sent, complete_plan, json, logged_in, staff_logged_in, unique_key};
+use keiryoku_e2e::{Sent, change_of, complete_plan, json, logged_in, staff_logged_in, unique_key};
 use serde_json::{Value, json};
 
+/// The operator's command, its output read as one JSON object a line.
 fn admin(args: &[&str]) -> Vec<Value> {
-    let binary = keiryoku_e2e::admin_binary();
-    let output = std::process::Command::new(&binary)
-        .args(args)
-        .env("TABLE_NAME", keiryoku_e2e::table_name())
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e} (make build builds it)", binary.display()));
-    assert!(
-        output.status.success(),
-        "keiryoku-admin {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
+    keiryoku_e2e::admin(args)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect()
@@ -150,13 +140,7 @@ async fn a_legacy_extract_becomes_certifications_staff_find_and_the_company_chan
     );
 
     // The company files a 変更申請 from it: the change starts from the migrated plan.
-    let response = tokyo
-        .post(&format!("/applications/{id}/change"))
-        .header("idempotency-key", unique_key("change"))
-        .sent()
-        .await;
-    assert_eq!(response.status(), 201);
-    let change = json(response).await;
+    let change = change_of(&tokyo, &id).await;
     let change_id = change["id"].as_str().unwrap_or_default().to_string();
     assert_eq!(change["change_of"]["certification_number"], number.as_str());
     assert_eq!(change["plan"]["business_fields"][0]["detail_code"], "2431");

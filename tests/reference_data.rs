@@ -64,12 +64,7 @@ async fn routing_until(done: impl Fn(&Value) -> bool) -> Value {
 /// Puts `document` in the bucket directly (not through `tables publish`, which would refuse
 /// it), then waits out the functions' refresh interval.
 async fn put_behind_the_commands_back(document: &Value) {
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = keiryoku_e2e::s3().await;
     s3.put_object()
         .bucket(std::env::var("KEIRYOKU_REFERENCE_BUCKET").unwrap_or_default())
         .key(keiryoku_store::TABLES_KEY)

@@ -61,12 +61,7 @@ async fn a_point_in_time_restore_and_a_document_version_restore_read_back() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let bucket = std::env::var("KEIRYOKU_BUCKET").unwrap_or_default();
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&config)
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = keiryoku_e2e::s3().await;
     let listed = s3
         .list_objects_v2()
         .bucket(&bucket)

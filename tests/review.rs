@@ -610,18 +610,7 @@ async fn returns_need_comments_on_plan_fields() {
 
 /// Runs the operator command against the local stack's table.
 fn admin(args: &[&str]) -> String {
-    let binary = keiryoku_e2e::admin_binary();
-    let output = std::process::Command::new(&binary)
-        .args(args)
-        .env("TABLE_NAME", keiryoku_e2e::table_name())
-        .output()
-        .unwrap_or_else(|e| panic!("run {}: {e} (make build builds it)", binary.display()));
-    assert!(
-        output.status.success(),
-        "keiryoku-admin {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    keiryoku_e2e::admin(args)
 }
 
 #[tokio::test]

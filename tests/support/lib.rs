@@ -32,6 +32,44 @@ pub fn table_name() -> String {
         .unwrap_or_else(|_| panic!("KEIRYOKU_TABLE is not set: run with `make test`"))
 }
 
+/// An S3 client pointed at moto (path-style, as moto serves buckets).
+pub async fn s3() -> aws_sdk_s3::Client {
+    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Runs the operator's command against the stack's table; its standard output (the command
+/// must succeed).
+pub fn admin(args: &[&str]) -> String {
+    let binary = admin_binary();
+    let output = std::process::Command::new(&binary)
+        .args(args)
+        .env("TABLE_NAME", table_name())
+        .output()
+        .unwrap_or_else(|e| panic!("run {}: {e} (make build builds it)", binary.display()));
+    assert!(
+        output.status.success(),
+        "keiryoku-admin {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A 変更申請 of the certified application `id`, started by its owner: the new draft.
+pub async fn change_of(owner: &Browser, id: &str) -> Value {
+    let response = owner
+        .post(&format!("/applications/{id}/change"))
+        .header("idempotency-key", unique_key("change"))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    json(response).await
+}
+
 /// A DynamoDB client pointed at moto (through AWS_ENDPOINT_URL), for checking what was stored.
 pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

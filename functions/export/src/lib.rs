@@ -155,8 +155,7 @@ async fn feed(
         None => 0,
     };
     let page = state.feed.page(after, limit).await?;
-    // A `superseded` event speaks of two plans (the original, and the change that replaced
-    // it, whose company data it carries): both consents must stand.
+    // The consents of every plan the page speaks of (a `superseded` event: two).
     let sharing = if agency.view.needs_data_use_consent {
         let ids: Vec<keiryoku_domain::application::ApplicationId> = page
             .events
@@ -176,15 +175,7 @@ async fn feed(
         .events
         .into_iter()
         .map(|(_, event)| event)
-        .filter(|event| {
-            let mut consented = shares(&event.application_id);
-            if event.kind == keiryoku_domain::feed::FeedKind::Superseded
-                && let Some(change) = &event.related_application_id
-            {
-                consented &= shares(change);
-            }
-            agency.view.sees(event, consented)
-        })
+        .filter(|event| agency.view.sees(event, shares))
         .collect();
     tracing::info!(
         client = %caller.client_id,

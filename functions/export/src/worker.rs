@@ -137,17 +137,14 @@ impl Worker {
 
     /// Claims and runs one job, recording how it ended.
     pub async fn run(&self, job: ExtractJob) {
-        match self.extracts.claim(&job).await {
-            Ok(true) => {}
-            Ok(false) => return,
+        let mut ended = match self.extracts.claim(&job).await {
+            Ok(Some(running)) => running,
+            Ok(None) => return,
             Err(e) => {
                 tracing::error!(id = %job.id, error = %e, "extract not claimed");
                 return;
             }
-        }
-        let mut ended = job.clone();
-        ended.started_at = Some(keiryoku_store::now_rfc3339());
-        ended.finished_at = Some(keiryoku_store::now_rfc3339());
+        };
         match self.write(&job).await {
             Ok((key, rows, bytes)) => {
                 ended.state = ExtractState::Done;
@@ -162,6 +159,7 @@ impl Worker {
                 ended.reason = Some(reason);
             }
         }
+        ended.finished_at = Some(keiryoku_store::now_rfc3339());
         if let Err(e) = self.extracts.finish(&ended).await {
             tracing::error!(id = %job.id, error = %e, "extract result not recorded");
         }
@@ -205,10 +203,7 @@ impl Worker {
                         .month(month, false, MAX_REGISTER_PAGE, cursor.as_deref())
                         .await
                         .map_err(|e| e.to_string())?;
-                    let visible = page.entries.iter().filter(|e| {
-                        e.office_ids.iter().any(|o| job.view.scope.covers(o))
-                            && (!job.view.needs_data_use_consent || e.data_use_consent)
-                    });
+                    let visible = page.entries.iter().filter(|e| job.view.sees_entry(e));
                     let mut chunk = Vec::with_capacity(page.entries.len() * 300);
                     match job.format {
                         ExtractFormat::Csv => {

@@ -281,26 +281,32 @@ pub async fn ensure_email_identity(
     Ok(())
 }
 
-/// The seeded agency clients (`infra/agency-clients.json`; each entry's `local` part is what the
-/// dev identity provider gives it, see [`agency_idp_clients`]).
-pub fn agency_clients(
-    config: &LocalConfig,
-) -> Result<Vec<keiryoku_domain::feed::AgencyClient>, LocalError> {
+/// The entries of `infra/agency-clients.json`: each an agency client's registration and, under
+/// `local`, what the dev identity provider gives it.
+fn agency_seed(config: &LocalConfig) -> Result<Vec<serde_json::Value>, LocalError> {
     let seed = config.root.join("infra/agency-clients.json");
     let text = std::fs::read_to_string(&seed)
         .map_err(LocalError::io(format!("read {}", seed.display())))?;
     serde_json::from_str(&text).map_err(|e| LocalError::Setup(format!("{}: {e}", seed.display())))
 }
 
+/// The seeded agency clients' registrations.
+pub fn agency_clients(
+    config: &LocalConfig,
+) -> Result<Vec<keiryoku_domain::feed::AgencyClient>, LocalError> {
+    agency_seed(config)?
+        .into_iter()
+        .map(|entry| {
+            serde_json::from_value(entry)
+                .map_err(|e| LocalError::Setup(format!("infra/agency-clients.json: {e}")))
+        })
+        .collect()
+}
+
 /// The dev identity provider's machine clients: one per seeded agency client, with the secret,
 /// scopes and token lifetime of its `local` part.
 pub fn agency_idp_clients(config: &LocalConfig) -> Result<Vec<serde_json::Value>, LocalError> {
-    let seed = config.root.join("infra/agency-clients.json");
-    let text = std::fs::read_to_string(&seed)
-        .map_err(LocalError::io(format!("read {}", seed.display())))?;
-    let entries: Vec<serde_json::Value> = serde_json::from_str(&text)
-        .map_err(|e| LocalError::Setup(format!("{}: {e}", seed.display())))?;
-    Ok(entries
+    Ok(agency_seed(config)?
         .iter()
         .map(|entry| {
             let local = &entry["local"];

@@ -93,7 +93,10 @@ impl GbizUserInfo {
         let account_root = non_empty(&self.parent_id).unwrap_or(self.sub.as_str());
         match (self.corp_type(), non_empty(&self.corporate_number)) {
             (Some(CorpType::Corporation), Some(_)) if self.corporate_number().is_some() => {
-                format!("corp-{}", self.corporate_number().unwrap_or_default())
+                keiryoku_domain::application::CompanyId::corporation(
+                    self.corporate_number().unwrap_or_default(),
+                )
+                .to_string()
             }
             (Some(CorpType::SoleProprietor), Some(number)) => format!("sole-{number}"),
             (Some(CorpType::SoleProprietor), None) => format!("sole-acct-{account_root}"),

@@ -159,6 +159,14 @@ impl ApplicationId {
     }
 }
 
+impl CompanyId {
+    /// The company of a 法人 by its 法人番号: what a GビズID account carrying that number acts
+    /// for, and what a migrated certification of that number belongs to.
+    pub fn corporation(corporate_number: &str) -> CompanyId {
+        CompanyId(format!("corp-{corporate_number}"))
+    }
+}
+
 impl From<String> for CompanyId {
     fn from(value: String) -> CompanyId {
         CompanyId(value)
@@ -1270,6 +1278,16 @@ impl Application {
     /// 本店所在地の都道府県 (JIS code) of the plan.
     pub fn prefecture_code(&self) -> Option<String> {
         self.plan.text_at("/applicant/head_office/prefecture_code")
+    }
+
+    /// 実施期間 of the plan, when it is given and well-typed (only that field is read).
+    pub fn period(&self) -> Option<Period> {
+        let period: crate::plan::Field<Period> = self
+            .plan
+            .0
+            .get("period")
+            .and_then(|v| Typed::deserialize(v).ok());
+        get(&period).copied()
     }
 
     /// Every 中分類 and 細分類 code of the plan's business fields.

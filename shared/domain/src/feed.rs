@@ -179,18 +179,35 @@ pub struct AgencyView {
 }
 
 impl AgencyView {
-    /// Whether an event reaches this agency, given the application's current data-use consent
-    /// (`shares_data`: a withdrawn consent hides every earlier event of the plan as well).
-    pub fn sees(&self, event: &FeedRecord, shares_data: bool) -> bool {
-        let in_scope = event.office_ids.iter().any(|o| self.scope.covers(o));
-        if !in_scope {
+    /// Whether an event reaches this agency. `shares_data` tells whether an application's
+    /// data-use consent stands now: a withdrawn consent hides every earlier event of the plan,
+    /// and a `superseded` event (about the original, carrying the change's company data) needs
+    /// both plans' consents.
+    pub fn sees(&self, event: &FeedRecord, shares_data: impl Fn(&ApplicationId) -> bool) -> bool {
+        if !self.covers(&event.office_ids) {
             return false;
         }
         if !self.needs_data_use_consent {
             return true;
         }
         // The withdrawal itself is told, so the agency deletes what it holds.
-        shares_data || event.kind == FeedKind::ConsentWithdrawn
+        if event.kind == FeedKind::ConsentWithdrawn {
+            return true;
+        }
+        let related = match (event.kind, &event.related_application_id) {
+            (FeedKind::Superseded, Some(change)) => shares_data(change),
+            _ => true,
+        };
+        shares_data(&event.application_id) && related
+    }
+
+    /// Whether a certification of the register reaches this agency (its consent as it stands).
+    pub fn sees_entry(&self, entry: &crate::register::RegisterEntry) -> bool {
+        self.covers(&entry.office_ids) && (!self.needs_data_use_consent || entry.data_use_consent)
+    }
+
+    fn covers(&self, offices: &[OfficeId]) -> bool {
+        offices.iter().any(|o| self.scope.covers(o))
     }
 }
 
@@ -237,12 +254,15 @@ mod tests {
             scope: Scope::Ministry("meti".into()),
             needs_data_use_consent: false,
         };
-        assert!(meti.sees(&event(FeedKind::Certified, &["meti-kanto"]), false));
-        assert!(!meti.sees(&event(FeedKind::Certified, &["mlit-transport-kanto"]), true));
+        assert!(meti.sees(&event(FeedKind::Certified, &["meti-kanto"]), |_| false));
+        assert!(!meti.sees(
+            &event(FeedKind::Certified, &["mlit-transport-kanto"]),
+            |_| true
+        ));
         // A joint plan reaches every ministry it is addressed to.
         assert!(meti.sees(
             &event(FeedKind::Certified, &["mlit-transport-kanto", "meti-kanto"]),
-            false
+            |_| false
         ));
     }
 
@@ -252,9 +272,20 @@ mod tests {
             scope: Scope::National,
             needs_data_use_consent: true,
         };
-        assert!(mirasapo.sees(&event(FeedKind::Certified, &["meti-kanto"]), true));
-        assert!(!mirasapo.sees(&event(FeedKind::Certified, &["meti-kanto"]), false));
+        assert!(mirasapo.sees(&event(FeedKind::Certified, &["meti-kanto"]), |_| true));
+        assert!(!mirasapo.sees(&event(FeedKind::Certified, &["meti-kanto"]), |_| false));
         // The withdrawal itself reaches it, so it deletes what it holds.
-        assert!(mirasapo.sees(&event(FeedKind::ConsentWithdrawn, &["meti-kanto"]), false));
+        assert!(
+            mirasapo.sees(&event(FeedKind::ConsentWithdrawn, &["meti-kanto"]), |_| {
+                false
+            })
+        );
+        // A superseded certification: the original's consent and the change's.
+        let mut superseded = event(FeedKind::Superseded, &["meti-kanto"]);
+        let change = ApplicationId::parse("01890a5d-ac96-774b-bcce-b302099a8058")
+            .unwrap_or_else(|| unreachable!());
+        superseded.related_application_id = Some(change.clone());
+        assert!(mirasapo.sees(&superseded, |_| true));
+        assert!(!mirasapo.sees(&superseded, |id| id != &change));
     }
 }

@@ -190,7 +190,7 @@ impl LegacyCertification {
     /// (sole proprietors cannot be matched: their record is for staff only).
     pub fn company_id(&self) -> CompanyId {
         match &self.corporate_number {
-            Some(number) => CompanyId::from(format!("corp-{number}")),
+            Some(number) => CompanyId::corporation(number),
             None => CompanyId::from(format!("legacy-{}", self.legacy_id)),
         }
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use crate::application::{Application, ApplicationId, ApplicationKind, OfficeId};
-use crate::plan::{YearMonth, get};
+use crate::plan::YearMonth;
 use crate::status::Status;
 use crate::tables::tables;
 
@@ -102,7 +102,7 @@ impl RegisterEntry {
             prefecture_code: record.prefecture_code(),
             office_ids: certification.office_ids.clone(),
             industry_codes: record.industry_codes(),
-            period_end: get(&record.typed_plan().period).map(|p| month_text(p.end())),
+            period_end: record.period().map(|p| month_text(p.end())),
             publication_consent: consent.is_some_and(|c| c.publication),
             data_use_consent: consent.is_some_and(|c| c.shares_data()),
             origin: match record.migration {

@@ -89,3 +89,24 @@ where
         StoreError::sdk(err)
     }
 }
+
+/// The result of a conditional write as a flag: `true` when it happened, `false` when its
+/// condition failed (anything else is [`StoreError::Unavailable`]).
+pub(crate) fn written<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+) -> Result<bool, StoreError>
+where
+    E: ConditionalCheck + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match result {
+        Ok(_) => Ok(true),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(ConditionalCheck::is_condition_failed) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(StoreError::sdk(e)),
+    }
+}

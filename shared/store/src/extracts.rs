@@ -148,8 +148,8 @@ impl Extracts {
     }
 
     /// Moves a queued job (or one whose worker died, [`CLAIM_SECONDS`] after it was claimed)
-    /// to running; `false` when another delivery has it.
-    pub async fn claim(&self, job: &ExtractJob) -> Result<bool, StoreError> {
+    /// to running: the running job, or `None` when another delivery has it.
+    pub async fn claim(&self, job: &ExtractJob) -> Result<Option<ExtractJob>, StoreError> {
         let mut running = job.clone();
         running.state = ExtractState::Running;
         running.started_at = Some(crate::now_rfc3339());
@@ -166,7 +166,7 @@ impl Extracts {
             .expression_attribute_values(":dead", n(dead))
             .send()
             .await;
-        crate::item::conditional(result)
+        Ok(crate::error::written(result)?.then_some(running))
     }
 
     /// Records how a running job ended.
@@ -186,6 +186,6 @@ impl Extracts {
             .expression_attribute_values(":from", AttributeValue::S(state_name(from).into()))
             .send()
             .await;
-        crate::item::conditional(result)
+        crate::error::written(result)
     }
 }

@@ -144,7 +144,7 @@ impl Feed {
             .expression_attribute_values(":from", n(from))
             .send()
             .await;
-        crate::item::conditional(result)
+        crate::error::written(result)
     }
 
     /// Whether each application's data may be shared now (its data-use consent given and not

@@ -145,22 +145,3 @@ pub(crate) async fn batch_get(
     }
     Ok(found)
 }
-
-/// `true` when a conditional write happened, `false` when its condition failed.
-pub(crate) fn conditional<T, E>(
-    result: Result<T, aws_sdk_dynamodb::error::SdkError<E>>,
-) -> Result<bool, StoreError>
-where
-    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
-{
-    match result {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.as_service_error().and_then(|s| s.code())
-                == Some("ConditionalCheckFailedException") =>
-        {
-            Ok(false)
-        }
-        Err(e) => Err(StoreError::sdk(e)),
-    }
-}
