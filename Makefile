@@ -7,7 +7,7 @@ VENV := .venv
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/local-stack
 
-.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench bench-export load sizes sam-check sam-build clean
+.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench bench-export bench-feed load sizes sam-check sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -111,10 +111,17 @@ load: setup
 	fi
 	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release $(TARGET_DIR)/release/local-stack exec -- bash infra/load/run.sh
 
-## bench-export: import N synthetic legacy certifications, then one bulk extract of all of them (N=20000)
+## bench-export: import N synthetic legacy certifications, then one bulk extract of all of them
+## (N=20000; several sizes in one stack, the table growing: N="20000 100000 200000")
 N ?= 20000
 bench-export: build
-	$(STACK) exec -- bash infra/load/export.sh $(N)
+	$(STACK) exec -- bash infra/load/export.sh "$(N)"
+
+## bench-feed: FEED_N submissions through the API (2000), then the change feed read in pages of
+## 1,000 by the SME Agency's client: time per page
+FEED_N ?= 2000
+bench-feed: build
+	$(STACK) exec -- $(VENV)/bin/python infra/load/feed.py $(FEED_N)
 
 ## sizes: release binary size of each function
 sizes:

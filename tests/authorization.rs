@@ -66,8 +66,10 @@ const PUBLIC_PAGES: [&str; 6] = [
 ];
 
 fn audience(method: &str, path: &str) -> Audience {
-    let decides =
-        path.ends_with("/return") || path.ends_with("/approve") || path.ends_with("/reject");
+    let decides = path.ends_with("/return")
+        || path.ends_with("/approve")
+        || path.ends_with("/reject")
+        || path.ends_with("/paper-certification");
     match path {
         "$default" | "/health" | "/openapi.json" | "/auth/login" | "/auth/callback"
         | "/staff/login" | "/staff/callback" | "/routing/preview" => Audience::Public,
@@ -235,6 +237,8 @@ fn request(browser: &Browser, method: &str, path: &str, etag: &str) -> reqwest::
             ("version", version),
             ("message", "修正してください。".to_string()),
             ("reason", "要件を満たしません。".to_string()),
+            ("certification_number", "第1号".to_string()),
+            ("certified_on", "2026-01-01".to_string()),
             ("action", "confirm".to_string()),
         ]);
     }
@@ -256,6 +260,8 @@ fn request(browser: &Browser, method: &str, path: &str, etag: &str) -> reqwest::
         json!({"message": "修正してください。", "comments": []})
     } else if path.ends_with("/reject") {
         json!({"reason": "要件を満たしません。"})
+    } else if path.ends_with("/paper-certification") {
+        json!({"certification_number": "第1号", "certified_on": "2026-01-01"})
     } else if method == "PATCH" {
         json!({"current_state": {"challenges": "書き換え"}})
     } else {

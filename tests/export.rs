@@ -344,6 +344,61 @@ async fn a_certified_change_is_told_as_changed_and_supersedes_the_original() {
     );
 }
 
+/// Two change applications of one certification: the first certified supersedes it, and the
+/// second cannot be certified as well (it would supersede it a second time).
+#[tokio::test]
+async fn a_certification_is_superseded_by_one_certified_change_only() {
+    let owner = logged_in("applicant-tokyo").await;
+    let original = certified(&owner).await;
+    let original_id = original["id"].as_str().unwrap_or_default().to_string();
+    let mut filed = Vec::new();
+    for _ in 0..2 {
+        let change = change_of(&owner, &original_id).await;
+        let change_id = change["id"].as_str().unwrap_or_default().to_string();
+        let response = owner
+            .post(&format!("/applications/{change_id}/submit"))
+            .header("idempotency-key", unique_key("submit"))
+            .header("if-match", format!("\"{}\"", change["version"]))
+            .sent()
+            .await;
+        let submitted = json(response).await;
+        assert_eq!(submitted["status"], "submitted", "{submitted}");
+        filed.push(submitted);
+    }
+    let reviewer = staff_logged_in("reviewer-kanto-meti").await;
+    let approve = |record: &Value| {
+        reviewer
+            .post(&format!(
+                "/review/cases/{}/approve",
+                record["id"].as_str().unwrap_or_default()
+            ))
+            .header("if-match", format!("\"{}\"", record["version"]))
+    };
+    let first = approve(&filed[0]).sent().await;
+    assert_eq!(json(first).await["status"], "certified");
+    let refused = problem(approve(&filed[1]).sent().await, 409).await;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("既に別の変更申請"),
+        "{refused}"
+    );
+    // Nothing of the refused approval was kept.
+    let second = json(
+        owner
+            .get(&format!(
+                "/applications/{}",
+                filed[1]["id"].as_str().unwrap_or_default()
+            ))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(second["status"], "submitted");
+    assert_eq!(second["version"], filed[1]["version"]);
+}
+
 /// 1,000 state changes by concurrent applicants and reviewers while an agency pages through
 /// the feed: every change shows up exactly once, in each application's order.
 #[tokio::test]
@@ -869,4 +924,158 @@ async fn the_feed_lands_in_the_lake_by_day_once_whatever_the_runs() {
             .collect();
         assert_eq!(unique.len(), events.len(), "run {run}: no event twice");
     }
+}
+
+/// A plan only 東京国税局 is competent for (税理士事務所): it is filed on paper.
+fn paper_plan() -> Value {
+    let mut plan = complete_plan();
+    plan["business_fields"] = json!([{"middle_code": "72", "detail_code": "7242"}]);
+    plan["guideline_id"] = json!("basic_policy");
+    plan
+}
+
+fn today_in_japan() -> String {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_paper_certification_recorded_by_its_authority_counts_as_any_certification() {
+    let national = token("chusho-kikakuka", &[]).await;
+    let (_, cursor) = read_to_end(&national, None, 1000).await;
+
+    // The company finalises a plan for 東京国税局, which takes applications on paper only.
+    let tokyo = logged_in("applicant-tokyo").await;
+    let created = json(
+        tokyo
+            .post("/applications")
+            .json(&json!({ "plan": paper_plan() }))
+            .sent()
+            .await,
+    )
+    .await;
+    let id = created["id"].as_str().unwrap_or_default().to_string();
+    let finalised = tokyo
+        .post(&format!("/applications/{id}/finalise"))
+        .header("if-match", "\"1\"")
+        .sent()
+        .await;
+    assert_eq!(finalised.status(), 200);
+    let finalised = json(finalised).await;
+    assert_eq!(finalised["status"], "finalised_for_paper");
+    let version = finalised["version"].as_i64().unwrap_or_default();
+
+    // 東京国税局's reviewer finds the paper filing among its cases, waiting.
+    let nta = staff_logged_in("reviewer-tokyo-nta").await;
+    let cases = json(
+        nta.get("/review/cases?status=finalised_for_paper")
+            .sent()
+            .await,
+    )
+    .await;
+    let case = cases["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["application_id"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the paper filing is one of 東京国税局's cases: {cases}"));
+    assert_eq!(case["decision"], "pending");
+    assert_eq!(case["receipt_number"], "紙申請");
+    // Another authority's reviewer has no such case.
+    let kanto = staff_logged_in("reviewer-kanto-meti").await;
+    let record = |body: Value| {
+        let path = format!("/review/cases/{id}/paper-certification");
+        move |reviewer: &Browser, version: i64| {
+            reviewer
+                .post(&path)
+                .header("if-match", format!("\"{version}\""))
+                .json(&body)
+        }
+    };
+    let number = format!("東局第{}号", &unique_key("p")[..10]);
+    let good = record(json!({"certification_number": number, "certified_on": today_in_japan()}));
+    problem(good(&kanto, version).sent().await, 404).await;
+    // Nor is a paper filing approved as if it had been filed online.
+    problem(
+        nta.post(&format!("/review/cases/{id}/approve"))
+            .header("if-match", format!("\"{version}\""))
+            .sent()
+            .await,
+        409,
+    )
+    .await;
+    // What the reviewer enters is checked, field by field, and nothing changes.
+    let bad = record(json!({"certification_number": " ", "certified_on": "2099-01-01"}));
+    let refused = problem(bad(&nta, version).sent().await, 422).await;
+    let paths: HashSet<&str> = refused["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        HashSet::from(["/certification_number", "/certified_on"]),
+        "{refused}"
+    );
+    let unchanged = json(tokyo.get(&format!("/applications/{id}")).sent().await).await;
+    assert_eq!(unchanged["version"], version);
+    assert_eq!(unchanged["status"], "finalised_for_paper");
+    // A stale version is refused.
+    problem(good(&nta, version - 1).sent().await, 412).await;
+
+    // Recorded: certified, with the number and date of the paper certificate.
+    let response = good(&nta, version).sent().await;
+    assert_eq!(response.status(), 200);
+    let certified = json(response).await;
+    assert_eq!(certified["status"], "certified", "{certified}");
+    assert_eq!(certified["certification"]["number"], number.as_str());
+    assert_eq!(certified["certification"]["certified_on"], today_in_japan());
+    assert_eq!(
+        certified["certification"]["office_ids"],
+        json!(["nta-tokyo"])
+    );
+    // Once only.
+    problem(good(&nta, version + 1).sent().await, 409).await;
+
+    // In the search, as certified, by its number.
+    let found = json(
+        nta.get("/review/cases")
+            .query(&[("certification_number", &number)])
+            .sent()
+            .await,
+    )
+    .await;
+    let case = found["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["application_id"] == id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("found by its number: {found}"));
+    assert_eq!(case["decision"], "certified");
+    assert_eq!(case["certification_number"], number.as_str());
+
+    // In the change feed, as certified, and in the public list of the month (公表可).
+    let (events, _) = read_to_end(&national, Some(cursor), 1000).await;
+    assert_eq!(about(&events, &[&id]), pairs(&[("certified", &id)]));
+    let list = reqwest::get(format!(
+        "{}/export/v1/public/certified-companies?month={}",
+        api_url(),
+        this_month()
+    ))
+    .await
+    .unwrap_or_else(|e| panic!("{e}"))
+    .text()
+    .await
+    .unwrap_or_default();
+    assert!(list.contains(&number), "the public list holds it");
+
+    // The company sees it certified and files a 変更申請 from it (back to 東京国税局).
+    let change = change_of(&tokyo, &id).await;
+    assert_eq!(change["change_of"]["certification_number"], number.as_str());
+    assert_eq!(change["change_of"]["office_ids"], json!(["nta-tokyo"]));
 }

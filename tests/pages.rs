@@ -1139,3 +1139,51 @@ async fn an_entry_written_before_versions_existed_can_still_be_changed() {
     assert_eq!(done.status(), 200);
     assert!(text(done).await.contains("無効にしました。"));
 }
+
+#[tokio::test]
+async fn an_applicant_withdraws_the_data_use_consent_from_the_plan_page() {
+    let tokyo = logged_in("applicant-tokyo").await;
+    let record = submitted(&tokyo, complete_plan()).await;
+    let id = record["id"].as_str().unwrap_or_default().to_string();
+    let page = text(tokyo.get(&format!("/plans/{id}")).sent().await).await;
+    assert!(
+        page.contains("データの利活用への同意"),
+        "the consent is shown"
+    );
+    assert!(page.contains(&format!("/plans/{id}/consent/withdraw")));
+
+    let confirm = text(
+        tokyo
+            .get(&format!("/plans/{id}/consent/withdraw"))
+            .sent()
+            .await,
+    )
+    .await;
+    assert!(confirm.contains("撤回は元に戻せません"));
+    let done = post_form(
+        &tokyo,
+        &format!("/plans/{id}/consent/withdraw"),
+        &[pair("version", &hidden(&confirm, "version"))],
+    )
+    .await;
+    assert_eq!(done.url().path(), format!("/plans/{id}"));
+    let page = text(done).await;
+    assert!(
+        page.contains("に撤回しました"),
+        "the page says it is withdrawn"
+    );
+    assert!(!page.contains(&format!("/plans/{id}/consent/withdraw")));
+    let stored = json(tokyo.get(&format!("/applications/{id}")).sent().await).await;
+    assert!(
+        stored["consent"]["data_use_withdrawn_at"].is_string(),
+        "{stored}"
+    );
+    // Posting the same form again (an old page) changes nothing and is refused as a page.
+    let again = post_form(
+        &tokyo,
+        &format!("/plans/{id}/consent/withdraw"),
+        &[pair("version", &hidden(&confirm, "version"))],
+    )
+    .await;
+    assert!(again.status().is_client_error(), "{}", again.status());
+}

@@ -11,17 +11,35 @@ Because calls are serialised, a transaction can also be applied the way DynamoDB
 check every condition first, then write, instead of moto's deep copy of every table it touches
 on every transaction (which costs time proportional to the table, and dominated load runs).
 The items written are still backed up one by one, so a write that fails part-way is undone.
+
+Stream records are kept by moto as DynamoDB JSON already; GetRecords, and the reads of items
+(Query, Scan, GetItem and the batch and transaction gets), answer with json.dumps instead of moto's
+generic serializer, which walks the service model value by value: it took three quarters of
+moto's time while the stream readers followed a bulk import, and most of a bulk extract's.
+
+A Query is answered from the items it can match: moto lists (and sorts) every item of the table
+for every Query, even one of a single partition, so reading a month of the register cost time
+proportional to the whole table. Here a Query of the table reads its partition only, and a Query
+of an index reads the items unsorted (moto sorts what matches afterwards either way). Nor does a
+Query deep-copy what it found: its answer is written out and never changes the items.
+
+An item's size is checked once, when it is made: moto sums the size of every attribute again for
+each attribute it sets (quadratic in the attributes), which was most of the cost of a write.
 """
 
 import copy
+import datetime
+import json
 import os
 import sys
 import threading
+import types
 
 import iam
 
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
+    ItemSizeTooLarge,
     MultipleTransactionsException,
     TooManyTransactionsException,
     TransactionCanceledException,
@@ -29,7 +47,12 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.models import table as table_module
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
@@ -107,8 +130,86 @@ def transact_write_items(self, transact_items):
         raise
 
 
+def epoch(value):
+    """Timestamps as the JSON protocols write them: seconds since the epoch."""
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return value.timestamp()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def get_records(self):
+    """GetRecords of moto's stream, its records written out as they are kept."""
+    limit = self._get_param("Limit")
+    result = self.backend.get_records(self._get_param("ShardIterator"), 1000 if limit is None else limit)
+    return json.dumps(result, default=epoch)
+
+
+moto_execute_result = DynamoResult.execute_result
+PLAIN_JSON_READS = {"Query", "Scan", "GetItem", "BatchGetItem", "TransactGetItems"}
+
+
+def execute_result(self, context):
+    """The reads of items written out with json.dumps (their results are DynamoDB JSON)."""
+    if context.operation_model.name in PLAIN_JSON_READS:
+        try:
+            body = json.dumps(self.result, default=epoch)
+        except (TypeError, ValueError):
+            return moto_execute_result(self, context)
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+    return moto_execute_result(self, context)
+
+
+def item_init(self, hash_key, range_key, attrs):
+    """moto's Item, its 400 KB limit checked on the whole item at once."""
+    self.hash_key = hash_key
+    self.range_key = range_key
+    typed = {key: DynamoType(value) for key, value in attrs.items()}
+    # moto's limit (between DynamoDB's 400 KB and the 409–410 KB it measured).
+    if sum(bytesize(key) + value.size() for key, value in typed.items()) > 405000:
+        raise ItemSizeTooLarge
+    # LimitedSizeDict's constructor fills it without its per-attribute check.
+    self.attrs = LimitedSizeDict(typed)
+
+
+moto_query = Table.query
+# What Query's copy of its results becomes: the projections it applies make new items, and the
+# answer is only read.
+SHALLOW_COPY = types.SimpleNamespace(deepcopy=list)
+
+
+def query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+          scan_index_forward, projection_expressions, index_name=None, *args, **kwargs):
+    """moto's Query over the items it can match (calls are serialised, so the table is ours)."""
+    if index_name is None and hash_key is not None:
+        partition = self.items.get(hash_key)
+        if partition is None:
+            candidates = []
+        elif self.range_key_attr:
+            candidates = list(partition.values())
+        else:
+            candidates = [partition]
+    elif self.range_key_attr:
+        candidates = [item for partition in self.items.values() for item in partition.values()]
+    else:
+        candidates = list(self.items.values())
+    self.all_items = lambda: candidates
+    table_module.copy = SHALLOW_COPY
+    try:
+        return moto_query(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                          scan_index_forward, projection_expressions, index_name, *args, **kwargs)
+    finally:
+        del self.all_items
+        table_module.copy = copy
+
+
 def main() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items
+    DynamoDBStreamsHandler.get_records = get_records
+    Table.query = query
+    DynamoResult.execute_result = execute_result
+    Item.__init__ = item_init
     host, port = sys.argv[1], int(sys.argv[2])
     app = DomainDispatcherApplication(create_backend_app)
     # Each function's template.yaml policy, enforced (infra/moto/iam.py).

@@ -8,6 +8,7 @@ is refused a reason-less rejection. Every page is checked as the applicant pages
 with JavaScript on, reflow at 320 px, no other origins) and photographed into docs/screenshots/.
 """
 
+import datetime
 import json
 import uuid
 
@@ -164,3 +165,52 @@ def test_a_reviewer_returns_and_certifies_a_case_in_the_browser(browser):
 
     if driver.javascript:
         assert len(pages.checked) == 15, pages.checked
+
+
+def test_a_reviewer_records_a_paper_certification_in_the_browser(browser):
+    """東京国税局 takes applications on paper only: its reviewer records the certification it
+    issued on paper (認定日 and 認定番号), after a mistake is named at its field."""
+    driver = browser
+    pages = Pages(driver)
+    applicant = Api("/auth/login?login_hint=applicant-tokyo")
+    plan = complete_plan()
+    plan["business_fields"] = [{"middle_code": "72", "detail_code": "7242"}]
+    plan["guideline_id"] = "basic_policy"
+    _, created = applicant.call("POST", "/applications", {"plan": plan})
+    case_id = created["id"]
+    _, finalised = applicant.call(
+        "POST", f"/applications/{case_id}/finalise", None, {"if-match": f"\"{created['version']}\""}
+    )
+    assert finalised["status"] == "finalised_for_paper", json.dumps(finalised, ensure_ascii=False)[:300]
+
+    go(driver, f"/staff/login?login_hint=reviewer-tokyo-nta&return_to=%2Fstaff%2Fcases%2F{case_id}")
+    assert driver.current_url == f"{BASE}/staff/cases/{case_id}", driver.current_url
+    assert "紙申請（申請書を郵送）" in driver.page_source
+    assert not driver.find_elements(By.LINK_TEXT, "認定する"), "a paper filing is not approved online"
+    pages.check("staff-40-paper-case")
+
+    click_link(driver, By.LINK_TEXT, "紙申請の認定を登録する")
+    pages.check("staff-41-paper-form")
+    # A date in the future and no number: both named, nothing recorded.
+    fill(driver, "certified_on", "2099-01-01")
+    click_button(driver, "認定を登録する")
+    assert driver.title.startswith("エラー："), driver.title
+    summary = driver.find_element(By.CSS_SELECTOR, ".error-summary")
+    assert driver.switch_to.active_element == summary, "focus starts on the error summary"
+    links = [a.get_attribute("href").split("#")[-1] for a in summary.find_elements(By.TAG_NAME, "a")]
+    assert sorted(links) == ["certification_number", "certified_on"], links
+    pages.check("staff-42-paper-error")
+    _, still = applicant.call("GET", f"/applications/{case_id}")
+    assert still["status"] == "finalised_for_paper"
+
+    today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=9)).date().isoformat()
+    number = f"東局第{uuid.uuid4().hex[:6]}号"
+    fill(driver, "certified_on", today)
+    fill(driver, "certification_number", number)
+    click_button(driver, "認定を登録する")
+    assert "紙申請の認定を登録しました" in driver.page_source
+    assert number in driver.page_source
+    pages.check("staff-43-paper-recorded")
+    _, certified = applicant.call("GET", f"/applications/{case_id}")
+    assert certified["status"] == "certified"
+    assert certified["certification"]["number"] == number

@@ -71,6 +71,33 @@ fn csv_row(entry: &RegisterEntry) -> Vec<String> {
     ]
 }
 
+/// The lines of these entries in the file's format, and how many there are.
+fn encode<'a>(
+    format: ExtractFormat,
+    entries: impl Iterator<Item = &'a RegisterEntry>,
+) -> Result<(Vec<u8>, u64), String> {
+    match format {
+        ExtractFormat::Csv => {
+            let rows: Vec<Vec<String>> = entries.map(csv_row).collect();
+            let count = rows.len() as u64;
+            Ok((
+                Vec::from(keiryoku_http::csv::lines(rows).map_err(|e| e.to_string())?),
+                count,
+            ))
+        }
+        ExtractFormat::NdjsonGz => {
+            let mut chunk = Vec::new();
+            let mut count = 0;
+            for entry in entries {
+                serde_json::to_writer(&mut chunk, entry).map_err(|e| e.to_string())?;
+                chunk.push(b'\n');
+                count += 1;
+            }
+            Ok((chunk, count))
+        }
+    }
+}
+
 /// Every month from `from` to `to` (`YYYY-MM`), at most 20 years.
 pub fn months(from: &str, to: &str) -> Option<Vec<String>> {
     let (from, to) = (parse_month(from)?, parse_month(to)?);
@@ -165,6 +192,18 @@ impl Worker {
         }
     }
 
+    /// One page of a month of the register.
+    async fn page(
+        &self,
+        month: &str,
+        cursor: Option<&str>,
+    ) -> Result<keiryoku_store::RegisterPage, String> {
+        self.register
+            .month(month, false, MAX_REGISTER_PAGE, cursor)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
     /// Writes the job's file; its key, rows and bytes.
     async fn write(&self, job: &ExtractJob) -> Result<(String, u64, u64), String> {
         let months = months(&job.from, &job.to).ok_or("bad period")?;
@@ -195,42 +234,36 @@ impl Worker {
         let mut rows = 0u64;
         let mut bytes = 0u64;
         let result: Result<(), String> = async {
-            for month in &months {
-                let mut cursor: Option<String> = None;
-                loop {
-                    let page = self
-                        .register
-                        .month(month, false, MAX_REGISTER_PAGE, cursor.as_deref())
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    let visible = page.entries.iter().filter(|e| job.view.sees_entry(e));
-                    let mut chunk = Vec::with_capacity(page.entries.len() * 300);
-                    match job.format {
-                        ExtractFormat::Csv => {
-                            let visible: Vec<Vec<String>> = visible.map(csv_row).collect();
-                            rows += visible.len() as u64;
-                            chunk.extend_from_slice(
-                                &keiryoku_http::csv::lines(visible).map_err(|e| e.to_string())?,
-                            );
-                        }
-                        ExtractFormat::NdjsonGz => {
-                            for entry in visible {
-                                serde_json::to_writer(&mut chunk, entry)
-                                    .map_err(|e| e.to_string())?;
-                                chunk.push(b'\n');
-                                rows += 1;
-                            }
-                        }
+            // The next page is read while this one is written: two pages in memory at most.
+            let mut position = Some((0usize, None::<String>));
+            let mut page = Some(self.page(&months[0], None).await?);
+            while let (Some(current), Some((month, _))) = (page.take(), position.take()) {
+                position = match &current.next_cursor {
+                    Some(next) => Some((month, Some(next.clone()))),
+                    None => (month + 1 < months.len()).then_some((month + 1, None)),
+                };
+                let read_next = async {
+                    match &position {
+                        Some((month, cursor)) => self
+                            .page(&months[*month], cursor.as_deref())
+                            .await
+                            .map(Some),
+                        None => Ok(None),
                     }
+                };
+                let write_this = async {
+                    let visible = current.entries.iter().filter(|e| job.view.sees_entry(e));
+                    let (chunk, count) = encode(job.format, visible)?;
                     encoder.write(&chunk).map_err(|e| e.to_string())?;
                     let ready = encoder.take();
-                    bytes += ready.len() as u64;
                     upload.write(&ready).await.map_err(|e| e.to_string())?;
-                    match page.next_cursor {
-                        Some(next) => cursor = Some(next),
-                        None => break,
-                    }
-                }
+                    Ok::<_, String>((count, ready.len() as u64))
+                };
+                let (next, written) = tokio::join!(read_next, write_this);
+                let (count, size) = written?;
+                rows += count;
+                bytes += size;
+                page = next?;
             }
             Ok(())
         }

@@ -81,6 +81,10 @@ pub fn app(state: ReviewState) -> Router {
             .route("/review/cases/{id}/return", post(return_for_correction))
             .route("/review/cases/{id}/approve", post(approve))
             .route("/review/cases/{id}/reject", post(reject))
+            .route(
+                "/review/cases/{id}/paper-certification",
+                post(record_paper_certification),
+            )
             .merge(pages_router())
             .with_state(state),
     )
@@ -109,6 +113,10 @@ fn pages_router() -> Router<ReviewState> {
         .route(
             "/staff/cases/{id}/reject",
             get(pages::reject_form).post(pages::reject),
+        )
+        .route(
+            "/staff/cases/{id}/paper-certification",
+            get(pages::paper_form).post(pages::paper_certification),
         )
 }
 
@@ -256,7 +264,8 @@ pub struct History {
     history,
     return_for_correction,
     approve,
-    reject
+    reject,
+    record_paper_certification
 ))]
 pub struct Api;
 
@@ -589,6 +598,41 @@ async fn reject(
         &reviewer,
         &id,
         &body.reason,
+        expected,
+    )
+    .await?;
+    Ok(answer(&done.application))
+}
+
+/// The body of a paper certification: what the certificate issued on paper says.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaperCertificationBody {
+    /// 認定番号 as printed on the paper certificate.
+    certification_number: String,
+    /// 認定日 (`YYYY-MM-DD`).
+    certified_on: String,
+}
+
+/// Records the certification of a plan finalised for paper (see
+/// [`lifecycle::record_paper_certification`]).
+#[utoipa::path(post, path = "/review/cases/{id}/paper-certification", tag = "review", summary = "紙申請の認定を登録する（紙で交付した認定書の認定日と認定番号）", params(("id" = String, Path, description = "申請ID"), ("If-Match" = String, Header, description = "読み込んだときの ETag（例: \"3\"）")), request_body = PaperCertificationBody, responses((status = 200, description = "認定を登録した申請", body = Application)), security(("staff_session" = [])))]
+async fn record_paper_certification(
+    State(state): State<ReviewState>,
+    staff: StaffSession,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<PaperCertificationBody>,
+) -> Result<Response, ApiError> {
+    let id = application_id(&id)?;
+    let expected = if_match(&headers)?;
+    let done = lifecycle::record_paper_certification(
+        &state.applications,
+        &state.cases,
+        &staff.reviewer()?,
+        &id,
+        &body.certification_number,
+        &body.certified_on,
         expected,
     )
     .await?;

@@ -549,6 +549,8 @@ struct CasePage {
     groups: Vec<Group>,
     returned: Option<ReturnView>,
     decidable: bool,
+    /// Filed on paper: the decision is made on paper and recorded here.
+    on_paper: bool,
     timeline: Vec<TimelineEntry>,
 }
 
@@ -676,8 +678,16 @@ pub async fn case(
     let mut facts = Vec::new();
     let listed = listed(view.case.clone(), today());
     let case: &CaseRecord = &view.case;
-    facts.push(("受付番号", case.receipt_number.clone()));
-    facts.push(("受付日時", keiryoku_web::jst(case.received_at)));
+    if record.submission.is_some() {
+        facts.push(("受付番号", case.receipt_number.clone()));
+        facts.push(("受付日時", keiryoku_web::jst(case.received_at)));
+    } else {
+        facts.push(("申請の方法", "紙申請（申請書を郵送）".to_string()));
+        facts.push((
+            "紙申請用に確定した日時",
+            keiryoku_web::jst(case.received_at),
+        ));
+    }
     let mut due = keiryoku_web::wareki_and_seireki(case.due_on);
     if listed.overdue {
         due.push_str("（期限超過）");
@@ -696,25 +706,22 @@ pub async fn case(
             format!("認定番号 {}", change.certification_number),
         ));
     }
-    let routing = record
+    let filed_routing = record
         .submission
         .as_ref()
-        .map(|s| {
-            let mut lines: Vec<String> = s
-                .routing
+        .map(|s| &s.routing)
+        .or(record.paper.as_ref().map(|p| &p.routing));
+    let routing = filed_routing
+        .map(|routing| {
+            let mut lines: Vec<String> = routing
                 .authorities
                 .iter()
                 .map(|a| format!("提出先：{}（{}）", a.office_name, a.ministry_name))
                 .collect();
-            if s.routing.joint {
+            if routing.joint {
                 lines.push("共管：すべての行政庁が認定して計画の認定となります。".into());
             }
-            lines.extend(
-                s.routing
-                    .explanation
-                    .iter()
-                    .map(|step| step.message.clone()),
-            );
+            lines.extend(routing.explanation.iter().map(|step| step.message.clone()));
             lines
         })
         .unwrap_or_default();
@@ -788,6 +795,7 @@ pub async fn case(
             Some("returned") => Some("差し戻しました。申請者に通知されます。"),
             Some("approved") => Some("認定しました。"),
             Some("rejected") => Some("不認定としました。申請者に通知されます。"),
+            Some("paper") => Some("紙申請の認定を登録しました。"),
             _ => None,
         },
         facts,
@@ -800,6 +808,7 @@ pub async fn case(
         returned,
         decidable: view.case.is_pending()
             && staff.role().deciding_office() == Some(&view.case.office_id),
+        on_paper: record.status == Status::FinalisedForPaper,
         timeline: views::timeline(&history),
     };
     Ok(render(StatusCode::OK, &page))
@@ -1247,6 +1256,116 @@ pub async fn reject(
                 error: findings.first().map(|f| f.message.clone()),
             },
         )),
+        Err(other) => stale_or(&state, &staff, &record.id, other).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "paper.html")]
+struct PaperPage {
+    chrome: Chrome,
+    id: String,
+    company: String,
+    version: i64,
+    number: String,
+    certified_on: String,
+    finalised_on: String,
+    /// path (`certification_number` or `certified_on`), message
+    errors: Vec<(String, String)>,
+}
+
+impl PaperPage {
+    fn error_at(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(path, _)| path == field)
+            .map(|(_, message)| message.as_str())
+    }
+}
+
+fn paper_page(
+    staff: &Staff,
+    record: &Application,
+    number: String,
+    certified_on: String,
+    errors: Vec<(String, String)>,
+) -> PaperPage {
+    PaperPage {
+        chrome: Chrome::new("紙申請の認定を登録する", Some(staff.header()))
+            .with_error(!errors.is_empty()),
+        id: record.id.to_string(),
+        company: record.company_name(),
+        version: record.version,
+        number,
+        certified_on,
+        finalised_on: record
+            .paper
+            .as_ref()
+            .map(|p| keiryoku_web::wareki_and_seireki(p.finalised_on))
+            .unwrap_or_default(),
+        errors,
+    }
+}
+
+/// `GET /staff/cases/{id}/paper-certification`: 認定日 and 認定番号 of the paper certificate.
+pub async fn paper_form(
+    State(state): State<ReviewState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> PageResult {
+    let record = match pending_case(&state, &staff, &id).await {
+        Ok(record) => record,
+        Err(page) => return Ok(page),
+    };
+    // A case filed online is decided on its own page.
+    if record.status != Status::FinalisedForPaper {
+        return Ok(see_other(&format!("/staff/cases/{}", record.id)));
+    }
+    Ok(render(
+        StatusCode::OK,
+        &paper_page(&staff, &record, String::new(), String::new(), Vec::new()),
+    ))
+}
+
+/// `POST /staff/cases/{id}/paper-certification`.
+pub async fn paper_certification(
+    State(state): State<ReviewState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
+    let record = match pending_case(&state, &staff, &id).await {
+        Ok(record) => record,
+        Err(page) => return Ok(page),
+    };
+    let version = form.version()?;
+    let number = form
+        .get("certification_number")
+        .unwrap_or_default()
+        .to_string();
+    let certified_on = form.get("certified_on").unwrap_or_default().to_string();
+    match lifecycle::record_paper_certification(
+        &state.applications,
+        &state.cases,
+        &staff.0.reviewer()?,
+        &record.id,
+        &number,
+        &certified_on,
+        version,
+    )
+    .await
+    {
+        Ok(_) => Ok(see_other(&format!("/staff/cases/{}?done=paper", record.id))),
+        Err(UseCaseError::Refused(LifecycleError::Invalid(findings))) => {
+            let errors = findings
+                .into_iter()
+                .map(|f| (f.path.trim_start_matches('/').to_string(), f.message))
+                .collect();
+            Ok(render(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &paper_page(&staff, &record, number, certified_on, errors),
+            ))
+        }
         Err(other) => stale_or(&state, &staff, &record.id, other).await,
     }
 }

@@ -73,6 +73,10 @@ pub fn app(state: WebState) -> Router {
                 get(pages::withdraw_confirm).post(pages::withdraw),
             )
             .route("/plans/{id}/change", post(pages::start_change))
+            .route(
+                "/plans/{id}/consent/withdraw",
+                get(pages::consent_withdraw_confirm).post(pages::consent_withdraw),
+            )
             .fallback(pages::not_found)
             .with_state(state),
     )

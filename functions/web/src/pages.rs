@@ -342,6 +342,9 @@ struct Task {
 struct CertifiedView {
     number: String,
     date: String,
+    /// Why there is no 認定書 to download here (certified on paper, or in the legacy system);
+    /// `None` when this platform issued it.
+    issued_elsewhere: Option<&'static str>,
     /// The public verification URL printed on the 認定書 (and in its QR code).
     verify_url: String,
     /// The same URL as a QR code (inline SVG), as the 認定書 prints it.
@@ -387,6 +390,8 @@ struct PlanPage {
     paper: bool,
     can_change: bool,
     can_withdraw: bool,
+    /// データ利活用への同意 as it stands, and whether it can still be withdrawn.
+    consent: Option<(String, bool)>,
     key: String,
     timeline: Vec<TimelineEntry>,
 }
@@ -506,6 +511,15 @@ fn plan_page(
             CertifiedView {
                 number: c.number.clone(),
                 date: keiryoku_web::wareki_and_seireki(c.certified_on),
+                issued_elsewhere: match (&record.migration, &record.submission) {
+                    (Some(_), _) => Some(
+                        "この認定は旧システムで行われ、認定書はそのときに交付されています。この計画の変更申請は、このサイトから行えます。",
+                    ),
+                    (None, None) => Some(
+                        "この認定は紙の申請書に対して行われ、認定書は行政庁から紙で交付されています。この計画の変更申請は、このサイトから行えます。",
+                    ),
+                    (None, Some(_)) => None,
+                },
                 verify_qr: qr_svg(&verify_url),
                 verify_url,
                 downloads: Vec::new(),
@@ -531,6 +545,24 @@ fn plan_page(
         paper: record.status == Status::FinalisedForPaper,
         can_change: record.status == Status::Certified,
         can_withdraw: matches!(record.status, Status::Submitted | Status::Returned),
+        consent: record.consent.as_ref().map(|c| match c.data_use_withdrawn_at {
+            Some(at) => (
+                format!(
+                    "{}に撤回しました。この計画のデータは、同意に基づいて提供している機関に提供されません。",
+                    keiryoku_web::jst(at)
+                ),
+                false,
+            ),
+            None if c.data_use => (
+                "同意しています。この計画のデータは、中小企業庁の方針に従い、同意に基づいて関係機関（ミラサポコネクト等）に提供されます。"
+                    .to_string(),
+                true,
+            ),
+            None => (
+                "同意していません。この計画のデータは、同意に基づく提供の対象になりません。".to_string(),
+                false,
+            ),
+        }),
         key: uuid::Uuid::new_v4().to_string(),
         timeline: views::timeline(history),
     }
@@ -1200,6 +1232,51 @@ pub async fn withdraw(
     let version = form.version()?;
     let record =
         lifecycle::withdraw(&state.applications, &signed.0.applicant(), &id, version).await?;
+    Ok(see_other(&format!("/plans/{}", record.id)))
+}
+
+#[derive(Template)]
+#[template(path = "consent_withdraw.html")]
+struct ConsentWithdrawPage {
+    chrome: Chrome,
+    id: String,
+    version: i64,
+}
+
+/// `GET /plans/{id}/consent/withdraw`: what withdrawing the data-use consent means, then the
+/// confirmation.
+pub async fn consent_withdraw_confirm(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> PageResult {
+    let record = owned(&state, &signed, &id).await?;
+    Ok(render(
+        StatusCode::OK,
+        &ConsentWithdrawPage {
+            chrome: Chrome::new("データ利活用への同意の撤回", Some(signed.header())),
+            id: record.id.to_string(),
+            version: record.version,
+        },
+    ))
+}
+
+/// `POST /plans/{id}/consent/withdraw`.
+pub async fn consent_withdraw(
+    State(state): State<WebState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    form: Form,
+) -> PageResult {
+    let id = application_id(&id)?;
+    let version = form.version()?;
+    let record = lifecycle::withdraw_data_use_consent(
+        &state.applications,
+        &signed.0.applicant(),
+        &id,
+        version,
+    )
+    .await?;
     Ok(see_other(&format!("/plans/{}", record.id)))
 }
 

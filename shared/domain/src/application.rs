@@ -36,6 +36,11 @@ pub mod iso_date {
         Date::parse(&text, FORMAT).map_err(serde::de::Error::custom)
     }
 
+    /// A `YYYY-MM-DD` date, if it is one.
+    pub fn parse(text: &str) -> Option<Date> {
+        Date::parse(text, FORMAT).ok()
+    }
+
     /// The same for `Option<Date>`.
     pub mod option {
         use serde::{Deserialize, Deserializer, Serializer};
@@ -258,6 +263,8 @@ pub enum AuditAction {
     WithdrawConsent,
     /// 旧システムから移行: the record's first entry when the legacy import created it.
     Migrate,
+    /// 紙申請の認定を登録: a reviewer recorded the certification issued on paper.
+    RecordPaperCertification,
 }
 
 impl AuditAction {
@@ -276,6 +283,7 @@ impl AuditAction {
             AuditAction::Reject => "不認定",
             AuditAction::WithdrawConsent => "データ利活用同意を撤回",
             AuditAction::Migrate => "旧システムから移行",
+            AuditAction::RecordPaperCertification => "紙申請の認定を登録",
         }
     }
 }
@@ -408,6 +416,91 @@ pub struct PaperFiling {
     pub revision: i64,
 }
 
+/// A filing as its authorities see it, submitted online or finalised for paper.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Filed<'a> {
+    /// 受付番号 (online submissions only).
+    pub receipt_number: Option<&'a str>,
+    pub received_at: OffsetDateTime,
+    pub received_on: Date,
+    /// The due date of the standard processing period (標準処理期間).
+    pub due_on: Date,
+    pub office_ids: &'a [OfficeId],
+    /// The version that was filed.
+    pub revision: i64,
+}
+
+/// The longest 認定番号 recorded from paper.
+pub const PAPER_NUMBER_LIMIT: usize = 40;
+
+/// A certification issued on paper as a reviewer enters it: the 認定番号 as printed (NFKC,
+/// trimmed) and the 認定日, which is neither before the plan was finalised nor after today.
+pub fn paper_certification(
+    number: &str,
+    certified_on: &str,
+    finalised_on: Date,
+    now: OffsetDateTime,
+) -> Result<(String, Date), Vec<Finding>> {
+    let mut problems = Vec::new();
+    let mut problem = |path: &str, code: &'static str, message: &str| {
+        problems.push(Finding {
+            path: path.into(),
+            code,
+            message: message.into(),
+        })
+    };
+    let number = crate::normalize::text(number);
+    if number.is_empty() {
+        problem(
+            "/certification_number",
+            "required",
+            "認定番号を、認定書に記載のとおり入力してください。",
+        );
+    } else if number.chars().count() > PAPER_NUMBER_LIMIT {
+        problem(
+            "/certification_number",
+            "too_long",
+            "認定番号は40文字以内で入力してください。",
+        );
+    } else if number.chars().any(crate::normalize::is_forbidden) {
+        problem(
+            "/certification_number",
+            "control_character",
+            "認定番号に使用できない制御文字（見えない文字）が含まれています。",
+        );
+    }
+    let today = crate::dates::japan_date(now);
+    let certified_on = crate::normalize::text(certified_on).replace('/', "-");
+    let date = iso_date::parse(&certified_on);
+    match date {
+        None if certified_on.trim().is_empty() => problem(
+            "/certified_on",
+            "required",
+            "認定日を入力してください（例：2026-04-01）。",
+        ),
+        None => problem(
+            "/certified_on",
+            "invalid_date",
+            "認定日は、実在する日付を年-月-日で入力してください（例：2026-04-01）。",
+        ),
+        Some(date) if date > today => problem(
+            "/certified_on",
+            "in_future",
+            "認定日に今日より後の日付は入力できません。",
+        ),
+        Some(date) if date < finalised_on => problem(
+            "/certified_on",
+            "before_filing",
+            "認定日が、申請書を紙申請用に確定した日より前になっています。",
+        ),
+        Some(_) => {}
+    }
+    match date {
+        Some(date) if problems.is_empty() => Ok((number, date)),
+        _ => Err(problems),
+    }
+}
+
 /// What is recorded when an application is submitted (受付).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Submission {
@@ -440,6 +533,18 @@ pub struct Decision {
     /// 認定番号 allocated by this authority (approvals only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certification_number: Option<String>,
+}
+
+impl Decision {
+    /// 認定 by one authority, with the 認定番号 it gave.
+    fn approved(by: &Actor, at: OffsetDateTime, number: &str) -> Decision {
+        Decision {
+            decision: DecisionKind::Approved,
+            by: by.clone(),
+            at,
+            certification_number: Some(number.to_string()),
+        }
+    }
 }
 
 /// A comment anchored to a field of the plan.
@@ -1085,9 +1190,7 @@ impl Application {
 
     /// Whether `office` is one of the competent authorities of the current submission.
     pub fn is_routed_to(&self, office: &OfficeId) -> bool {
-        self.submission
-            .as_ref()
-            .is_some_and(|s| s.office_ids.contains(office))
+        self.filing().is_some_and(|f| f.office_ids.contains(office))
     }
 
     /// The reviewer's preconditions: the status machine allows `action`, this authority has not
@@ -1181,15 +1284,8 @@ impl Application {
         let certified_status = self.decidable(office, Action::Approve, expected_version)?;
         let now = to_second(now);
         let mut next = self.next_version(now);
-        next.decisions.insert(
-            office.clone(),
-            Decision {
-                decision: DecisionKind::Approved,
-                by: reviewer.clone(),
-                at: now,
-                certification_number: Some(number.clone()),
-            },
-        );
+        next.decisions
+            .insert(office.clone(), Decision::approved(reviewer, now, &number));
         let offices = self
             .submission
             .as_ref()
@@ -1248,6 +1344,84 @@ impl Application {
             reason,
         });
         Ok(next)
+    }
+
+    /// 紙申請の認定を登録: one competent authority of a plan finalised for paper records the
+    /// certification it issued on paper (認定日 and 認定番号 as printed). A joint plan is
+    /// certified jointly on paper, so one record stands for all of its authorities; the number
+    /// recorded is the recording authority's.
+    pub fn record_paper_certification(
+        &self,
+        reviewer: &Actor,
+        office: &OfficeId,
+        number: &str,
+        certified_on: &str,
+        expected_version: i64,
+        now: OffsetDateTime,
+    ) -> Result<Application, LifecycleError> {
+        let to = transition(
+            self.status,
+            Action::RecordPaperCertification,
+            Role::Reviewer,
+        )?;
+        let paper = self.paper.as_ref().ok_or_else(|| {
+            LifecycleError::Conflict("紙申請用に確定された申請ではありません。".into())
+        })?;
+        if !paper.office_ids.contains(office) {
+            return Err(LifecycleError::Conflict(
+                "貴庁はこの申請の提出先ではありません。".into(),
+            ));
+        }
+        self.check_version(expected_version)?;
+        let now = to_second(now);
+        let (number, certified_on) =
+            paper_certification(number, certified_on, paper.finalised_on, now)
+                .map_err(LifecycleError::Invalid)?;
+        let mut next = self.next_version(now);
+        next.status = to;
+        next.decisions
+            .insert(office.clone(), Decision::approved(reviewer, now, &number));
+        next.certification = Some(Certification {
+            number: number.clone(),
+            numbers: BTreeMap::from([(office.clone(), number)]),
+            certified_on,
+            certified_at: now,
+            office_ids: paper.office_ids.clone(),
+            revision: paper.revision,
+        });
+        // The answers to 公表 and データ利活用 were part of the plan put on paper.
+        if next.consent.is_none() {
+            next.consent = Some(Consent::of_plan(&next.plan, paper.finalised_at));
+        }
+        Ok(next)
+    }
+
+    /// Where the filing went and since when: the submission (受付), or the plan finalised for
+    /// paper (its authorities get it by post; the finalisation stands for the receipt).
+    pub fn filing(&self) -> Option<Filed<'_>> {
+        if let Some(submission) = &self.submission {
+            return Some(Filed {
+                receipt_number: Some(&submission.receipt_number),
+                received_at: submission.received_at,
+                received_on: submission.received_on,
+                due_on: submission.due_on,
+                office_ids: &submission.office_ids,
+                revision: submission.revision,
+            });
+        }
+        let paper = self.paper.as_ref()?;
+        let period = crate::rules::Period {
+            days: paper.routing.processing_days,
+            count: paper.routing.processing_count,
+        };
+        Some(Filed {
+            receipt_number: None,
+            received_at: paper.finalised_at,
+            received_on: paper.finalised_on,
+            due_on: period.due(paper.finalised_on).unwrap_or(paper.finalised_on),
+            office_ids: &paper.office_ids,
+            revision: paper.revision,
+        })
     }
 
     /// The version of the plan that was filed: the submitted (or finalised) revision.
@@ -1537,6 +1711,10 @@ pub fn effects_of(old: Option<&Application>, new: &Application) -> Vec<Effect> {
     }
     // A certification carried over from the legacy system had its 認定書 and mail there.
     if old.is_none() && new.migration.is_some() {
+        return Vec::new();
+    }
+    // One recorded from paper was issued and notified on paper by its authority.
+    if old.map(|o| o.status) == Some(Status::FinalisedForPaper) {
         return Vec::new();
     }
     match new.status {

@@ -112,6 +112,7 @@ pub fn events_of(action: AuditAction, next: Option<&Application>) -> Vec<FeedRec
             Some(_) => vec![FeedKind::Changed, FeedKind::Superseded],
             None => vec![FeedKind::Certified],
         },
+        AuditAction::RecordPaperCertification => vec![FeedKind::Certified],
         AuditAction::WithdrawConsent => vec![FeedKind::ConsentWithdrawn],
         // Migrated certifications are in the register and the extracts, not changes made here.
         AuditAction::Migrate
@@ -144,9 +145,8 @@ impl FeedRecord {
             company_name: record.company_name(),
             prefecture_code: record.prefecture_code(),
             office_ids: record
-                .submission
-                .as_ref()
-                .map(|s| s.office_ids.clone())
+                .filing()
+                .map(|f| f.office_ids.to_vec())
                 .unwrap_or_default(),
             certification_number: record.certification.as_ref().map(|c| c.number.clone()),
             certified_on: record.certification.as_ref().map(|c| c.certified_on),

@@ -105,9 +105,10 @@ impl RegisterEntry {
             period_end: record.period().map(|p| month_text(p.end())),
             publication_consent: consent.is_some_and(|c| c.publication),
             data_use_consent: consent.is_some_and(|c| c.shares_data()),
-            origin: match record.migration {
-                Some(_) => Origin::Migrated,
-                None => Origin::Platform,
+            origin: match (&record.migration, &record.submission) {
+                (Some(_), _) => Origin::Migrated,
+                (None, None) => Origin::Paper,
+                (None, Some(_)) => Origin::Platform,
             },
             change_of: record.change_of.as_ref().map(|c| c.application_id.clone()),
         })

@@ -3,7 +3,8 @@
 //!
 //! `draft → submitted → (returned → submitted)* → certified | rejected`;
 //! `draft | submitted | returned → withdrawn`; `draft → finalised_for_paper` for authorities
-//! without e-filing.
+//! without e-filing, `finalised_for_paper → certified` when a reviewer records the certification
+//! issued on paper.
 
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,8 @@ pub enum Action {
     Return,
     Approve,
     Reject,
+    /// 紙申請の認定を登録: the certification an authority issued on paper, recorded here.
+    RecordPaperCertification,
 }
 
 pub const ALL_STATUSES: [Status; 7] = [
@@ -56,13 +59,14 @@ pub const ALL_STATUSES: [Status; 7] = [
     Status::Withdrawn,
     Status::FinalisedForPaper,
 ];
-pub const ALL_ACTIONS: [Action; 6] = [
+pub const ALL_ACTIONS: [Action; 7] = [
     Action::Submit,
     Action::FinaliseForPaper,
     Action::Withdraw,
     Action::Return,
     Action::Approve,
     Action::Reject,
+    Action::RecordPaperCertification,
 ];
 pub const ALL_ROLES: [Role; 2] = [Role::Applicant, Role::Reviewer];
 
@@ -115,11 +119,12 @@ impl Status {
         }
     }
 
-    /// Whether nothing more can happen.
+    /// Whether nothing more can happen (a plan finalised for paper still waits for the
+    /// certification its authority records).
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Status::Certified | Status::Rejected | Status::Withdrawn | Status::FinalisedForPaper
+            Status::Certified | Status::Rejected | Status::Withdrawn
         )
     }
 }
@@ -133,6 +138,7 @@ impl Action {
             Action::Return => "差戻し",
             Action::Approve => "認定",
             Action::Reject => "不認定",
+            Action::RecordPaperCertification => "紙申請の認定を登録",
         }
     }
 
@@ -140,7 +146,10 @@ impl Action {
     pub fn role(self) -> Role {
         match self {
             Action::Submit | Action::FinaliseForPaper | Action::Withdraw => Role::Applicant,
-            Action::Return | Action::Approve | Action::Reject => Role::Reviewer,
+            Action::Return
+            | Action::Approve
+            | Action::Reject
+            | Action::RecordPaperCertification => Role::Reviewer,
         }
     }
 }
@@ -168,6 +177,7 @@ pub fn transition(from: Status, action: Action, role: Role) -> Result<Status, Tr
         (Status::Submitted, Action::Return) => Status::Returned,
         (Status::Submitted, Action::Approve) => Status::Certified,
         (Status::Submitted, Action::Reject) => Status::Rejected,
+        (Status::FinalisedForPaper, Action::RecordPaperCertification) => Status::Certified,
         _ => {
             return Err(TransitionError::WrongStatus(format!(
                 "「{}」の申請は「{}」できません。",
@@ -195,7 +205,7 @@ mod tests {
     }
 
     /// The whole table: (from, action) → to, for the role that owns the action.
-    const ALLOWED: [(Status, Action, Status); 9] = [
+    const ALLOWED: [(Status, Action, Status); 10] = [
         (Status::Draft, Action::Submit, Status::Submitted),
         (Status::Returned, Action::Submit, Status::Submitted),
         (
@@ -209,6 +219,11 @@ mod tests {
         (Status::Submitted, Action::Return, Status::Returned),
         (Status::Submitted, Action::Approve, Status::Certified),
         (Status::Submitted, Action::Reject, Status::Rejected),
+        (
+            Status::FinalisedForPaper,
+            Action::RecordPaperCertification,
+            Status::Certified,
+        ),
     ];
 
     #[test]

@@ -567,3 +567,132 @@ fn a_withdrawn_data_use_consent_stays_withdrawn_in_a_resubmission_and_a_change()
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(change.plan.to_value()["data_use_consent"], json!(false));
 }
+
+/// A plan 東京国税局 alone is competent for (税理士事務所), finalised for paper on `NOW`.
+fn finalised_for_paper() -> Application {
+    let mut plan = complete_plan();
+    plan["business_fields"] = json!([{"middle_code": "72", "detail_code": "7242"}]);
+    plan["guideline_id"] = json!("basic_policy");
+    let draft = draft(plan);
+    let today = keiryoku_domain::dates::japan_date(NOW);
+    let filing = draft
+        .prepare_filing(Action::FinaliseForPaper, &tokyo(), today)
+        .unwrap_or_else(|e| panic!("filing: {e:?}"));
+    draft
+        .finalise_for_paper(filing, tokyo(), NOW)
+        .unwrap_or_else(|e| panic!("finalise: {e:?}"))
+}
+
+#[test]
+fn a_paper_certification_is_recorded_by_its_authority_with_the_printed_number_and_date() {
+    let record = finalised_for_paper();
+    let (nta, nta_office) = reviewer("nta-tokyo");
+    // Its authorities see it as filed (on paper): the finalisation stands for the receipt.
+    let filed = record.filing().unwrap_or_else(|| panic!("filed on paper"));
+    assert_eq!(filed.office_ids, std::slice::from_ref(&nta_office));
+    assert_eq!(filed.receipt_number, None);
+    assert_eq!(filed.received_on, date!(2026 - 12 - 04));
+    assert_eq!(filed.due_on, date!(2027 - 01 - 03), "30 days on paper");
+    assert!(record.is_routed_to(&nta_office));
+
+    let later = NOW + time::Duration::days(20);
+    let certified = record
+        .record_paper_certification(
+            &nta,
+            &nta_office,
+            " 東局第１２号 ",
+            "2026/12/20",
+            record.version,
+            later,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(certified.status, Status::Certified);
+    assert_eq!(certified.version, record.version + 1);
+    let certification = certified
+        .certification
+        .as_ref()
+        .unwrap_or_else(|| panic!("certified"));
+    assert_eq!(certification.number, "東局第12号", "NFKC, trimmed");
+    assert_eq!(certification.certified_on, date!(2026 - 12 - 20));
+    assert_eq!(certification.office_ids, vec![nta_office.clone()]);
+    assert!(
+        certified.consent.as_ref().is_some_and(|c| c.publication),
+        "the plan's answers to 公表 are its consent"
+    );
+    // Issued and notified on paper: no 認定書 or mail here.
+    assert!(effects_of(Some(&record), &certified).is_empty());
+    // The register knows where it came from.
+    let entry = keiryoku_domain::register::RegisterEntry::of(&certified)
+        .unwrap_or_else(|| panic!("registered"));
+    assert_eq!(entry.origin, keiryoku_domain::register::Origin::Paper);
+    // And it can be changed like any certification.
+    assert!(
+        certified
+            .start_change(certified.plan.clone(), id(2), "100001".into(), None, later)
+            .is_ok()
+    );
+}
+
+#[test]
+fn a_paper_certification_is_refused_for_bad_input_another_authority_or_an_online_filing() {
+    let record = finalised_for_paper();
+    let (nta, nta_office) = reviewer("nta-tokyo");
+    let (meti, meti_office) = reviewer("meti-kanto");
+    let record_with = |number: &str, on: &str| {
+        record.record_paper_certification(&nta, &nta_office, number, on, record.version, NOW)
+    };
+    // Empty number, a date after today, before the finalisation, or not a date.
+    for (number, on, paths) in [
+        ("", "2026-12-04", vec!["/certification_number"]),
+        ("東局第1号", "2026-12-05", vec!["/certified_on"]),
+        ("東局第1号", "2026-12-03", vec!["/certified_on"]),
+        ("東局第1号", "2026-02-30", vec!["/certified_on"]),
+        (
+            "東局\u{202e}第1号",
+            "",
+            vec!["/certification_number", "/certified_on"],
+        ),
+    ] {
+        let refused = record_with(number, on)
+            .err()
+            .unwrap_or_else(|| panic!("{number} {on}"));
+        assert_eq!(refusal_paths(&refused), paths, "{number} {on}");
+    }
+    // Not this authority's filing.
+    assert!(matches!(
+        record.record_paper_certification(
+            &meti,
+            &meti_office,
+            "1",
+            "2026-12-04",
+            record.version,
+            NOW
+        ),
+        Err(LifecycleError::Conflict(_))
+    ));
+    // A stale version.
+    assert!(matches!(
+        record.record_paper_certification(
+            &nta,
+            &nta_office,
+            "1",
+            "2026-12-04",
+            record.version - 1,
+            NOW
+        ),
+        Err(LifecycleError::Stale)
+    ));
+    // An online submission is approved, not recorded from paper.
+    let online = submitted(complete_plan());
+    assert!(matches!(
+        online.record_paper_certification(
+            &meti,
+            &meti_office,
+            "1",
+            "2026-12-04",
+            online.version,
+            NOW
+        ),
+        Err(LifecycleError::Transition(TransitionError::WrongStatus(_)))
+    ));
+}

@@ -282,6 +282,9 @@ impl From<keiryoku_store::CommitError> for ApiError {
             CommitError::CounterMoved => ApiError::Conflict(
                 "番号の割り当てが同時に行われました。もう一度操作してください。".into(),
             ),
+            CommitError::AlreadyChanged => {
+                ApiError::Conflict(keiryoku_store::ALREADY_CHANGED.into())
+            }
             CommitError::Store(inner) => inner.into(),
         }
     }

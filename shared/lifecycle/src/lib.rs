@@ -30,7 +30,7 @@ pub use documents::{
 };
 pub use reviewer::{
     Against, CaseView, Comparison, Decided, approve, case_of, case_view, check_return,
-    next_certification_number, reject, return_for_correction,
+    next_certification_number, record_paper_certification, reject, return_for_correction,
 };
 
 use keiryoku_domain::application::{
@@ -101,6 +101,9 @@ impl From<CommitError> for UseCaseError {
             CommitError::Stale => UseCaseError::Refused(LifecycleError::Stale),
             CommitError::KeyUsed => UseCaseError::KeyReused,
             CommitError::CounterMoved => UseCaseError::Busy("counter moved".into()),
+            CommitError::AlreadyChanged => UseCaseError::Refused(LifecycleError::Conflict(
+                keiryoku_store::ALREADY_CHANGED.into(),
+            )),
             CommitError::Store(inner) => inner.into(),
         }
     }

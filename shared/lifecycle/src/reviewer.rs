@@ -21,11 +21,10 @@ pub async fn case_of(
 ) -> Result<(Application, CaseRecord), UseCaseError> {
     let record = applications.get(id).await?;
     let office = record
-        .submission
-        .as_ref()
-        .and_then(|s| s.office_ids.iter().find(|o| scope.covers(o)))
+        .filing()
+        .and_then(|f| f.office_ids.iter().find(|o| scope.covers(o)).cloned())
         .ok_or(UseCaseError::NotFound)?;
-    let case = cases.get(office, id).await?;
+    let case = cases.get(&office, id).await?;
     Ok((record, case))
 }
 
@@ -67,9 +66,9 @@ pub async fn case_view(
     id: &ApplicationId,
 ) -> Result<CaseView, UseCaseError> {
     let (record, case) = case_of(applications, cases, scope, id).await?;
-    let received = record.submission.as_ref().map_or_else(
+    let received = record.filing().map_or_else(
         || keiryoku_domain::dates::japan_date(now()),
-        |s| s.received_on,
+        |f| f.received_on,
     );
     let validation = record.validate(keiryoku_domain::validation::Level::Submission, received);
     let plan = record.plan.to_value();
@@ -356,5 +355,44 @@ pub async fn reject(
         .commit(id, Some(record.version), Some(&mut next), &[], audit)
         .await?;
     tracing::info!(%id, office = %reviewer.office, "rejected");
+    Ok(Decided { application: next })
+}
+
+/// 紙申請の認定を登録: a reviewer of one of the plan's authorities records the certification it
+/// issued on paper, with the 認定日 and 認定番号 printed on it. From then on the plan is certified
+/// here as any other: in search, statistics, the register, the exports, and it can be changed.
+/// No 認定書 is made and no mail is sent: both were given on paper.
+pub async fn record_paper_certification(
+    applications: &Applications,
+    cases: &Cases,
+    reviewer: &Reviewer,
+    id: &ApplicationId,
+    number: &str,
+    certified_on: &str,
+    expected_version: i64,
+) -> Result<Decided, UseCaseError> {
+    let (record, _) = case_of(applications, cases, &reviewer.scope(), id).await?;
+    let mut next = record.record_paper_certification(
+        &reviewer.actor,
+        &reviewer.office,
+        number,
+        certified_on,
+        expected_version,
+        now(),
+    )?;
+    let mut audit = note(
+        reviewer,
+        AuditAction::RecordPaperCertification,
+        &["/status", "/decisions", "/certification"],
+    );
+    let certification = next.certification.as_ref();
+    audit.detail = Some(serde_json::json!({
+        "certification_number": certification.map(|c| c.number.clone()),
+        "certified_on": certification.map(|c| c.certified_on.to_string()),
+    }));
+    applications
+        .commit(id, Some(record.version), Some(&mut next), &[], audit)
+        .await?;
+    tracing::info!(%id, office = %reviewer.office, "paper certification recorded");
     Ok(Decided { application: next })
 }

@@ -59,6 +59,10 @@ pub enum Extra {
     },
 }
 
+/// What the applicant and the reviewer are told when a change application cannot be certified
+/// because another change of the same certification was certified first.
+pub const ALREADY_CHANGED: &str = "変更前の認定は、既に別の変更申請の認定によって変更されています。この変更申請は認定できません。";
+
 /// Why a commit did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum CommitError {
@@ -69,6 +73,9 @@ pub enum CommitError {
     KeyUsed,
     #[error("the counter moved meanwhile")]
     CounterMoved,
+    /// The certification a change application changes was changed by another one meanwhile.
+    #[error("the certification was changed by another change application")]
+    AlreadyChanged,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -241,9 +248,9 @@ impl Applications {
         items.push((Role::Application, item));
 
         if let Some(record) = next
-            && let Some(submission) = &record.submission
+            && let Some(filing) = record.filing()
         {
-            for office in &submission.office_ids {
+            for office in filing.office_ids {
                 let put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(case_item(record, office)?))
@@ -300,7 +307,9 @@ impl Applications {
         // filtered by follows them in the same transaction.
         if matches!(
             note.action,
-            AuditAction::Submit | AuditAction::WithdrawConsent
+            AuditAction::Submit
+                | AuditAction::WithdrawConsent
+                | AuditAction::RecordPaperCertification
         ) && let Some(record) = next
             && let Some(item) = crate::feed::consent_item(&self.table, record)?
         {
@@ -311,12 +320,43 @@ impl Applications {
         // withdrawn from a certified plan.
         if matches!(
             note.action,
-            AuditAction::Approve | AuditAction::WithdrawConsent
+            AuditAction::Approve
+                | AuditAction::WithdrawConsent
+                | AuditAction::RecordPaperCertification
         ) && let Some(entry) = next.and_then(keiryoku_domain::register::RegisterEntry::of)
         {
             items.push((
                 Role::Other,
                 crate::register::register_item(&self.table, &entry)?,
+            ));
+        }
+
+        // A certification is changed once: the certified change that supersedes it takes its
+        // mark, so a second change of the same certification cannot be certified as well (the
+        // next change starts from the certified change instead).
+        if matches!(note.action, AuditAction::Approve)
+            && let Some(record) = next
+            && record.status == Status::Certified
+            && let Some(change) = &record.change_of
+        {
+            let mut mark = key(
+                format!("SUPERSEDED#{}", change.application_id),
+                "SUPERSEDED",
+            );
+            mark.extend([
+                ("kind".to_string(), s("superseded")),
+                ("by".to_string(), s(record.id.as_str())),
+                ("at".to_string(), s(crate::now_rfc3339())),
+            ]);
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(mark))
+                .condition_expression("attribute_not_exists(pk)")
+                .build()
+                .map_err(StoreError::sdk)?;
+            items.push((
+                Role::Supersedes,
+                TransactWriteItem::builder().put(put).build(),
             ));
         }
 
@@ -384,6 +424,7 @@ impl Applications {
                     Role::Application => CommitError::Stale,
                     Role::Key => CommitError::KeyUsed,
                     Role::Counter => CommitError::CounterMoved,
+                    Role::Supersedes => CommitError::AlreadyChanged,
                     Role::FeedCounter | Role::Other => {
                         CommitError::Store(StoreError::ConditionFailed)
                     }
@@ -663,6 +704,8 @@ enum Role {
     Counter,
     /// The change feed's counter: another commit took the position, so take the next one.
     FeedCounter,
+    /// The mark of a certification superseded by a certified change: taken already.
+    Supersedes,
     Other,
 }
 

@@ -133,6 +133,9 @@ impl CaseDecision {
     }
 }
 
+/// What a case filed on paper shows for its 受付番号: the authority receives it by post.
+pub const PAPER_RECEIPT: &str = "紙申請";
+
 /// The text a company-name search matches against: NFKC, lower case, no spaces.
 pub fn search_text(value: &str) -> String {
     keiryoku_domain::normalize::text(value)
@@ -143,9 +146,9 @@ pub fn search_text(value: &str) -> String {
 }
 
 impl CaseRecord {
-    /// The entry of `office_id` for a submitted application.
+    /// The entry of `office_id` for a submitted application (or one finalised for paper).
     pub fn derive(record: &Application, office_id: &OfficeId) -> Option<CaseRecord> {
-        let submission = record.submission.as_ref()?;
+        let filing = record.filing()?;
         // This authority's own return or rejection stands; otherwise an outcome that ended the
         // round (certified by all, returned or rejected by another, withdrawn) is shown, and
         // only then an approval still waiting for the other authorities.
@@ -178,10 +181,10 @@ impl CaseRecord {
             kind: record.kind,
             status: record.status,
             decision,
-            receipt_number: submission.receipt_number.clone(),
-            received_at: submission.received_at,
-            received_on: submission.received_on,
-            due_on: submission.due_on,
+            receipt_number: filing.receipt_number.unwrap_or(PAPER_RECEIPT).to_string(),
+            received_at: filing.received_at,
+            received_on: filing.received_on,
+            due_on: filing.due_on,
             certified_on: certification.map(|c| c.certified_on),
             certification_number: certification.and_then(|c| c.numbers.get(office_id).cloned()),
             company_name: record.company_name(),
@@ -192,11 +195,11 @@ impl CaseRecord {
                 .iter()
                 .map(|c| keiryoku_domain::normalize::text(c))
                 .collect(),
-            joint: submission.office_ids.len() > 1,
+            joint: filing.office_ids.len() > 1,
             resubmission: record
                 .returned
                 .as_ref()
-                .is_some_and(|r| r.revision != submission.revision),
+                .is_some_and(|r| r.revision != filing.revision),
             decided_on,
             updated_at: record.updated_at,
         })
@@ -204,7 +207,9 @@ impl CaseRecord {
 
     /// Whether the application waits for this authority's decision.
     pub fn is_pending(&self) -> bool {
-        self.status == Status::Submitted && self.decision == CaseDecision::Pending
+        // A filing finalised for paper waits for the certification its authority records.
+        matches!(self.status, Status::Submitted | Status::FinalisedForPaper)
+            && self.decision == CaseDecision::Pending
     }
 }
 
@@ -227,7 +232,7 @@ pub(crate) fn case_key(
 
 pub(crate) fn case_item(record: &Application, office_id: &OfficeId) -> Result<Item, StoreError> {
     let case = CaseRecord::derive(record, office_id)
-        .ok_or_else(|| StoreError::Corrupt("a case entry needs a submission".into()))?;
+        .ok_or_else(|| StoreError::Corrupt("a case entry needs a filing".into()))?;
     let body = serde_json::to_string(&case).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut item = key(office_partition(office_id), &format!("CASE#{}", record.id));
     let mut text = |name: &str, value: &str| {

@@ -14,6 +14,9 @@ use crate::StoreError;
 
 /// Bytes per multipart part (S3's minimum is 5 MiB for every part but the last).
 const PART_BYTES: usize = 8 * 1024 * 1024;
+/// Room above a part for the last write that fills it (a page of an extract is well below),
+/// so a part's buffer is allocated once at its full size instead of growing by doubling.
+const PART_SLACK: usize = 1024 * 1024;
 
 /// The documents bucket.
 #[derive(Clone)]
@@ -181,6 +184,9 @@ pub struct Upload {
 impl Upload {
     /// Appends bytes; sends a part whenever a full one is buffered.
     pub async fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+        if self.buffer.capacity() == 0 {
+            self.buffer.reserve_exact(PART_BYTES + PART_SLACK);
+        }
         self.buffer.extend_from_slice(bytes);
         if self.buffer.len() >= PART_BYTES {
             let part = std::mem::take(&mut self.buffer);

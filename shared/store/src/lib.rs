@@ -38,8 +38,8 @@ mod stream_json;
 
 pub use agencies::Agencies;
 pub use applications::{
-    ApplicationPage, Applications, AuditNote, CommitError, Extra, IdempotentResult,
-    from_item as application_from_item, to_item as application_to_item,
+    ALREADY_CHANGED, ApplicationPage, Applications, AuditNote, CommitError, Extra,
+    IdempotentResult, from_item as application_from_item, to_item as application_to_item,
 };
 pub use audit::{AuditRecord, ChainBreak, record_hash, verify_chain, version_hash};
 pub use aws::{AwsClients, Health};
