@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use keiryoku_domain::application::{Application, LifecycleError, route_plan};
+use keiryoku_domain::register::Origin;
 use keiryoku_domain::rules::DayCount;
 use keiryoku_domain::status::Status;
 use keiryoku_domain::tables::tables;
@@ -511,14 +512,14 @@ fn plan_page(
             CertifiedView {
                 number: c.number.clone(),
                 date: keiryoku_web::wareki_and_seireki(c.certified_on),
-                issued_elsewhere: match (&record.migration, &record.submission) {
-                    (Some(_), _) => Some(
+                issued_elsewhere: match record.origin() {
+                    Origin::Migrated => Some(
                         "この認定は旧システムで行われ、認定書はそのときに交付されています。この計画の変更申請は、このサイトから行えます。",
                     ),
-                    (None, None) => Some(
+                    Origin::Paper => Some(
                         "この認定は紙の申請書に対して行われ、認定書は行政庁から紙で交付されています。この計画の変更申請は、このサイトから行えます。",
                     ),
-                    (None, Some(_)) => None,
+                    Origin::Platform => None,
                 },
                 verify_qr: qr_svg(&verify_url),
                 verify_url,

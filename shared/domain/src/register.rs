@@ -84,6 +84,18 @@ pub const PUBLIC_COLUMNS: [&str; 7] = [
     "認定行政庁",
 ];
 
+impl Application {
+    /// Where the plan was filed and certified: here, in the legacy system, or on paper. Only a
+    /// certification made here has its 認定書 and mail here.
+    pub fn origin(&self) -> Origin {
+        match (&self.migration, &self.submission) {
+            (Some(_), _) => Origin::Migrated,
+            (None, None) => Origin::Paper,
+            (None, Some(_)) => Origin::Platform,
+        }
+    }
+}
+
 impl RegisterEntry {
     /// The entry of a certified application (`None` before certification).
     pub fn of(record: &Application) -> Option<RegisterEntry> {
@@ -105,11 +117,7 @@ impl RegisterEntry {
             period_end: record.period().map(|p| month_text(p.end())),
             publication_consent: consent.is_some_and(|c| c.publication),
             data_use_consent: consent.is_some_and(|c| c.shares_data()),
-            origin: match (&record.migration, &record.submission) {
-                (Some(_), _) => Origin::Migrated,
-                (None, None) => Origin::Paper,
-                (None, Some(_)) => Origin::Platform,
-            },
+            origin: record.origin(),
             change_of: record.change_of.as_ref().map(|c| c.application_id.clone()),
         })
     }

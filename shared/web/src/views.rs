@@ -2,6 +2,7 @@
 //! problems, a status in words with the one next action, the timeline, the summary of answers.
 
 use keiryoku_domain::application::{Application, AuditAction};
+use keiryoku_domain::register::Origin;
 use keiryoku_domain::status::Status;
 use keiryoku_domain::validation::{Finding, Report};
 use keiryoku_store::AuditRecord;
@@ -312,7 +313,10 @@ pub fn next_action(record: &Application) -> Option<(&'static str, String)> {
     match record.status {
         Status::Draft => Some(("続きを入力", format!("/plans/{id}"))),
         Status::Returned => Some(("修正して再提出", format!("/plans/{id}"))),
-        Status::Certified => Some(("認定書をダウンロード", format!("/plans/{id}"))),
+        Status::Certified if record.origin() == Origin::Platform => {
+            Some(("認定書をダウンロード", format!("/plans/{id}")))
+        }
+        Status::Certified => Some(("認定の内容を見る", format!("/plans/{id}"))),
         Status::FinalisedForPaper => Some(("申請書を印刷して郵送", format!("/plans/{id}"))),
         Status::Submitted | Status::Rejected | Status::Withdrawn => {
             Some(("申請の内容を見る", format!("/plans/{id}")))
