@@ -95,6 +95,11 @@ impl JwtAuthorizer {
         }
         {
             let mut fetched = self.fetched.lock().await;
+            // Another request may have fetched the keys while this one waited for the lock: a
+            // token that arrived together with the first ones is not refused for that.
+            if let Some(key) = find(&*self.keys.read().await) {
+                return Some(key);
+            }
             if fetched.is_some_and(|at| at.elapsed() < REFRESH_AFTER) {
                 return None;
             }
