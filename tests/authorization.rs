@@ -76,7 +76,7 @@ fn audience(method: &str, path: &str) -> Audience {
         _ if path.starts_with("/reference/") => Audience::Public,
         _ if path.starts_with("/export/v1/public/") => Audience::Public,
         _ if path.starts_with("/export/") => Audience::Agency,
-        _ if path.starts_with("/verify/") => Audience::Public,
+        _ if path == "/verify" || path.starts_with("/verify/") => Audience::Public,
         _ if PUBLIC_PAGES.contains(&path) => Audience::Public,
         _ if path == "/mypage" || path.starts_with("/plans") => Audience::ApplicantPage,
         "/staff" => Audience::StaffHome,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use keiryoku_e2e::{
     Browser, Sent, api_url, certified, certified_plan, change_of, complete_plan, header, json,
-    logged_in, problem, s3, staff_logged_in, submitted, unique_key,
+    logged_in, problem, s3, staff_logged_in, submitted, unique_key, verify_by_facts,
 };
 use serde_json::{Value, json};
 
@@ -342,6 +342,37 @@ async fn a_certified_change_is_told_as_changed_and_supersedes_the_original() {
         superseded["certification_number"],
         original["certification"]["number"]
     );
+
+    // Anyone checks either by what its 認定書 prints: the original is replaced, the change holds.
+    let changed = json(
+        owner
+            .get(&format!("/applications/{change_id}"))
+            .sent()
+            .await,
+    )
+    .await;
+    for (record, status) in [(&original, "superseded"), (&changed, "valid")] {
+        let (corporate, number, on) = printed_facts(record);
+        let answer = json(verify_by_facts(&corporate, &number, &on).await).await;
+        assert_eq!(answer["status"], status, "{answer}");
+        assert_eq!(answer["origin"], "platform");
+        assert_eq!(answer["certification_number"], number.as_str());
+    }
+}
+
+/// 法人番号, 認定番号 and 認定日 of a certified application, as its 認定書 prints them.
+fn printed_facts(record: &Value) -> (String, String, String) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let facts = (
+        text(&record["plan"]["applicant"]["corporate_number"]),
+        text(&record["certification"]["number"]),
+        text(&record["certification"]["certified_on"]),
+    );
+    assert!(
+        !facts.0.is_empty() && !facts.1.is_empty() && !facts.2.is_empty(),
+        "{record}"
+    );
+    facts
 }
 
 /// Two change applications of one certification: the first certified supersedes it, and the
@@ -1060,7 +1091,7 @@ async fn a_paper_certification_recorded_by_its_authority_counts_as_any_certifica
     assert_eq!(case["certification_number"], number.as_str());
 
     // In the change feed, as certified, and in the public list of the month (公表可).
-    let (events, _) = read_to_end(&national, Some(cursor), 1000).await;
+    let (events, _) = read_to_end(&national, Some(cursor.clone()), 1000).await;
     assert_eq!(about(&events, &[&id]), pairs(&[("certified", &id)]));
     let list = reqwest::get(format!(
         "{}/export/v1/public/certified-companies?month={}",
@@ -1074,8 +1105,49 @@ async fn a_paper_certification_recorded_by_its_authority_counts_as_any_certifica
     .unwrap_or_default();
     assert!(list.contains(&number), "the public list holds it");
 
-    // The company sees it certified and files a 変更申請 from it (back to 東京国税局).
+    // Anyone checks it by what the paper 認定書 prints, as one certified here.
+    let (corporate, _, _) = printed_facts(&certified);
+    let answer = json(verify_by_facts(&corporate, &number, &today_in_japan()).await).await;
+    assert_eq!(answer["status"], "valid", "{answer}");
+    assert_eq!(answer["origin"], "paper");
+    assert_eq!(answer["authorities"], json!(["東京国税局"]));
+
+    // The company sees it certified and files a 変更申請 from it (back to 東京国税局), on paper
+    // again, and 東京国税局 records the changed certification.
     let change = change_of(&tokyo, &id).await;
     assert_eq!(change["change_of"]["certification_number"], number.as_str());
     assert_eq!(change["change_of"]["office_ids"], json!(["nta-tokyo"]));
+    let change_id = change["id"].as_str().unwrap_or_default().to_string();
+    let finalised = tokyo
+        .post(&format!("/applications/{change_id}/finalise"))
+        .header("if-match", format!("\"{}\"", change["version"]))
+        .sent()
+        .await;
+    let finalised = json(finalised).await;
+    assert_eq!(finalised["status"], "finalised_for_paper", "{finalised}");
+    let change_number = format!("東局変第{}号", &unique_key("p")[..10]);
+    let recorded = nta
+        .post(&format!("/review/cases/{change_id}/paper-certification"))
+        .header("if-match", format!("\"{}\"", finalised["version"]))
+        .json(&json!({"certification_number": change_number, "certified_on": today_in_japan()}))
+        .sent()
+        .await;
+    assert_eq!(json(recorded).await["status"], "certified");
+    // A change certified on paper replaces the certification as one certified here does: in
+    // the feed, and for anyone who checks the earlier 認定書.
+    let (events, _) = read_to_end(&national, Some(cursor), 1000).await;
+    assert_eq!(
+        about(&events, &[&id, &change_id]),
+        pairs(&[
+            ("certified", &id),
+            ("changed", &change_id),
+            ("superseded", &id)
+        ])
+    );
+    let answer = json(verify_by_facts(&corporate, &number, &today_in_japan()).await).await;
+    assert_eq!(answer["status"], "superseded", "{answer}");
+    assert_eq!(answer["valid"], false);
+    let answer = json(verify_by_facts(&corporate, &change_number, &today_in_japan()).await).await;
+    assert_eq!(answer["status"], "valid", "{answer}");
+    assert_eq!(answer["change"], true);
 }

@@ -2,7 +2,10 @@
 //! certified records that staff find, that the company sees after logging in, that the register
 //! lists, and from which the company files a 変更申請; a second run writes nothing.
 
-use keiryoku_e2e::{Sent, change_of, complete_plan, json, logged_in, staff_logged_in, unique_key};
+use keiryoku_e2e::{
+    Sent, api_url, change_of, complete_plan, json, logged_in, problem, staff_logged_in, unique_key,
+    verify_by_facts,
+};
 use serde_json::{Value, json};
 
 /// The operator's command, its output read as one JSON object a line.
@@ -82,6 +85,119 @@ async fn a_legacy_extract_becomes_certifications_staff_find_and_the_company_chan
     let summary = again.last().cloned().unwrap_or_default();
     assert_eq!(summary["written"], 0, "{summary}");
     assert_eq!(summary["already_there"], 1);
+
+    // Anyone checks it by what the legacy 認定書 prints, typed as people type (full-width
+    // digits, a slash in the date, spaces).
+    let wide = |t: &str| -> String {
+        t.chars()
+            .map(|c| match c {
+                '0'..='9' => char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c),
+                other => other,
+            })
+            .collect()
+    };
+    let answer = json(
+        verify_by_facts(
+            &wide("9010401234567"),
+            &format!(" {} ", wide(&number)),
+            &certified_on.replace('-', "/"),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(answer["status"], "valid", "{answer}");
+    assert_eq!(answer["valid"], true);
+    assert_eq!(answer["origin"], "migrated");
+    assert_eq!(answer["company_name"], "株式会社霞が関精機");
+    assert_eq!(answer["certification_number"], number.as_str());
+    assert_eq!(answer["authorities"], json!(["関東経済産業局"]));
+    // Any of the three wrong: no such certification, and nothing said about the company.
+    let day_before = (time::OffsetDateTime::now_utc() - time::Duration::days(41))
+        .date()
+        .to_string();
+    for (corporate, asked_number, on) in [
+        ("9010401234567", number.as_str(), day_before.as_str()),
+        ("9010401234567", "移行第0号", certified_on.as_str()),
+        ("4000012090001", number.as_str(), certified_on.as_str()),
+    ] {
+        let refused = problem(verify_by_facts(corporate, asked_number, on).await, 404).await;
+        assert_eq!(
+            refused["type"],
+            "urn:keiryoku:problem:unknown-certification"
+        );
+        assert!(!refused.to_string().contains("霞が関"), "{refused}");
+    }
+    // Asked badly: each field says what is wrong.
+    let refused = problem(
+        verify_by_facts("9010401234568", "", "2024-02-30").await,
+        422,
+    )
+    .await;
+    let paths: Vec<&str> = refused["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["path"].as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/corporate_number",
+            "/certification_number",
+            "/certified_on"
+        ],
+        "{refused}"
+    );
+    // A person gets the same as pages that work without JavaScript: a form, its errors linked
+    // to the fields, the answer.
+    let page = |query: String| async move {
+        reqwest::Client::new()
+            .get(format!("{}/verify{query}", api_url()))
+            .header("accept", "text/html")
+            .sent()
+            .await
+    };
+    let form = page(String::new()).await;
+    assert_eq!(form.status(), 200);
+    let form = form.text().await.unwrap_or_default();
+    assert!(
+        form.contains(r#"<form method="get" action="/verify""#),
+        "{form}"
+    );
+    let errors = page("?corporate_number=1&certification_number=&certified_on=".into()).await;
+    assert_eq!(errors.status(), 422);
+    let errors = errors.text().await.unwrap_or_default();
+    for field in ["corporate_number", "certification_number", "certified_on"] {
+        assert!(
+            errors.contains(&format!(r##"href="#{field}""##)),
+            "{errors}"
+        );
+        assert!(
+            errors.contains(&format!(r#"id="{field}-error""#)),
+            "{errors}"
+        );
+    }
+    let query = format!(
+        "?corporate_number=9010401234567&certification_number={}&certified_on={certified_on}",
+        urlencode(&number)
+    );
+    let answer = page(query).await;
+    assert_eq!(answer.status(), 200);
+    let answer = answer.text().await.unwrap_or_default();
+    assert!(answer.contains("この認定は有効です"), "{answer}");
+    assert!(answer.contains("旧システム"), "{answer}");
+    let missing = page(format!(
+        "?corporate_number=9010401234567&certification_number=x&certified_on={certified_on}"
+    ))
+    .await;
+    assert_eq!(missing.status(), 404);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("該当する認定が見つかりません")
+    );
 
     // The company sees it after logging in (matched by 法人番号).
     let tokyo = logged_in("applicant-tokyo").await;
@@ -179,6 +295,20 @@ async fn a_legacy_extract_becomes_certifications_staff_find_and_the_company_chan
     let submitted = json(response).await;
     assert_eq!(submitted["status"], "submitted", "{submitted}");
     assert_eq!(submitted["submission"]["office_ids"], json!(["meti-kanto"]));
+
+    // Certified: the migrated certification is replaced by the change, for anyone who checks.
+    let approved = json(
+        reviewer
+            .post(&format!("/review/cases/{change_id}/approve"))
+            .header("if-match", format!("\"{}\"", submitted["version"]))
+            .sent()
+            .await,
+    )
+    .await;
+    assert_eq!(approved["status"], "certified", "{approved}");
+    let answer = json(verify_by_facts("9010401234567", &number, &certified_on).await).await;
+    assert_eq!(answer["status"], "superseded", "{answer}");
+    assert_eq!(answer["valid"], false);
     let _ = std::fs::remove_file(&path);
 }
 

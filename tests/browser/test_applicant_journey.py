@@ -189,6 +189,24 @@ def test_a_plan_is_filed_fixed_and_certified_in_the_browser(browser):
     go(driver, urllib.parse.urlparse(verify_url).path)
     assert "この認定書は有効です" in driver.page_source
     pages.check("12-verify")
+
+    # Anyone can also check it by what the 認定書 prints: 法人番号, 認定番号, 認定日 (a form
+    # that works without JavaScript, its errors linked to the fields).
+    source = driver.page_source
+    number = re.search(r"<dt>認定番号</dt><dd>(.*?)</dd>", source).group(1)
+    certified_on = re.search(r"（(\d{4}-\d{2}-\d{2})）", source).group(1)
+    click_link(driver, By.PARTIAL_LINK_TEXT, "法人番号・認定番号・認定日で")
+    click_button(driver, "確認する")
+    summary = driver.find_element(By.CSS_SELECTOR, ".error-summary")
+    assert len(summary.find_elements(By.TAG_NAME, "a")) == 3
+    pages.check("13-verify-form-errors")
+    driver.find_element(By.ID, "corporate_number").send_keys("9010401234567")
+    driver.find_element(By.ID, "certification_number").send_keys(number)
+    driver.find_element(By.ID, "certified_on").send_keys(certified_on.replace("-", "/"))
+    click_button(driver, "確認する")
+    assert "この認定は有効です" in driver.page_source
+    assert number in driver.page_source
+    pages.check("14-verify-by-facts")
     go(driver, "/mypage")
     assert receipt in driver.page_source or "認定" in driver.page_source
 

@@ -319,3 +319,21 @@ pub fn header(response: &reqwest::Response, name: &str) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// Public verification of a certification by the facts its 認定書 prints (`GET /verify`), as a
+/// machine asks (JSON), without logging in.
+pub async fn verify_by_facts(
+    corporate_number: &str,
+    certification_number: &str,
+    certified_on: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(format!("{}/verify", api_url()))
+        .query(&[
+            ("corporate_number", corporate_number),
+            ("certification_number", certification_number),
+            ("certified_on", certified_on),
+        ])
+        .sent()
+        .await
+}

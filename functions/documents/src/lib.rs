@@ -2,6 +2,9 @@
 //!
 //! - `GET /verify/{id}` (public, no login): whether a certificate is valid, superseded by a
 //!   change or withdrawn, with the SHA-256 of its PDF; every check is recorded.
+//! - `GET /verify` (public, no login): the same question by 法人番号, 認定番号 and 認定日, for a
+//!   certification of any origin (made here, migrated from the legacy system, issued on paper);
+//!   a form for people, JSON for machines.
 //! - `GET /applications/{id}/certificate`: the owner's download, through a presigned URL valid
 //!   for a minute; every download is recorded (who, when, from where) before the link is given.
 //! - `GET /applications/{id}/certificate/downloads` and `GET /review/cases/{id}/downloads`: the
@@ -21,7 +24,9 @@ use keiryoku_http::{
     ApiError, ApplicantSession, ClientInfo, LogParams, QueryParams, Site, StaffSession, see_other,
 };
 use keiryoku_lifecycle::{self as lifecycle, UseCaseError, application_id};
-use keiryoku_store::{Applications, Cases, Certificates, Documents, Sessions, StaffDirectory};
+use keiryoku_store::{
+    Applications, Cases, Certificates, Documents, Register, Sessions, StaffDirectory,
+};
 use serde_json::json;
 
 #[derive(Clone)]
@@ -32,6 +37,8 @@ pub struct DocumentsState {
     pub applications: Applications,
     pub cases: Cases,
     pub certificates: Certificates,
+    /// 認定台帳, for verification by 法人番号 and 認定番号.
+    pub register: Register,
     pub documents: Documents,
     /// The audit of staff reads.
     pub reads: keiryoku_store::StaffReads,
@@ -59,6 +66,7 @@ pub fn app(state: DocumentsState) -> Router {
     let site = state.site.clone();
     site.protect(
         Router::new()
+            .route("/verify", get(verify_registration))
             .route("/verify/{id}", get(verify))
             .route("/applications/{id}/certificate", get(download))
             .route(
@@ -76,6 +84,7 @@ pub fn app(state: DocumentsState) -> Router {
 /// The documents routes, for the OpenAPI document (infra/openapi).
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
+    verify_registration,
     verify,
     download,
     owner_downloads,
@@ -93,12 +102,13 @@ async fn verify(
     headers: axum::http::HeaderMap,
     client: ClientInfo,
 ) -> Result<Response, ApiError> {
-    let found = lifecycle::verify_certificate(&state.certificates, &id, client.into())
-        .await
-        .map_err(|e| match e {
-            UseCaseError::NotFound => ApiError::UnknownCertificate,
-            other => other.into(),
-        })?;
+    let found =
+        lifecycle::verify_certificate(&state.certificates, &state.register, &id, client.into())
+            .await
+            .map_err(|e| match e {
+                UseCaseError::NotFound => ApiError::UnknownCertificate,
+                other => other.into(),
+            })?;
     let certificate = found.certificate;
     let view = VerificationView {
         valid: certificate.status == CertificateStatus::Valid,
@@ -134,6 +144,161 @@ async fn verify(
         ));
     }
     Ok(Json(view).into_response())
+}
+
+/// What a verification by the printed facts asks (each field as a person typed it).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RegistrationQuery {
+    /// 法人番号 (13 digits; full-width digits, spaces and hyphens accepted).
+    pub corporate_number: Option<String>,
+    /// 認定番号 as printed on the 認定書.
+    pub certification_number: Option<String>,
+    /// 認定日 (`YYYY-MM-DD` or `YYYY/MM/DD`).
+    pub certified_on: Option<String>,
+}
+
+/// Public verification of a certification of any origin by what its 認定書 prints.
+#[utoipa::path(get, path = "/verify", tag = "documents", summary = "認定の確認：法人番号・認定番号・認定日で、認定が有効かを確認する（ログイン不要。移行分・紙申請分も含む）", params(RegistrationQuery), responses((status = 200, description = "確認結果", body = RegistrationView), (status = 404, description = "該当する認定がない"), (status = 422, description = "入力の誤り（項目ごと）")))]
+async fn verify_registration(
+    State(state): State<DocumentsState>,
+    QueryParams(asked): QueryParams<RegistrationQuery>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    use keiryoku_domain::register::RegisterQuery;
+    let page = keiryoku_web::wants_html(&headers);
+    let form = |status, errors: Vec<(String, String)>, not_found: bool| {
+        keiryoku_web::render(
+            status,
+            &LookupPage {
+                chrome: keiryoku_web::Chrome::new("認定の確認", None)
+                    .with_error(!errors.is_empty()),
+                corporate_number: asked.corporate_number.clone().unwrap_or_default(),
+                certification_number: asked.certification_number.clone().unwrap_or_default(),
+                certified_on: asked.certified_on.clone().unwrap_or_default(),
+                errors,
+                not_found,
+            },
+        )
+    };
+    let nothing_asked = asked.corporate_number.is_none()
+        && asked.certification_number.is_none()
+        && asked.certified_on.is_none();
+    if page && nothing_asked {
+        return Ok(form(axum::http::StatusCode::OK, Vec::new(), false));
+    }
+    let query = match RegisterQuery::parse(
+        asked.corporate_number.as_deref().unwrap_or_default(),
+        asked.certification_number.as_deref().unwrap_or_default(),
+        asked.certified_on.as_deref().unwrap_or_default(),
+    ) {
+        Ok(query) => query,
+        Err(findings) if page => {
+            let errors = findings
+                .into_iter()
+                .map(|f| (f.path.trim_start_matches('/').to_string(), f.message))
+                .collect();
+            return Ok(form(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                false,
+            ));
+        }
+        Err(findings) => {
+            return Err(UseCaseError::Refused(
+                keiryoku_domain::application::LifecycleError::Invalid(findings),
+            )
+            .into());
+        }
+    };
+    let found = match lifecycle::verify_registration(&state.register, &query).await {
+        Ok(found) => found,
+        Err(UseCaseError::NotFound) if page => {
+            return Ok(form(axum::http::StatusCode::NOT_FOUND, Vec::new(), true));
+        }
+        Err(UseCaseError::NotFound) => return Err(ApiError::UnknownCertification),
+        Err(other) => return Err(other.into()),
+    };
+    let entry = found.entry;
+    let view = RegistrationView {
+        valid: found.status == CertificateStatus::Valid,
+        status: found.status,
+        status_label: found.status.label(),
+        certification_number: entry.certification_number,
+        certified_on: entry.certified_on.to_string(),
+        certified_on_wareki: found.certified_on_wareki,
+        company_name: entry.company_name,
+        corporate_number: entry.corporate_number.unwrap_or_default(),
+        authorities: found.authorities,
+        change: entry.application_kind == keiryoku_domain::application::ApplicationKind::Change,
+        origin: entry.origin,
+    };
+    if page {
+        return Ok(keiryoku_web::render(
+            axum::http::StatusCode::OK,
+            &RegistrationPage {
+                chrome: keiryoku_web::Chrome::new("認定の確認", None),
+                authorities: view.authorities.join("、"),
+                v: view,
+            },
+        ));
+    }
+    Ok(Json(view).into_response())
+}
+
+/// What verification by the printed facts answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct RegistrationView {
+    /// 有効 (not superseded by a certified change).
+    pub valid: bool,
+    pub status: CertificateStatus,
+    pub status_label: &'static str,
+    /// 認定番号 as the register holds it.
+    pub certification_number: String,
+    /// 認定日 (YYYY-MM-DD) and in 和暦.
+    pub certified_on: String,
+    pub certified_on_wareki: Option<String>,
+    pub company_name: String,
+    /// 法人番号.
+    pub corporate_number: String,
+    /// The certifying offices, by name.
+    pub authorities: Vec<String>,
+    /// A 変更認定 (the certification of a change).
+    pub change: bool,
+    /// Where it was certified: here, in the legacy system, or on paper.
+    pub origin: keiryoku_domain::register::Origin,
+}
+
+/// The form of verification by the printed facts (and its errors).
+#[derive(askama::Template)]
+#[template(path = "verify_lookup.html")]
+struct LookupPage {
+    chrome: keiryoku_web::Chrome,
+    corporate_number: String,
+    certification_number: String,
+    certified_on: String,
+    /// field, message
+    errors: Vec<(String, String)>,
+    /// Asked well, but the register holds no such certification.
+    not_found: bool,
+}
+
+impl LookupPage {
+    fn error_at(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(path, _)| path == field)
+            .map(|(_, message)| message.as_str())
+    }
+}
+
+/// The answer of verification by the printed facts, as a page.
+#[derive(askama::Template)]
+#[template(path = "verify_registration.html")]
+struct RegistrationPage {
+    chrome: keiryoku_web::Chrome,
+    v: RegistrationView,
+    authorities: String,
 }
 
 /// The verification as a page.

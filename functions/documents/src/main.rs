@@ -3,7 +3,7 @@
 use keiryoku_fn_documents::{DocumentsState, app};
 use keiryoku_http::{Site, env_var};
 use keiryoku_store::{
-    Applications, AwsClients, Cases, Certificates, Documents, Sessions, StaffDirectory,
+    Applications, AwsClients, Cases, Certificates, Documents, Register, Sessions, StaffDirectory,
 };
 
 #[tokio::main]
@@ -17,6 +17,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         applications: Applications::new(aws.dynamodb.clone(), &table),
         cases: Cases::new(aws.dynamodb.clone(), &table),
         certificates: Certificates::new(aws.dynamodb.clone(), &table),
+        register: Register::new(aws.dynamodb.clone(), &table),
         documents: Documents::new(aws.s3(), env_var("DOCUMENTS_BUCKET")?),
         reads: keiryoku_store::StaffReads::new(aws.dynamodb.clone(), &table),
     };

@@ -108,11 +108,15 @@ pub fn events_of(action: AuditAction, next: Option<&Application>) -> Vec<FeedRec
         // Only an application that reached an authority is withdrawn from it.
         AuditAction::Withdraw if next.submission.is_some() => vec![FeedKind::Withdrawn],
         // A joint plan is certified by the last approval; the others only record a decision.
-        AuditAction::Approve if next.status == Status::Certified => match next.change_of {
-            Some(_) => vec![FeedKind::Changed, FeedKind::Superseded],
-            None => vec![FeedKind::Certified],
-        },
-        AuditAction::RecordPaperCertification => vec![FeedKind::Certified],
+        // A change certified on paper replaces its certification as one certified here does.
+        AuditAction::Approve | AuditAction::RecordPaperCertification
+            if next.status == Status::Certified =>
+        {
+            match next.change_of {
+                Some(_) => vec![FeedKind::Changed, FeedKind::Superseded],
+                None => vec![FeedKind::Certified],
+            }
+        }
         AuditAction::WithdrawConsent => vec![FeedKind::ConsentWithdrawn],
         // Migrated certifications are in the register and the extracts, not changes made here.
         AuditAction::Migrate
@@ -122,7 +126,8 @@ pub fn events_of(action: AuditAction, next: Option<&Application>) -> Vec<FeedRec
         | AuditAction::Withdraw
         | AuditAction::FinaliseForPaper
         | AuditAction::CreateChange
-        | AuditAction::Approve => Vec::new(),
+        | AuditAction::Approve
+        | AuditAction::RecordPaperCertification => Vec::new(),
     };
     kinds
         .into_iter()

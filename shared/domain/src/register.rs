@@ -9,6 +9,7 @@ use crate::application::{Application, ApplicationId, ApplicationKind, OfficeId};
 use crate::plan::YearMonth;
 use crate::status::Status;
 use crate::tables::tables;
+use crate::validation::Finding;
 
 /// Where a certification was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -205,6 +206,114 @@ impl RegisterEntry {
     }
 }
 
+/// The longest 認定番号 a verification looks up (longer ones are not in the register).
+pub const QUERY_NUMBER_LIMIT: usize = 60;
+
+/// A public verification's question (認定の確認): the 法人番号, 認定番号 and 認定日 printed on
+/// a 認定書, of any origin. All three are asked for, so the register of companies that chose
+/// 非公表 cannot be walked by trying numbers for a known 法人番号.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegisterQuery {
+    /// 法人番号, 13 digits with a valid check digit.
+    pub corporate_number: String,
+    /// 認定番号 as compared: NFKC, without spaces.
+    pub certification_number: String,
+    /// 認定日.
+    pub certified_on: Date,
+}
+
+/// A 認定番号 as compared: NFKC (full-width digits and hyphens as ASCII), no spaces.
+fn comparable_number(text: &str) -> String {
+    crate::normalize::text(text)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect()
+}
+
+impl RegisterQuery {
+    /// The question as a person typed it (full-width digits, spaces and hyphens in the
+    /// 法人番号, `2024/04/01` accepted), or what is wrong with each field.
+    pub fn parse(
+        corporate_number: &str,
+        certification_number: &str,
+        certified_on: &str,
+    ) -> Result<RegisterQuery, Vec<Finding>> {
+        let mut problems = Vec::new();
+        let mut problem = |path: &str, code: &'static str, message: &str| {
+            problems.push(Finding {
+                path: path.into(),
+                code,
+                message: message.into(),
+            })
+        };
+        let corporate: String = crate::normalize::text(corporate_number)
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if corporate.is_empty() {
+            problem(
+                "/corporate_number",
+                "required",
+                "法人番号を13桁の数字で入力してください。",
+            );
+        } else if crate::corporate_number::validate(&corporate).is_err() {
+            problem(
+                "/corporate_number",
+                "invalid_corporate_number",
+                "法人番号は、認定書に記載の13桁の数字を入力してください（検査用数字が一致しません）。",
+            );
+        }
+        let number = comparable_number(certification_number);
+        if number.is_empty() {
+            problem(
+                "/certification_number",
+                "required",
+                "認定番号を、認定書に記載のとおり入力してください。",
+            );
+        } else if number.chars().count() > QUERY_NUMBER_LIMIT
+            || number.chars().any(crate::normalize::is_forbidden)
+        {
+            problem(
+                "/certification_number",
+                "invalid_certification_number",
+                "認定番号は、認定書に記載のとおり60文字以内で入力してください。",
+            );
+        }
+        let date_text = crate::normalize::text(certified_on).replace('/', "-");
+        let date = crate::application::iso_date::parse(&date_text);
+        if date.is_none() {
+            if date_text.is_empty() {
+                problem(
+                    "/certified_on",
+                    "required",
+                    "認定日を入力してください（例：2026-04-01）。",
+                );
+            } else {
+                problem(
+                    "/certified_on",
+                    "invalid_date",
+                    "認定日は、実在する日付を年-月-日で入力してください（例：2026-04-01）。",
+                );
+            }
+        }
+        match date {
+            Some(certified_on) if problems.is_empty() => Ok(RegisterQuery {
+                corporate_number: corporate,
+                certification_number: number,
+                certified_on,
+            }),
+            _ => Err(problems),
+        }
+    }
+
+    /// Whether `entry` is the certification asked about.
+    pub fn matches(&self, entry: &RegisterEntry) -> bool {
+        entry.corporate_number.as_deref() == Some(self.corporate_number.as_str())
+            && entry.certified_on == self.certified_on
+            && comparable_number(&entry.certification_number) == self.certification_number
+    }
+}
+
 fn month_text(month: YearMonth) -> String {
     format!("{:04}-{:02}", month.year, month.month)
 }
@@ -224,6 +333,65 @@ pub fn parse_month(text: &str) -> Option<YearMonth> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(number: &str, corporate: &str, on: &str) -> RegisterEntry {
+        RegisterEntry {
+            application_id: ApplicationId::parse("01890a5d-ac96-774b-bcce-b302099a8057")
+                .unwrap_or_else(|| panic!("id")),
+            application_kind: ApplicationKind::New,
+            certification_number: number.into(),
+            certified_on: crate::application::iso_date::parse(on).unwrap_or_else(|| panic!("date")),
+            company_name: "株式会社霞が関精機".into(),
+            corporate_number: Some(corporate.into()),
+            prefecture_code: None,
+            office_ids: Vec::new(),
+            industry_codes: Vec::new(),
+            period_end: None,
+            publication_consent: false,
+            data_use_consent: false,
+            origin: Origin::Migrated,
+            change_of: None,
+        }
+    }
+
+    #[test]
+    fn a_query_typed_with_full_width_digits_and_slashes_finds_the_entry() {
+        let query = RegisterQuery::parse(
+            "９０１０４０１２３４５６７",
+            " 20190401関東経第１号 ",
+            "2019/04/01",
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(query.matches(&entry("20190401関東経第1号", "9010401234567", "2019-04-01")));
+        // Any of the three different: not this certification.
+        assert!(!query.matches(&entry("20190401関東経第2号", "9010401234567", "2019-04-01")));
+        assert!(!query.matches(&entry("20190401関東経第1号", "9010401234567", "2019-04-02")));
+        assert!(!query.matches(&entry("20190401関東経第1号", "4000012090001", "2019-04-01")));
+    }
+
+    #[test]
+    fn each_field_of_a_bad_query_says_what_is_wrong() {
+        let problems = RegisterQuery::parse("9010401234568", "", "2019-02-30")
+            .err()
+            .unwrap_or_default();
+        let paths: Vec<&str> = problems.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/corporate_number",
+                "/certification_number",
+                "/certified_on"
+            ]
+        );
+        let problems = RegisterQuery::parse("", "第\u{202E}1号", "")
+            .err()
+            .unwrap_or_default();
+        let codes: Vec<&str> = problems.iter().map(|p| p.code).collect();
+        assert_eq!(
+            codes,
+            ["required", "invalid_certification_number", "required"]
+        );
+    }
 
     #[test]
     fn a_month_is_four_digits_a_dash_and_two() {

@@ -32,6 +32,10 @@ pub enum ApiError {
     /// A certificate id that names no certificate (public verification).
     #[error("unknown certificate")]
     UnknownCertificate,
+    /// No certification of the register has the 法人番号, 認定番号 and 認定日 asked about
+    /// (public verification by the printed facts).
+    #[error("unknown certification")]
+    UnknownCertification,
     #[error("method not allowed")]
     MethodNotAllowed { allow: Vec<String> },
     #[error("bad request: {0}")]
@@ -107,6 +111,12 @@ impl ApiError {
                 "unknown-certificate",
                 "認定書が見つかりません",
                 "この確認IDの認定書はありません。認定書に印刷された確認IDまたはQRコードを確認してください。".into(),
+            ),
+            ApiError::UnknownCertification => (
+                StatusCode::NOT_FOUND,
+                "unknown-certification",
+                "該当する認定が見つかりません",
+                "この法人番号・認定番号・認定日の組み合わせの認定はありません。認定書の記載と照らして、入力を確認してください。".into(),
             ),
             ApiError::MethodNotAllowed { allow } => (
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use keiryoku_domain::application::{ApplicationId, LifecycleError, OfficeId};
+use keiryoku_domain::application::{ApplicationId, CertificateStatus, LifecycleError, OfficeId};
+use keiryoku_domain::register::{RegisterEntry, RegisterQuery};
 use keiryoku_domain::status::Role;
 use keiryoku_store::{
-    Applications, CertificateRecord, Certificates, CheckEntry, Documents, DownloadEntry,
+    Applications, CertificateRecord, Certificates, CheckEntry, Documents, DownloadEntry, Register,
     certificate_id,
 };
 
@@ -33,11 +34,21 @@ pub struct Verification {
 /// [`UseCaseError::NotFound`] when no certificate has that id.
 pub async fn verify_certificate(
     certificates: &Certificates,
+    register: &Register,
     id: &str,
     visitor: Visitor,
 ) -> Result<Verification, UseCaseError> {
     ApplicationId::parse(id).ok_or(UseCaseError::NotFound)?;
-    let (certificate, _) = certificates.get(id).await?;
+    let (mut certificate, _) = certificates.get(id).await?;
+    // The mark of the change that replaced it is written with that change's certification; the
+    // certificate itself is marked later by an effect, and not at all when the change was
+    // certified on paper.
+    if certificate.status == CertificateStatus::Valid
+        && let Some(supersession) = register.superseded(&certificate.application_id).await?
+    {
+        certificate.status = CertificateStatus::Superseded;
+        certificate.superseded_by = Some(supersession.by);
+    }
     certificates
         .log_check(
             id,
@@ -49,16 +60,7 @@ pub async fn verify_certificate(
             },
         )
         .await?;
-    let tables = keiryoku_domain::tables::tables();
-    let authorities = certificate
-        .office_ids
-        .iter()
-        .map(|o| {
-            tables
-                .office(o)
-                .map_or_else(|| o.clone(), |(_, office)| office.name.clone())
-        })
-        .collect();
+    let authorities = office_names(certificate.office_ids.iter().map(String::as_str));
     let certified_on_wareki = time::Date::parse(
         &certificate.certified_on,
         &time::format_description::well_known::Iso8601::DATE,
@@ -69,6 +71,56 @@ pub async fn verify_certificate(
         certificate,
         authorities,
         certified_on_wareki,
+    })
+}
+
+/// The offices by name (an unknown id as it is).
+fn office_names<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let tables = keiryoku_domain::tables::tables();
+    ids.map(|o| {
+        tables
+            .office(o)
+            .map_or_else(|| o.to_string(), |(_, office)| office.name.clone())
+    })
+    .collect()
+}
+
+/// What public verification by 法人番号, 認定番号 and 認定日 answers about a certification of
+/// any origin (made here, migrated, recorded from paper).
+#[derive(Debug, Clone)]
+pub struct Registration {
+    pub entry: RegisterEntry,
+    /// 有効, or superseded by a certified change.
+    pub status: CertificateStatus,
+    /// The certifying offices, by name.
+    pub authorities: Vec<String>,
+    /// 認定日 in 和暦.
+    pub certified_on_wareki: Option<String>,
+}
+
+/// Public verification of a certification by what its 認定書 prints (法人番号, 認定番号,
+/// 認定日), whatever its origin; [`UseCaseError::NotFound`] when the register has no such
+/// certification. Not recorded: the question names no certificate of ours, and who asks gains
+/// nothing the 認定書 in their hands does not already say.
+pub async fn verify_registration(
+    register: &Register,
+    query: &RegisterQuery,
+) -> Result<Registration, UseCaseError> {
+    let entry = register
+        .of_company_on(&query.corporate_number, query.certified_on)
+        .await?
+        .into_iter()
+        .find(|entry| query.matches(entry))
+        .ok_or(UseCaseError::NotFound)?;
+    let status = match register.superseded(entry.application_id.as_str()).await? {
+        Some(_) => CertificateStatus::Superseded,
+        None => CertificateStatus::Valid,
+    };
+    Ok(Registration {
+        authorities: office_names(entry.office_ids.iter().map(|o| o.as_str())),
+        certified_on_wareki: keiryoku_domain::dates::wareki(entry.certified_on),
+        status,
+        entry,
     })
 }
 

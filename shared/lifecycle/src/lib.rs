@@ -25,8 +25,8 @@ pub use applicant::{
     submit, withdraw, withdraw_data_use_consent,
 };
 pub use documents::{
-    DownloadLink, Verification, Visitor, application_pdf, case_pdf, download_certificate,
-    verify_certificate,
+    DownloadLink, Registration, Verification, Visitor, application_pdf, case_pdf,
+    download_certificate, verify_certificate, verify_registration,
 };
 pub use reviewer::{
     Against, CaseView, Comparison, Decided, approve, case_of, case_view, check_return,

@@ -333,9 +333,12 @@ impl Applications {
 
         // A certification is changed once: the certified change that supersedes it takes its
         // mark, so a second change of the same certification cannot be certified as well (the
-        // next change starts from the certified change instead).
-        if matches!(note.action, AuditAction::Approve)
-            && let Some(record) = next
+        // next change starts from the certified change instead). A change certified on paper
+        // takes it too.
+        if matches!(
+            note.action,
+            AuditAction::Approve | AuditAction::RecordPaperCertification
+        ) && let Some(record) = next
             && record.status == Status::Certified
             && let Some(change) = &record.change_of
         {

@@ -61,7 +61,7 @@ pub use login_states::{LoginState, LoginStates};
 pub use migration::ImportBatch;
 pub use notices::{Notice, NoticeAudience, NoticeKind, Notices, Window};
 pub use reference_data::{Published, ReferenceData, TABLES_KEY};
-pub use register::{MAX_REGISTER_PAGE, Register, RegisterPage};
+pub use register::{MAX_REGISTER_PAGE, Register, RegisterPage, Supersession};
 pub use sessions::{
     RENEW_AFTER_SECONDS, SessionRecord, SessionSummary, Sessions, account_partition,
 };

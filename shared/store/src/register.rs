@@ -11,7 +11,7 @@ use keiryoku_domain::register::RegisterEntry;
 
 use crate::StoreError;
 use crate::cursor::{CursorShape, decode_cursor, encode_cursor};
-use crate::item::{Item, get_json, s};
+use crate::item::{Item, get_item, get_json, get_s, key, s};
 
 /// The most entries one page of a month may hold.
 pub const MAX_REGISTER_PAGE: i32 = 1000;
@@ -66,6 +66,28 @@ pub(crate) fn register_item(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// The most certifications of one company on one day a verification reads.
+const SAME_DAY_LIMIT: i32 = 100;
+
+/// A certification replaced by a certified change (the `SUPERSEDED#<application>` mark the
+/// change's certification wrote in its transaction).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Supersession {
+    /// The change application whose certification replaced it.
+    pub by: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// The entries of a query's items.
+fn entries(items: Option<Vec<Item>>) -> Result<Vec<RegisterEntry>, StoreError> {
+    items
+        .unwrap_or_default()
+        .iter()
+        .map(|item| get_json(item, "entry"))
+        .collect()
+}
+
 /// One page of a month of the register.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisterPage {
@@ -115,12 +137,7 @@ impl Register {
                 .expression_attribute_values(":yes", AttributeValue::Bool(true));
         }
         let output = query.send().await.map_err(StoreError::sdk)?;
-        let entries = output
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(|item| get_json(item, "entry"))
-            .collect::<Result<Vec<RegisterEntry>, _>>()?;
+        let entries = entries(output.items)?;
         let next_cursor = output
             .last_evaluated_key
             .map(|key| encode_cursor(&key, &MONTH_CURSOR))
@@ -137,22 +154,57 @@ impl Register {
         corporate_number: &str,
         limit: i32,
     ) -> Result<Vec<RegisterEntry>, StoreError> {
-        let output = self
+        self.company_entries(corporate_number, None, limit.clamp(1, MAX_REGISTER_PAGE))
+            .await
+    }
+
+    /// A company's certifications of one 認定日 (at most [`SAME_DAY_LIMIT`]): what a public
+    /// verification compares the 認定番号 with.
+    pub async fn of_company_on(
+        &self,
+        corporate_number: &str,
+        certified_on: time::Date,
+    ) -> Result<Vec<RegisterEntry>, StoreError> {
+        self.company_entries(corporate_number, Some(certified_on), SAME_DAY_LIMIT)
+            .await
+    }
+
+    /// One query of a company's entries (`gsi1`), of one 認定日 when `day` is given.
+    async fn company_entries(
+        &self,
+        corporate_number: &str,
+        day: Option<time::Date>,
+        limit: i32,
+    ) -> Result<Vec<RegisterEntry>, StoreError> {
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name("gsi1")
             .key_condition_expression("gsi1pk = :pk")
             .expression_attribute_values(":pk", s(format!("REGCORP#{corporate_number}")))
-            .limit(limit.clamp(1, MAX_REGISTER_PAGE))
-            .send()
-            .await
-            .map_err(StoreError::sdk)?;
-        output
-            .items
-            .unwrap_or_default()
-            .iter()
-            .map(|item| get_json(item, "entry"))
-            .collect()
+            .limit(limit);
+        if let Some(day) = day {
+            query = query
+                .key_condition_expression("gsi1pk = :pk AND begins_with(gsi1sk, :day)")
+                .expression_attribute_values(":day", s(format!("{day}#")));
+        }
+        let output = query.send().await.map_err(StoreError::sdk)?;
+        entries(output.items)
+    }
+
+    /// Whether a certified change replaced the certification of `application_id`.
+    pub async fn superseded(
+        &self,
+        application_id: &str,
+    ) -> Result<Option<Supersession>, StoreError> {
+        let mark = key(format!("SUPERSEDED#{application_id}"), "SUPERSEDED");
+        let Some(item) = get_item(&self.client, &self.table, mark).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Supersession {
+            by: get_s(&item, "by")?.to_string(),
+            at: get_s(&item, "at")?.to_string(),
+        }))
     }
 }
