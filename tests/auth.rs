@@ -194,6 +194,7 @@ fn record(expires_at: i64) -> SessionRecord {
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     SessionRecord {
         staff: None,
+        id_token: None,
         sub: "100001".into(),
         account_type: "2".into(),
         corp_type: "1".into(),

@@ -138,6 +138,40 @@ async fn a_function_may_do_what_its_policy_allows_and_nothing_else() {
             .is_some_and(|e| e.is_not_found()),
         "with ListBucket a missing key is 404: {listed:?}"
     );
+    // The audit archive writes new records and nothing else: it may not shorten a record's
+    // retention (an action of its own, not a PutObject), nor copy in a file it may not read.
+    let archive_bucket = std::env::var("KEIRYOKU_AUDIT_ARCHIVE_BUCKET").unwrap_or_default();
+    let archive = s3_as("AuditArchiveFunction").await;
+    let own = format!("audit/{}/V000000000001.json", unique_key("iam"));
+    let written = archive
+        .put_object()
+        .bucket(&archive_bucket)
+        .key(&own)
+        .body(b"{}".to_vec().into())
+        .send()
+        .await;
+    assert!(written.is_ok(), "{written:?}");
+    let retention = archive
+        .put_object_retention()
+        .bucket(&archive_bucket)
+        .key(&own)
+        .retention(
+            aws_sdk_s3::types::ObjectLockRetention::builder()
+                .mode(aws_sdk_s3::types::ObjectLockRetentionMode::Governance)
+                .retain_until_date(aws_sdk_s3::primitives::DateTime::from_secs(2_000_000_000))
+                .build(),
+        )
+        .send()
+        .await;
+    assert!(denied(&retention), "{retention:?}");
+    let copied = archive
+        .copy_object()
+        .bucket(&archive_bucket)
+        .key(format!("audit/{}/V000000000001.json", unique_key("iam")))
+        .copy_source(format!("{bucket}/certificates/someone.pdf"))
+        .send()
+        .await;
+    assert!(denied(&copied), "a copy reads its source: {copied:?}");
 }
 
 /// Writes the policies of `template` where the running stack's emulator enforces them.
@@ -167,7 +201,9 @@ impl Drop for Restore {
 /// The certificate as its owner downloads it (the browser follows the presigned link to the
 /// exact version): the final status, once the certificate is made.
 async fn download(owner: &Browser, id: &str) -> u16 {
-    for _ in 0..300 {
+    // The effects function may still be working through an earlier suite's backlog (the
+    // stream is in order): up to two minutes.
+    for _ in 0..1200 {
         let answer = owner
             .get(&format!("/applications/{id}/certificate"))
             .sent()
@@ -177,7 +213,7 @@ async fn download(owner: &Browser, id: &str) -> u16 {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("no certificate for {id} within 30 seconds")
+    panic!("no certificate for {id} within two minutes")
 }
 
 #[tokio::test]

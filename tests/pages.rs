@@ -849,11 +849,44 @@ async fn staff_pages_bring_people_to_the_staff_login_and_back() {
         404
     );
 
-    // Logging out of a staff page goes back to the staff login.
+    // Logging out of a staff page ends the identity provider's session too: the provider's
+    // end-session page (RP-Initiated Logout, with the login's ID token as the hint) asks once,
+    // then the browser is back at the staff login.
     let out = post_form(&staff, "/auth/logout", &[]).await;
     assert_eq!(out.status(), 200);
-    assert!(out.url().as_str().ends_with("/staff?logged_out=1"));
-    assert!(text(out).await.contains("ログアウトしました"));
+    assert!(out.url().path().ends_with("/oauth/logout"), "{}", out.url());
+    let query: std::collections::HashMap<String, String> =
+        out.url().query_pairs().into_owned().collect();
+    assert!(query.contains_key("id_token_hint"), "{query:?}");
+    assert!(query["post_logout_redirect_uri"].ends_with("/staff?logged_out=1"));
+    let confirm = text(out).await;
+    let action = confirm
+        .split("action=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    let idp = std::env::var("KEIRYOKU_IDP_URL").unwrap_or_default();
+    let action = match action.starts_with("http") {
+        true => action,
+        false => format!("{idp}{action}"),
+    };
+    let back = staff
+        .http
+        .post(&action)
+        .form(&[("xsrf", hidden(&confirm, "xsrf")), ("logout", "yes".into())])
+        .sent()
+        .await;
+    assert!(
+        back.url().as_str().ends_with("/staff?logged_out=1"),
+        "{}",
+        back.url()
+    );
+    assert!(text(back).await.contains("ログアウトしました"));
+    // The provider no longer knows this browser: logging in asks who it is.
+    let again = staff.get("/staff/login").sent().await;
+    assert!(again.url().as_str().starts_with(&idp), "{}", again.url());
+    assert!(text(again).await.contains("開発用ログイン"));
 }
 
 #[tokio::test]

@@ -783,6 +783,152 @@ async fn a_changed_audit_record_is_found_by_the_operator_check() {
     );
 }
 
+/// `keiryoku-admin audit verify --id`, with the stack's write-once copy when `archive` says
+/// so: whether it passed, and what it said (stdout, or stderr when it failed).
+fn audit_verify(id: &str, archive: bool) -> (bool, String) {
+    let bucket = if archive {
+        std::env::var("KEIRYOKU_AUDIT_ARCHIVE_BUCKET").unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let output = std::process::Command::new(keiryoku_e2e::admin_binary())
+        .args(["audit", "verify", "--id", id])
+        .env("TABLE_NAME", keiryoku_e2e::table_name())
+        .env("AUDIT_ARCHIVE_BUCKET", bucket)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let said = if output.status.success() {
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    } else {
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    (output.status.success(), said)
+}
+
+/// The trail's write-once copy (Object Lock in compliance mode, from the stream) anchors its
+/// tail: the last record dropped from the table, or replaced with a recomputed hash, leaves
+/// the chain intact, and only the copy shows it. The copy itself cannot be removed.
+#[tokio::test]
+async fn the_write_once_copy_names_a_dropped_or_replaced_last_record() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let applicant = logged_in("applicant-tokyo").await;
+    let id = id_of(&submitted(&applicant, complete_plan()).await);
+
+    // Both records (create, submit) reach the copy through the stream.
+    let mut said = String::new();
+    for _ in 0..300 {
+        let (passed, text) = audit_verify(&id, true);
+        assert!(passed, "{text}");
+        said = text;
+        if serde_json::from_str::<Value>(said.trim()).unwrap_or_default()["archived"] == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let verified: Value = serde_json::from_str(said.trim()).unwrap_or_default();
+    assert_eq!(verified["archived"], 2, "{verified}");
+
+    // Someone with table access drops the last record.
+    let dynamodb = keiryoku_e2e::dynamodb().await;
+    let table = keiryoku_e2e::table_name();
+    let last_key = std::collections::HashMap::from([
+        ("pk".to_string(), AttributeValue::S(format!("AUDIT#{id}"))),
+        ("sk".to_string(), AttributeValue::S("V000000000002".into())),
+    ]);
+    let last = dynamodb
+        .get_item()
+        .table_name(&table)
+        .set_key(Some(last_key.clone()))
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.item)
+        .unwrap_or_else(|| panic!("no second audit record"));
+    dynamodb
+        .delete_item()
+        .table_name(&table)
+        .set_key(Some(last_key))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The chain alone cannot tell: what is left still links up.
+    let (passed, text) = audit_verify(&id, false);
+    assert!(passed, "{text}");
+    assert!(text.contains("\"intact\""), "{text}");
+    // The copy can: record 2 is archived and gone from the table.
+    let (passed, text) = audit_verify(&id, true);
+    assert!(!passed);
+    assert!(
+        text.contains("tampered") && text.contains("audit record 2") && text.contains("removed"),
+        "{text}"
+    );
+
+    // Put back as something else, with its hash recomputed so the chain holds again.
+    let body = match last.get("body") {
+        Some(AttributeValue::S(body)) => body.clone(),
+        _ => panic!("an audit record without a body"),
+    };
+    let mut record: keiryoku_store::AuditRecord =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}"));
+    record.action = keiryoku_domain::application::AuditAction::Withdraw;
+    record.hash = keiryoku_store::record_hash(&record).ok();
+    let mut forged = last.clone();
+    forged.insert(
+        "body".into(),
+        AttributeValue::S(serde_json::to_string(&record).unwrap_or_default()),
+    );
+    dynamodb
+        .put_item()
+        .table_name(&table)
+        .set_item(Some(forged))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (passed, text) = audit_verify(&id, false);
+    assert!(passed, "the chain holds: {text}");
+    let (passed, text) = audit_verify(&id, true);
+    assert!(!passed);
+    assert!(
+        text.contains("audit record 2") && text.contains("replaced"),
+        "{text}"
+    );
+
+    // Nor can the copy be made to agree: a version of it cannot be deleted (compliance mode),
+    // and a delete marker hides nothing from the check.
+    let s3 = keiryoku_e2e::s3().await;
+    let bucket = std::env::var("KEIRYOKU_AUDIT_ARCHIVE_BUCKET").unwrap_or_default();
+    let key = format!("audit/{id}/V000000000002.json");
+    let versions = s3
+        .list_object_versions()
+        .bucket(&bucket)
+        .prefix(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let version = versions
+        .versions()
+        .first()
+        .and_then(|v| v.version_id())
+        .unwrap_or_default()
+        .to_string();
+    let refused = s3
+        .delete_object()
+        .bucket(&bucket)
+        .key(&key)
+        .version_id(&version)
+        .send()
+        .await;
+    assert!(refused.is_err(), "a locked version cannot be deleted");
+    s3.delete_object()
+        .bucket(&bucket)
+        .key(&key)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (passed, text) = audit_verify(&id, true);
+    assert!(!passed && text.contains("audit record 2"), "{text}");
+}
+
 /// A resubmission routed elsewhere takes the case away from the authority no longer competent:
 /// out of its queue, case view, search and download history.
 #[tokio::test]

@@ -99,6 +99,17 @@ const provider = new Provider(issuer, {
   ttl: { ClientCredentials: (ctx, token) => token.resourceServer?.accessTokenTTL ?? 3600 },
   features: {
     devInteractions: { enabled: false },
+    // Logout from the platform ends this session too (RP-Initiated Logout): the person confirms
+    // with one button (a plain form, no script), then comes back to post_logout_redirect_uri.
+    rpInitiatedLogout: {
+      enabled: true,
+      async logoutSource(ctx, form) {
+        ctx.body = `<!doctype html><html lang="ja"><meta charset="utf-8"><title>GビズID (dev) ログアウト</title>
+<h1>GビズIDからもログアウトしますか</h1>${form}
+<button autofocus type="submit" form="op.logoutForm" value="yes" name="logout">ログアウトする</button>
+<button type="submit" form="op.logoutForm">ログインしたままにする</button></html>`;
+      },
+    },
     userinfo: { enabled: true },
     clientCredentials: { enabled: true },
     resourceIndicators: {

@@ -29,7 +29,7 @@ import json
 import os
 import re
 import sys
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 _KEY_EQUALS = re.compile(r"^\(?\s*([#\w.]+)\s*=\s*(:\w+)\s*\)?$")
@@ -202,19 +202,48 @@ class Request:
                 return [("s3:DeleteBucket", arn, {})]
             return [("s3:CreateBucket", arn, {})]
         arn = f"arn:aws:s3:::{bucket}/{key}"
+        versioned = "versionId" in query
+        # Object subresources are actions of their own (a retention or an ACL is not a
+        # PutObject): each is named, so a policy granting PutObject does not grant them.
+        for flag, get_action, put_action in (
+            ("acl", "GetObjectVersionAcl" if versioned else "GetObjectAcl",
+             "PutObjectVersionAcl" if versioned else "PutObjectAcl"),
+            ("retention", "GetObjectRetention", "PutObjectRetention"),
+            ("legal-hold", "GetObjectLegalHold", "PutObjectLegalHold"),
+            ("attributes", "GetObjectVersionAttributes" if versioned else "GetObjectAttributes", None),
+            ("torrent", "GetObjectTorrent", None),
+        ):
+            if flag in query:
+                action = get_action if method in ("GET", "HEAD") else put_action
+                return [(f"s3:{action or 'Unmodelled' + flag}", arn, {})]
+        if method == "POST" and "restore" in query:
+            return [("s3:RestoreObject", arn, {})]
+        if method == "POST" and "select" in query:
+            return [("s3:GetObject", arn, {})]
         if method in ("GET", "HEAD"):
             if "uploadId" in query:
                 return [("s3:ListMultipartUploadParts", arn, {})]
             if "tagging" in query:
-                return [("s3:GetObjectVersionTagging" if "versionId" in query else "s3:GetObjectTagging", arn, {})]
-            return [("s3:GetObjectVersion" if "versionId" in query else "s3:GetObject", arn, {})]
+                return [("s3:GetObjectVersionTagging" if versioned else "s3:GetObjectTagging", arn, {})]
+            return [("s3:GetObjectVersion" if versioned else "s3:GetObject", arn, {})]
         if method == "DELETE":
             if "uploadId" in query:
                 return [("s3:AbortMultipartUpload", arn, {})]
-            return [("s3:DeleteObjectVersion" if "versionId" in query else "s3:DeleteObject", arn, {})]
+            if "tagging" in query:
+                return [("s3:DeleteObjectVersionTagging" if versioned else "s3:DeleteObjectTagging", arn, {})]
+            return [("s3:DeleteObjectVersion" if versioned else "s3:DeleteObject", arn, {})]
         if "tagging" in query:
-            return [("s3:PutObjectTagging", arn, {})]
-        return [("s3:PutObject", arn, {})]
+            return [("s3:PutObjectVersionTagging" if versioned else "s3:PutObjectTagging", arn, {})]
+        triples = [("s3:PutObject", arn, {})]
+        # A copy (CopyObject, UploadPartCopy) also reads its source, which needs GetObject (of
+        # the version named) there.
+        source = self.environ.get("HTTP_X_AMZ_COPY_SOURCE")
+        if source:
+            source_path, _, source_query = source.partition("?")
+            source_version = "versionId" in parse_qs(source_query)
+            triples.append(("s3:GetObjectVersion" if source_version else "s3:GetObject",
+                            f"arn:aws:s3:::{unquote(source_path).lstrip('/')}", {}))
+        return triples
 
     # ------------------------------------------------------------------ SES v2, SSM
 

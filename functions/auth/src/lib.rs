@@ -200,7 +200,7 @@ async fn callback(
     QueryParams(params): QueryParams<CallbackParams>,
 ) -> Result<Response, ApiError> {
     let oidc = state.oidc.clone();
-    let (user, return_to) = verified_user(&state, &oidc, false, &headers, params).await?;
+    let (user, return_to, id_token) = verified_user(&state, &oidc, false, &headers, params).await?;
     match user.account_type() {
         Some(AccountType::Prime | AccountType::Member) => {}
         // A person in a browser gets the page that explains what to do.
@@ -220,6 +220,7 @@ async fn callback(
     }
     let mut record = session_record(&user, now(), state.session_ttl_seconds);
     record.idle_seconds = state.idle_seconds;
+    record.id_token = Some(id_token);
     tracing::info!(sub = %record.sub, company = %record.company_id, "logged in");
     let home = return_to.as_deref().unwrap_or(&state.home_path);
     issue_session(&state, &headers, record, home).await
@@ -233,7 +234,7 @@ async fn staff_callback(
     QueryParams(params): QueryParams<CallbackParams>,
 ) -> Result<Response, ApiError> {
     let oidc = state.staff_oidc.clone();
-    let (user, return_to) = verified_user(&state, &oidc, true, &headers, params).await?;
+    let (user, return_to, id_token) = verified_user(&state, &oidc, true, &headers, params).await?;
     let member = match state.staff.active(&user.sub).await {
         Ok(member) => member,
         Err(StoreError::NotFound) => {
@@ -246,20 +247,22 @@ async fn staff_callback(
     };
     let mut record = staff_session_record(&user, member, now(), state.session_ttl_seconds);
     record.idle_seconds = state.staff_idle_seconds;
+    record.id_token = Some(id_token);
     tracing::info!(sub = %record.sub, "staff logged in");
     let home = return_to.as_deref().unwrap_or(&state.staff_home_path);
     issue_session(&state, &headers, record, home).await
 }
 
 /// Checks the callback against the login this browser started (of the same kind), exchanges the
-/// code, verifies the ID token and reads UserInfo.
+/// code, verifies the ID token and reads UserInfo. Also gives the page to return to and the ID
+/// token as sent (kept for the provider's end-session endpoint).
 async fn verified_user(
     state: &AuthState,
     oidc: &OidcClient,
     staff: bool,
     headers: &axum::http::HeaderMap,
     params: CallbackParams,
-) -> Result<(GbizUserInfo, Option<String>), ApiError> {
+) -> Result<(GbizUserInfo, Option<String>, String), ApiError> {
     if let Some(error) = params.error {
         tracing::info!(%error, "provider returned an error to the callback");
         return Err(ApiError::LoginFailed(
@@ -297,7 +300,7 @@ async fn verified_user(
             "GビズIDの利用者情報が一致しません。もう一度ログインしてください。".into(),
         ));
     }
-    Ok((user, pending.return_to))
+    Ok((user, pending.return_to, tokens.id_token))
 }
 
 /// Stores a new session and answers with its cookies and a redirect to `home`.
@@ -359,6 +362,7 @@ pub fn session_record(user: &GbizUserInfo, now: i64, ttl: i64) -> SessionRecord 
         idle_seconds: 0,
         last_seen_at: now,
         staff: None,
+        id_token: None,
     }
 }
 
@@ -388,6 +392,7 @@ pub fn staff_session_record(
         idle_seconds: 0,
         last_seen_at: now,
         staff: Some(member),
+        id_token: None,
     }
 }
 
@@ -424,15 +429,31 @@ async fn logout(
     )
         .into_response();
     if from_page {
-        // Staff go back to the staff login, applicants to the start page.
-        let next = if session.record.staff.is_some() {
-            "/staff?logged_out=1"
-        } else {
-            "/?logged_out=1"
+        // Staff go back to the staff login, applicants to the start page: through the
+        // provider's end-session endpoint when its discovery document names one, so that the
+        // provider's session ends too (on a shared computer the next person would otherwise
+        // be logged in as this one without a password).
+        let (oidc, back) = match session.record.staff {
+            Some(_) => (&state.staff_oidc, "/staff?logged_out=1"),
+            None => (&state.oidc, "/?logged_out=1"),
         };
-        response
-            .headers_mut()
-            .insert(header::LOCATION, axum::http::HeaderValue::from_static(next));
+        let next = match oidc
+            .end_session_url(session.record.id_token.as_deref(), &state.site.url(back))
+            .await
+        {
+            Ok(Some(url)) => url,
+            Ok(None) => back.to_string(),
+            // Our session is over whatever the provider says; its own ends with its timeout.
+            Err(e) => {
+                tracing::warn!(error = %e, "provider end-session unavailable");
+                back.to_string()
+            }
+        };
+        response.headers_mut().insert(
+            header::LOCATION,
+            axum::http::HeaderValue::from_str(&next)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+        );
     }
     Ok(response)
 }

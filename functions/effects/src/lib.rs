@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod archive;
 mod certificate;
 pub mod digest;
 

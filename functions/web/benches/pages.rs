@@ -52,6 +52,7 @@ fn main() {
             idle_seconds: 0,
             last_seen_at: 0,
             staff: None,
+            id_token: None,
         },
     };
     let assets: usize = keiryoku_web::assets::all()

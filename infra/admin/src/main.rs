@@ -91,10 +91,17 @@ enum Group {
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Checks that every record of an application's trail follows the one before it and
-    /// matches its hash; exits 2 naming the first record that does not.
+    /// matches its hash, and that every record of its write-once copy (the Object Lock bucket,
+    /// `AUDIT_ARCHIVE_BUCKET` or `--archive-bucket`) is still in the table unchanged; exits 2
+    /// naming the first record that is not.
     Verify {
         #[arg(long)]
         id: String,
+        /// The stack's `AuditArchiveBucketName` (default: `AUDIT_ARCHIVE_BUCKET`); without
+        /// one, the table's chain alone is checked, which cannot show its last records
+        /// replaced or dropped.
+        #[arg(long, env = "AUDIT_ARCHIVE_BUCKET")]
+        archive_bucket: Option<String>,
     },
 }
 
@@ -494,20 +501,35 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
-        Group::Audit(AuditCommand::Verify { id }) => {
+        Group::Audit(AuditCommand::Verify { id, archive_bucket }) => {
             let id =
                 ApplicationId::parse(&id).ok_or_else(|| format!("not an application id: {id}"))?;
             let applications = Applications::new(aws.dynamodb.clone(), &table);
-            match applications
+            let tampered = |broken| format!("{id}: the audit trail was tampered with: {broken}");
+            let trail = applications
                 .verify_audit(&id)
                 .await
                 .map_err(|e| e.to_string())?
-            {
-                Ok(records) => json_line(
-                    &serde_json::json!({ "application": id, "records": records, "chain": "intact" }),
-                ),
-                Err(broken) => Err(format!("{id}: the audit trail was tampered with: {broken}")),
-            }
+                .map_err(tampered)?;
+            let archived = match archive_bucket.filter(|b| !b.is_empty()) {
+                Some(bucket) => {
+                    let archived = keiryoku_store::AuditArchive::new(aws.s3(), bucket)
+                        .records(&id)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    keiryoku_store::compare_with_archive(&trail, &archived).map_err(tampered)?;
+                    Some(archived.len())
+                }
+                None => None,
+            };
+            json_line(&serde_json::json!({
+                "application": id,
+                "records": trail.len(),
+                "chain": "intact",
+                // How many records the write-once copy holds (it follows the stream), all
+                // found unchanged in the table; null when no copy was compared.
+                "archived": archived,
+            }))
         }
         Group::Facts(_) | Group::Tables(_) => Ok(()),
     }

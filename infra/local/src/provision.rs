@@ -144,6 +144,7 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
         let result = s3
             .create_bucket()
             .bucket(&name)
+            .object_lock_enabled_for_bucket(bucket.object_lock.is_some())
             .create_bucket_configuration(
                 CreateBucketConfiguration::builder()
                     .location_constraint(BucketLocationConstraint::from(REGION))
@@ -173,6 +174,32 @@ pub async fn provision(config: &LocalConfig) -> Result<Vec<String>, LocalError> 
                 .send()
                 .await
                 .map_err(sdk_error("bucket versioning"))?;
+        }
+        if let Some(lock) = &bucket.object_lock {
+            use aws_sdk_s3::types::{
+                DefaultRetention, ObjectLockConfiguration, ObjectLockEnabled,
+                ObjectLockRetentionMode, ObjectLockRule,
+            };
+            let retention = DefaultRetention::builder()
+                .mode(ObjectLockRetentionMode::from(lock.mode.as_str()))
+                .set_days(lock.days)
+                .set_years(lock.years)
+                .build();
+            s3.put_object_lock_configuration()
+                .bucket(&name)
+                .object_lock_configuration(
+                    ObjectLockConfiguration::builder()
+                        .object_lock_enabled(ObjectLockEnabled::Enabled)
+                        .rule(
+                            ObjectLockRule::builder()
+                                .default_retention(retention)
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(sdk_error("bucket object lock"))?;
         }
     }
 

@@ -102,11 +102,14 @@ async fn start_into(
             "client_id": CLIENT_ID,
             "client_secret": CLIENT_SECRET,
             "redirect_uris": [format!("{}/auth/callback", config.api_url())],
+            // Where logout comes back from the provider's end-session endpoint.
+            "post_logout_redirect_uris": [format!("{}/?logged_out=1", config.api_url())],
         },
         {
             "client_id": STAFF_CLIENT_ID,
             "client_secret": STAFF_CLIENT_SECRET,
             "redirect_uris": [format!("{}/staff/callback", config.api_url())],
+            "post_logout_redirect_uris": [format!("{}/staff?logged_out=1", config.api_url())],
         },
     ]);
     if let Some(list) = clients.as_array_mut() {
@@ -372,6 +375,12 @@ pub async fn exec(command: Vec<String>) -> Result<u8, LocalError> {
         .env(
             "KEIRYOKU_LAKE_BUCKET",
             config.physical_name("LakeBucket").unwrap_or_default(),
+        )
+        .env(
+            "KEIRYOKU_AUDIT_ARCHIVE_BUCKET",
+            config
+                .physical_name("AuditArchiveBucket")
+                .unwrap_or_default(),
         )
         .env(
             "KEIRYOKU_MAIL_FROM",

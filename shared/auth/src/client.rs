@@ -2,13 +2,13 @@ use std::time::{Duration, Instant};
 
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreIdToken, CoreJsonWebKeySet, CoreJwsSigningAlgorithm,
-    CoreProviderMetadata, CoreTokenResponse,
+    CoreTokenResponse,
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret as OidcSecret, CsrfToken,
-    HttpRequest, HttpResponse, IssuerUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, SignatureVerificationError,
-    TokenResponse as _,
+    HttpRequest, HttpResponse, IssuerUrl, LogoutRequest, Nonce, OAuth2TokenResponse,
+    PkceCodeChallenge, PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout,
+    RedirectUrl, RequestTokenError, Scope, SignatureVerificationError, TokenResponse as _,
 };
 use tokio::sync::{OnceCell, RwLock};
 use url::Url;
@@ -70,7 +70,8 @@ pub struct OidcClient {
     /// Built on first use: loading the trust roots costs milliseconds a cold start serving
     /// only `/me` should not pay.
     http: OnceCell<reqwest::Client>,
-    metadata: OnceCell<CoreProviderMetadata>,
+    /// With RP-Initiated Logout's `end_session_endpoint`, when the provider has one.
+    metadata: OnceCell<ProviderMetadataWithLogout>,
     keys: RwLock<Option<(CoreJsonWebKeySet, Instant)>>,
 }
 
@@ -104,13 +105,13 @@ impl OidcClient {
     }
 
     /// The provider's discovery document (its issuer checked to be exactly ours) with its keys.
-    async fn metadata(&self) -> Result<&CoreProviderMetadata, OidcError> {
+    async fn metadata(&self) -> Result<&ProviderMetadataWithLogout, OidcError> {
         let http = self.http().await?;
         self.metadata
             .get_or_try_init(|| async {
                 let issuer = IssuerUrl::new(self.config.issuer.clone())
                     .map_err(|e| OidcError::Provider(format!("issuer: {e}")))?;
-                CoreProviderMetadata::discover_async(issuer, &Http(http))
+                ProviderMetadataWithLogout::discover_async(issuer, &Http(http))
                     .await
                     .map_err(|e| OidcError::Provider(format!("discovery: {}", chain(&e))))
             })
@@ -146,6 +147,30 @@ impl OidcClient {
         )
         .set_redirect_uri(redirect);
         Ok(client)
+    }
+
+    /// Where a logout sends the browser so that the provider's session ends too (OpenID Connect
+    /// RP-Initiated Logout 1.0), coming back to `post_logout` (registered at the provider), with
+    /// the login's ID token as `id_token_hint`; `None` when the provider's discovery document
+    /// names no `end_session_endpoint`.
+    pub async fn end_session_url(
+        &self,
+        id_token: Option<&str>,
+        post_logout: &str,
+    ) -> Result<Option<String>, OidcError> {
+        let metadata = self.metadata().await?;
+        let Some(endpoint) = metadata.additional_metadata().end_session_endpoint.clone() else {
+            return Ok(None);
+        };
+        let back = PostLogoutRedirectUrl::new(post_logout.to_string())
+            .map_err(|e| OidcError::Provider(format!("post_logout_redirect_uri: {e}")))?;
+        let mut request = LogoutRequest::from(endpoint)
+            .set_client_id(ClientId::new(self.config.client_id.clone()))
+            .set_post_logout_redirect_uri(back);
+        if let Some(token) = id_token.and_then(|t| t.parse::<CoreIdToken>().ok()) {
+            request = request.set_id_token_hint(&token);
+        }
+        Ok(Some(request.http_get_url().to_string()))
     }
 
     /// The URL to send the browser to: authorization code flow with our `state`, `nonce` and

@@ -328,6 +328,7 @@ mod tests {
             idle_seconds: 0,
             last_seen_at: 0,
             staff: None,
+            id_token: None,
         }
     }
 

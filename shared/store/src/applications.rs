@@ -609,13 +609,13 @@ impl Applications {
     }
 
     /// Checks the whole audit trail of an application, page by page: every record follows the
-    /// one before it and matches its hash. Returns how many records it holds.
+    /// one before it and matches its hash. Returns the records' hashes, oldest first.
     pub async fn verify_audit(
         &self,
         id: &ApplicationId,
-    ) -> Result<Result<usize, crate::ChainBreak>, StoreError> {
+    ) -> Result<Result<Vec<Option<String>>, crate::ChainBreak>, StoreError> {
         let mut previous = None;
-        let mut count = 0;
+        let mut hashes = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
             let page = self
@@ -626,14 +626,14 @@ impl Applications {
                     cursor.as_deref(),
                 )
                 .await?;
-            match crate::verify_chain(&page.items, previous, count + 1) {
+            match crate::verify_chain(&page.items, previous, hashes.len() + 1) {
                 Ok(last) => previous = last,
                 Err(broken) => return Ok(Err(broken)),
             }
-            count += page.items.len();
+            hashes.extend(page.items.into_iter().map(|r| r.hash));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
-                None => return Ok(Ok(count)),
+                None => return Ok(Ok(hashes)),
             }
         }
     }

@@ -44,6 +44,31 @@ pub struct AuditRecord {
     pub hash: Option<String>,
 }
 
+/// Compares an application's trail in the table (its records' hashes, oldest first: the record
+/// at index `i` has sequence `i + 1`) with its write-once copy: every archived record must still
+/// be in the table, unchanged. The chain alone cannot show a last record replaced with a
+/// recomputed hash, or the last records dropped; this can, once the copy holds them.
+pub fn compare_with_archive(
+    trail: &[Option<String>],
+    archived: &[(i64, AuditRecord)],
+) -> Result<(), ChainBreak> {
+    for (sequence, record) in archived {
+        let position = usize::try_from(*sequence).unwrap_or(0);
+        let in_table = position.checked_sub(1).and_then(|index| trail.get(index));
+        let reason = match in_table {
+            None => "it is in the write-once copy but no longer in the table (removed)",
+            Some(hash) if *hash != record.hash => "it differs from its write-once copy (replaced)",
+            Some(_) => continue,
+        };
+        return Err(ChainBreak {
+            position,
+            at: record.at.clone(),
+            reason: reason.into(),
+        });
+    }
+    Ok(())
+}
+
 /// The hash a record carries: SHA-256 of its JSON without `hash` (the previous record's hash
 /// included, which chains them).
 pub fn record_hash(record: &AuditRecord) -> Result<String, StoreError> {
@@ -197,6 +222,38 @@ mod cap_tests {
         // Page by page: a trail checked in two halves is the same check.
         let last = verify_chain(&good[..2], None, 1).unwrap_or_default();
         assert!(verify_chain(&good[2..], last, 3).is_ok());
+    }
+
+    #[test]
+    fn the_write_once_copy_shows_a_replaced_or_dropped_tail_the_chain_cannot() {
+        let good = trail(3);
+        let archived: Vec<(i64, AuditRecord)> = good
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as i64 + 1, r.clone()))
+            .collect();
+        let hashes = |records: &[AuditRecord]| -> Vec<Option<String>> {
+            records.iter().map(|r| r.hash.clone()).collect()
+        };
+        assert!(compare_with_archive(&hashes(&good), &archived).is_ok());
+        // The last record rewritten with a recomputed hash: the chain holds, the copy does not.
+        let mut replaced = good.clone();
+        replaced[2].action = AuditAction::Withdraw;
+        replaced[2].hash = record_hash(&replaced[2]).ok();
+        assert!(verify_chain(&replaced, None, 1).is_ok());
+        assert_eq!(
+            compare_with_archive(&hashes(&replaced), &archived).map_err(|b| b.position),
+            Err(3)
+        );
+        // The last record dropped: the same.
+        let dropped = &good[..2];
+        assert!(verify_chain(dropped, None, 1).is_ok());
+        assert_eq!(
+            compare_with_archive(&hashes(dropped), &archived).map_err(|b| b.position),
+            Err(3)
+        );
+        // A copy that lags behind the table checks what it holds.
+        assert!(compare_with_archive(&hashes(&good), &archived[..1]).is_ok());
     }
 
     #[test]

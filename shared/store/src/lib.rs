@@ -13,6 +13,7 @@
 mod agencies;
 mod applications;
 mod audit;
+mod audit_archive;
 mod aws;
 mod cache;
 mod cases;
@@ -41,7 +42,10 @@ pub use applications::{
     ALREADY_CHANGED, ApplicationPage, Applications, AuditNote, CommitError, Extra,
     IdempotentResult, from_item as application_from_item, to_item as application_to_item,
 };
-pub use audit::{AuditRecord, ChainBreak, record_hash, verify_chain, version_hash};
+pub use audit::{
+    AuditRecord, ChainBreak, compare_with_archive, record_hash, verify_chain, version_hash,
+};
+pub use audit_archive::AuditArchive;
 pub use aws::{AwsClients, Health};
 pub use cache::Cache;
 pub use cases::{

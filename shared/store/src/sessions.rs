@@ -51,6 +51,10 @@ pub struct SessionRecord {
     /// no company and can never act as an applicant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub staff: Option<crate::StaffMember>,
+    /// The ID token of the login, as the provider signed it: the `id_token_hint` of the
+    /// provider's end-session endpoint at logout (it carries no personal data, only `sub`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// The session records (`SESSION#<sha256(token)>`).

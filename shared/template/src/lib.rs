@@ -264,6 +264,43 @@ pub struct Bucket {
     pub logical_id: String,
     pub bucket_name: Option<Expr>,
     pub versioned: bool,
+    /// Object Lock's default retention, when the bucket has one.
+    pub object_lock: Option<ObjectLock>,
+}
+
+/// A bucket's Object Lock default retention (`ObjectLockConfiguration.Rule.DefaultRetention`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectLock {
+    /// `COMPLIANCE` or `GOVERNANCE`.
+    pub mode: String,
+    pub days: Option<i32>,
+    pub years: Option<i32>,
+}
+
+fn object_lock_of(props: Option<&Value>) -> Option<ObjectLock> {
+    let props = props?;
+    if props.get("ObjectLockEnabled").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let retention = props
+        .get("ObjectLockConfiguration")
+        .and_then(|c| c.get("Rule"))
+        .and_then(|r| r.get("DefaultRetention"));
+    let number = |name: &str| {
+        retention
+            .and_then(|r| r.get(name))
+            .and_then(Value::as_i64)
+            .and_then(|n| i32::try_from(n).ok())
+    };
+    Some(ObjectLock {
+        mode: retention
+            .and_then(|r| r.get("Mode"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        days: number("Days"),
+        years: number("Years"),
+    })
 }
 
 /// What the platform reads from `template.yaml`.
@@ -377,6 +414,7 @@ impl Template {
                         .and_then(|v| v.get("Status"))
                         .and_then(Value::as_str)
                         == Some("Enabled"),
+                    object_lock: object_lock_of(props),
                     logical_id: id,
                 }),
                 "AWS::SES::EmailIdentity" => {
@@ -878,6 +916,19 @@ mod tests {
         assert_eq!(table.ttl_attribute.as_deref(), Some("ttl"));
         assert!(table.indexes.iter().any(|i| i.name == "gsi1"));
         assert!(template.buckets.iter().any(|b| b.versioned));
+        let archive = template
+            .buckets
+            .iter()
+            .find(|b| b.logical_id == "AuditArchiveBucket")
+            .and_then(|b| b.object_lock.clone());
+        assert_eq!(
+            archive,
+            Some(ObjectLock {
+                mode: "COMPLIANCE".into(),
+                days: None,
+                years: Some(10),
+            })
+        );
     }
 
     #[test]
