@@ -1055,6 +1055,51 @@ async fn an_administrator_manages_the_directory_and_every_change_is_recorded() {
     assert_eq!(refused.status(), 403);
 }
 
+/// A lost laptop: an administrator sees a staff member's sessions on the entry page and ends
+/// them all; the member must log in again, and the change log says who did it.
+#[tokio::test]
+async fn an_administrator_ends_every_session_of_a_staff_member() {
+    // 東京国税 審査五, logged in on two machines.
+    let (first, _) = staff_at("reviewer-tokyo-nta", "/staff").await;
+    let (second, _) = staff_at("reviewer-tokyo-nta", "/staff").await;
+    for machine in [&first, &second] {
+        assert_eq!(machine.get("/review/queue").sent().await.status(), 200);
+    }
+    let (admin, _) = staff_at("admin-staff", "/staff").await;
+    let entry = "/staff/directory/900005";
+    let page = text(admin.get(entry).sent().await).await;
+    let listed = page
+        .split("ログイン中のセッション")
+        .nth(1)
+        .unwrap_or_default()
+        .matches("<tr><td>")
+        .count();
+    assert!(listed >= 2, "both sessions are listed: {page}");
+
+    let ended = post_form(
+        &admin,
+        entry,
+        &[
+            pair("version", &hidden(&page, "version")),
+            pair("action", "end_sessions"),
+        ],
+    )
+    .await;
+    let page = text(ended).await;
+    assert!(page.contains("セッションをすべて終了しました。"), "{page}");
+    assert!(
+        page.contains("ログイン中のセッションはありません。"),
+        "{page}"
+    );
+    assert!(page.contains(">セッションを終了</td>"), "in the change log");
+    // Neither machine is signed in any more (the provider's own session is another matter:
+    // it ends with GビズID's logout or timeout).
+    for machine in [&first, &second] {
+        let queue = machine.get("/review/queue").sent().await;
+        assert_eq!(queue.status(), 401);
+    }
+}
+
 #[tokio::test]
 async fn every_staff_read_is_recorded_for_the_auditors_and_not_shown_to_the_applicant() {
     let applicant = logged_in("applicant-tokyo").await;

@@ -1,12 +1,63 @@
 //! The restore of docs/runbook.md, rehearsed: the table restored to a point in time into a new
 //! table, the platform's own store code and operator command reading an application and its
-//! intact audit trail back from the copy; a certificate overwritten in the versioned bucket and
-//! its recorded version copied back on top, after which it verifies again.
+//! intact audit trail back from the copy, and the platform brought up on the copy answering its
+//! owner; a certificate overwritten in the versioned bucket and its recorded version copied back
+//! on top, after which it verifies again.
 
 use std::time::Duration;
 
 use keiryoku_e2e::{Sent, certified, json, logged_in, unique_key};
 use keiryoku_store::Applications;
+
+/// `local-stack serve-copy`: the platform on a restored table, beside the running stack, until
+/// dropped.
+struct CopyOfThePlatform {
+    child: std::process::Child,
+    url: String,
+}
+
+impl CopyOfThePlatform {
+    async fn start(table: &str) -> CopyOfThePlatform {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("a free port: {e}"));
+        let child =
+            std::process::Command::new(keiryoku_e2e::admin_binary().with_file_name("local-stack"))
+                .args(["serve-copy", "--table", table])
+                .env("API_PORT", port.to_string())
+                .env("LOCAL_FUNCTION_INSTANCES", "1")
+                .env(
+                    "KEIRYOKU_ROOT",
+                    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".."),
+                )
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("local-stack serve-copy: {e}"));
+        let copy = CopyOfThePlatform {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
+        for _ in 0..600 {
+            let health = reqwest::get(format!("{}/health", copy.url)).await;
+            if health.is_ok_and(|r| r.status() == 200) {
+                return copy;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the platform on the restored copy did not come up within a minute")
+    }
+}
+
+impl Drop for CopyOfThePlatform {
+    fn drop(&mut self) {
+        // SIGTERM, so that it stops its function processes too.
+        let _ = std::process::Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
 
 #[tokio::test]
 async fn a_point_in_time_restore_and_a_document_version_restore_read_back() {
@@ -46,6 +97,24 @@ async fn a_point_in_time_restore_and_a_document_version_restore_read_back() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+
+    // The platform brought up on the copy (its functions and gateway, with their own policies
+    // on the restored table) answers the owner, whose session was restored with the rest.
+    let copy = CopyOfThePlatform::start(&restored).await;
+    let answer = owner
+        .http
+        .get(format!("{}/applications/{id}", copy.url))
+        .sent()
+        .await;
+    assert_eq!(answer.status(), 200);
+    let answer = json(answer).await;
+    assert_eq!(answer["status"], "certified", "{answer}");
+    assert_eq!(answer["version"], plan["version"]);
+    assert_eq!(
+        answer["certification"]["number"],
+        plan["certification"]["number"]
+    );
+    drop(copy);
     let _ = dynamodb.delete_table().table_name(&restored).send().await;
 
     // A certificate overwritten by mistake, and its recorded version put back on top.

@@ -559,6 +559,33 @@ struct EntryPage {
     summary: Vec<SummaryLink>,
     fields: Vec<FieldView>,
     changes: Vec<ChangeRow>,
+    /// The member's sessions now, newest first.
+    sessions: Vec<SessionRow>,
+}
+
+/// A session of the member as the entry page lists it (never its token).
+struct SessionRow {
+    started: String,
+    last_seen: String,
+    expires: String,
+}
+
+fn session_row(session: keiryoku_store::SessionSummary) -> SessionRow {
+    let at = |seconds: i64| {
+        time::OffsetDateTime::from_unix_timestamp(seconds)
+            .map(keiryoku_web::jst)
+            .unwrap_or_default()
+    };
+    // The session ends at its fixed lifetime or after its idle time, whichever comes first.
+    let idle_end = match session.idle_seconds {
+        0 => session.expires_at,
+        idle => session.last_seen_at + idle,
+    };
+    SessionRow {
+        started: at(session.created_at),
+        last_seen: at(session.last_seen_at),
+        expires: at(idle_end.min(session.expires_at)),
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -582,6 +609,17 @@ async fn entry_page(
         .collect();
     let fields = fields(posted, problems, false);
     let summary = summary(&fields);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sessions = state
+        .sessions
+        .of_account(&found.member.sub, true)
+        .await?
+        .into_iter()
+        .filter(|s| {
+            s.expires_at > now && (s.idle_seconds == 0 || s.last_seen_at + s.idle_seconds > now)
+        })
+        .map(session_row)
+        .collect();
     Ok(EntryPage {
         chrome: Chrome::new(
             format!("職員名簿：{}", found.member.name),
@@ -599,6 +637,7 @@ async fn entry_page(
         summary,
         fields,
         changes,
+        sessions,
     })
 }
 
@@ -625,6 +664,9 @@ pub async fn entry(
         Some("saved") => Some("変更しました。次の操作から新しい役割で扱われます。"),
         Some("deactivated") => Some("無効にしました。この職員はログインも操作もできません。"),
         Some("reactivated") => Some("有効にしました。"),
+        Some("sessions_ended") => Some(
+            "セッションをすべて終了しました。この職員は、次の操作の前にログインし直す必要があります。",
+        ),
         _ => None,
     };
     Ok(render(StatusCode::OK, &page))
@@ -666,6 +708,15 @@ pub async fn change(
     };
     if version != found.version {
         return Ok(stale());
+    }
+    if form.get("action") == Some("end_sessions") {
+        let ended = state
+            .sessions
+            .revoke_account(&found.member.sub, true)
+            .await?;
+        state.staff.record_sessions_ended(&found.member, by).await?;
+        tracing::info!(sub = %found.member.sub, by = %staff.0.member.sub, ended, "staff sessions ended");
+        return Ok(see_other(&format!("{href}?done=sessions_ended")));
     }
     let (member, done) = match form.get("action") {
         Some("deactivate") => (

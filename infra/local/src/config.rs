@@ -42,6 +42,10 @@ pub struct LocalConfig {
     pub instances: usize,
     pub log_dir: PathBuf,
     pub template: Template,
+    /// The table's name when the platform runs on a restored copy (`local-stack serve-copy`).
+    pub table_override: Option<String>,
+    /// What the functions' access keys start with (`LOCAL`; `COPY` for a copy of the platform).
+    pub key_prefix: &'static str,
 }
 
 fn env_or(name: &str, default: &str) -> String {
@@ -94,6 +98,8 @@ impl LocalConfig {
             log_dir: root.join(".local/logs"),
             template: keiryoku_template::Template::load(&template_path)?,
             root,
+            table_override: None,
+            key_prefix: "LOCAL",
         })
     }
 
@@ -168,6 +174,9 @@ impl LocalConfig {
             .iter()
             .find(|t| t.logical_id == logical_id)
         {
+            if let Some(name) = &self.table_override {
+                return Some(name.clone());
+            }
             return Some(match &table.table_name {
                 Some(expr) => expr.resolve(&|n| self.lookup(n)).ok()?,
                 None => format!("{STACK_NAME}-{logical_id}"),
@@ -239,7 +248,7 @@ impl LocalConfig {
         // Its own key: the emulator allows it what its template.yaml policy allows.
         env.insert(
             "AWS_ACCESS_KEY_ID".into(),
-            crate::iam::access_key(&function.logical_id),
+            crate::iam::access_key(self.key_prefix, &function.logical_id),
         );
         env.extend(lambda_env(&function.logical_id, function.memory_mb));
         if !env.contains_key("RUST_LOG") {

@@ -12,9 +12,10 @@ use serde_json::{Value, json};
 use crate::LocalError;
 use crate::config::{ACCOUNT_ID, LocalConfig, REGION};
 
-/// The access key id a function signs with (`LOCALEFFECTSFUNCTION`).
-pub fn access_key(logical_id: &str) -> String {
-    format!("LOCAL{}", logical_id.to_ascii_uppercase())
+/// The access key id a function signs with (`LOCALEFFECTSFUNCTION`; `COPY…` for the functions
+/// of a copy of the platform on a restored table).
+pub fn access_key(prefix: &str, logical_id: &str) -> String {
+    format!("{prefix}{}", logical_id.to_ascii_uppercase())
 }
 
 /// Where the emulator reads the policies from.
@@ -43,7 +44,7 @@ pub fn document(config: &LocalConfig, template: &Template) -> Result<Value, Loca
             }));
         }
         principals.insert(
-            access_key(&function.logical_id),
+            access_key(config.key_prefix, &function.logical_id),
             json!({ "function": function.logical_id, "statements": statements }),
         );
     }
@@ -76,7 +77,32 @@ pub fn document(config: &LocalConfig, template: &Template) -> Result<Value, Loca
 /// Writes the policies of `template` where the emulator reads them (it reloads them when the
 /// file changes).
 pub fn write(config: &LocalConfig, template: &Template, path: &Path) -> Result<(), LocalError> {
-    let text = serde_json::to_string_pretty(&document(config, template)?)
+    put(&document(config, template)?, path)
+}
+
+/// Adds the policies of `config` (a copy of the platform: its keys, its table) to those the
+/// emulator enforces, keeping the running stack's.
+pub fn add(config: &LocalConfig, path: &Path) -> Result<(), LocalError> {
+    let mut current: Value = std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| json!({}));
+    let added = document(config, &config.template)?;
+    for part in ["principals", "tables"] {
+        if let (Some(into), Some(from)) = (
+            current.get_mut(part).and_then(Value::as_object_mut),
+            added.get(part).and_then(Value::as_object),
+        ) {
+            into.extend(from.clone());
+        } else {
+            current[part] = added[part].clone();
+        }
+    }
+    put(&current, path)
+}
+
+fn put(document: &Value, path: &Path) -> Result<(), LocalError> {
+    let text = serde_json::to_string_pretty(document)
         .map_err(|e| LocalError::Setup(format!("policies: {e}")))?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(LocalError::io(dir.display().to_string()))?;

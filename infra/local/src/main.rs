@@ -59,6 +59,13 @@ enum Command {
         #[arg(long)]
         template: Option<std::path::PathBuf>,
     },
+    /// The platform's functions and gateway (at API_PORT) on a restored copy of the table,
+    /// beside a running stack (its moto and identity provider), until stopped: the restore
+    /// rehearsal's platform on the restored copy.
+    ServeCopy {
+        #[arg(long)]
+        table: String,
+    },
     /// Start-up time to first answered request per function, next to hello-world.
     BenchStartup {
         /// Interleaved rounds (20 unless given).
@@ -73,6 +80,7 @@ async fn main() -> ExitCode {
         Command::Exec { command } => stack::exec(command).await,
         Command::Events => event::write_samples().map(|()| 0),
         Command::Policies { template } => policies(template),
+        Command::ServeCopy { table } => stack::serve_copy(table).await.map(|()| 0),
         Command::BenchStartup { rounds } => bench::startup(rounds).await.map(|()| 0),
     };
     match result {

@@ -151,7 +151,28 @@ async fn start_into(
     for line in provision(config).await? {
         println!("  created {line}");
     }
+    start_functions(
+        config,
+        echo,
+        supervisor,
+        gateway_listener,
+        Some(scheduler_listener),
+    )
+    .await
+}
 
+/// Starts every function of the template with the gateway in front of it. With a scheduler
+/// (the whole stack) also the stream sources and the schedules; without one (a copy of the
+/// platform on a restored table) only the HTTP routes.
+async fn start_functions(
+    config: &LocalConfig,
+    echo: bool,
+    supervisor: &mut Supervisor,
+    gateway_listener: tokio::net::TcpListener,
+    scheduler_listener: Option<tokio::net::TcpListener>,
+) -> Result<(), LocalError> {
+    let host = config.host.as_str();
+    let logs = &config.log_dir;
     let mut authorizers = std::collections::HashMap::new();
     for authorizer in &config.template.authorizers {
         let resolve = |expr: &keiryoku_template::Expr| {
@@ -225,6 +246,10 @@ async fn start_into(
                 guard,
             });
         }
+        if scheduler_listener.is_none() {
+            runtimes.push((function.binary.clone(), runtime));
+            continue;
+        }
         for source in &function.streams {
             crate::streams::start(config, &function.logical_id, source, runtime.clone()).await?;
         }
@@ -252,7 +277,9 @@ async fn start_into(
         }
     }
     tokio::spawn(gateway::serve(gateway_listener, routes));
-    crate::schedules::start(schedules, scheduler_listener)?;
+    if let Some(listener) = scheduler_listener {
+        crate::schedules::start(schedules, listener)?;
+    }
     wait_for_http(
         &format!("{}/health", config.api_url()),
         Duration::from_secs(30),
@@ -314,6 +341,29 @@ async fn stopped() {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}
     }
+}
+
+/// `local-stack serve-copy --table NAME`: the platform's functions and gateway (at `API_PORT`)
+/// on a restored copy of the table, beside a running stack whose moto and identity provider
+/// they use, until stopped: the restore rehearsal's "platform brought up on the restored copy".
+/// The functions sign with keys of their own (`COPY<LogicalId>`), allowed what their policies
+/// allow on the copy; no stream sources or schedules run (they belong to the live table).
+pub async fn serve_copy(table: String) -> Result<(), LocalError> {
+    let mut config = LocalConfig::from_env()?;
+    config.table_override = Some(table.clone());
+    config.key_prefix = "COPY";
+    let host = config.host.clone();
+    let gateway_listener = reserve(&host, config.gateway_port, "API gateway (API_PORT)").await?;
+    crate::iam::add(&config, &crate::iam::policies_path(&config))?;
+    let mut supervisor = Supervisor::new();
+    if let Err(e) = start_functions(&config, false, &mut supervisor, gateway_listener, None).await {
+        supervisor.shutdown().await;
+        return Err(e);
+    }
+    println!("platform on {table} at {}", config.api_url());
+    stopped().await;
+    supervisor.shutdown().await;
+    Ok(())
 }
 
 /// `local-stack up`.

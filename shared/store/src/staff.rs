@@ -175,6 +175,8 @@ pub enum DirectoryAction {
     Reactivated,
     /// Removed by the operator command.
     Removed,
+    /// Every session of the member ended by an administrator (the entry is unchanged).
+    SessionsEnded,
 }
 
 impl DirectoryAction {
@@ -185,6 +187,7 @@ impl DirectoryAction {
             DirectoryAction::Deactivated => "無効化",
             DirectoryAction::Reactivated => "再有効化",
             DirectoryAction::Removed => "削除",
+            DirectoryAction::SessionsEnded => "セッションを終了",
         }
     }
 
@@ -427,6 +430,32 @@ impl StaffDirectory {
         let partition = "STAFFLOG".to_string();
         crate::log_page::newest_bodies(&self.client, &self.table, Some("gsi1"), partition, limit)
             .await
+    }
+
+    /// Records in the directory's change log that an administrator ended every session of
+    /// `member` (the entry itself is unchanged).
+    pub async fn record_sessions_ended(
+        &self,
+        member: &StaffMember,
+        by: DirectoryActor,
+    ) -> Result<(), StoreError> {
+        let change = DirectoryChange {
+            at: now_rfc3339(),
+            by,
+            action: DirectoryAction::SessionsEnded,
+            sub: member.sub.clone(),
+            before: Some(member.clone().into()),
+            after: Some(member.clone().into()),
+        };
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Self::change_item(&change)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+            .map_err(StoreError::sdk)?;
+        Ok(())
     }
 
     /// Removes an entry (its past actions stay in the audit trail under its `sub`, and the
