@@ -138,10 +138,11 @@ async fn a_function_may_do_what_its_policy_allows_and_nothing_else() {
             .is_some_and(|e| e.is_not_found()),
         "with ListBucket a missing key is 404: {listed:?}"
     );
-    // The audit archive writes new records and nothing else: it may not shorten a record's
-    // retention (an action of its own, not a PutObject), nor copy in a file it may not read.
+    // The effects function writes new audit records to the write-once copy and nothing else
+    // there: it may not shorten a record's retention (an action of its own, not a PutObject),
+    // nor copy in a file it may not read.
     let archive_bucket = std::env::var("KEIRYOKU_AUDIT_ARCHIVE_BUCKET").unwrap_or_default();
-    let archive = s3_as("AuditArchiveFunction").await;
+    let archive = s3_as("EffectsFunction").await;
     let own = format!("audit/{}/V000000000001.json", unique_key("iam"));
     let written = archive
         .put_object()
@@ -168,7 +169,7 @@ async fn a_function_may_do_what_its_policy_allows_and_nothing_else() {
         .copy_object()
         .bucket(&archive_bucket)
         .key(format!("audit/{}/V000000000001.json", unique_key("iam")))
-        .copy_source(format!("{bucket}/certificates/someone.pdf"))
+        .copy_source(format!("{bucket}/exports/someone.csv"))
         .send()
         .await;
     assert!(denied(&copied), "a copy reads its source: {copied:?}");

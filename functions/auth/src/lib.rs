@@ -437,23 +437,25 @@ async fn logout(
             Some(_) => (&state.staff_oidc, "/staff?logged_out=1"),
             None => (&state.oidc, "/?logged_out=1"),
         };
-        let next = match oidc
-            .end_session_url(session.record.id_token.as_deref(), &state.site.url(back))
-            .await
-        {
-            Ok(Some(url)) => url,
-            Ok(None) => back.to_string(),
-            // Our session is over whatever the provider says; its own ends with its timeout.
-            Err(e) => {
+        // Our session is over whatever the provider says; if it cannot be asked within a
+        // moment, its own session ends with its timeout.
+        let back_url = state.site.url(back);
+        let ask = oidc.end_session_url(session.record.id_token.as_deref(), &back_url);
+        let next = match tokio::time::timeout(std::time::Duration::from_secs(2), ask).await {
+            Ok(Ok(Some(url))) => url,
+            Ok(Ok(None)) => back.to_string(),
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "provider end-session unavailable");
                 back.to_string()
             }
+            Err(_) => {
+                tracing::warn!("provider end-session: no answer within 2 s");
+                back.to_string()
+            }
         };
-        response.headers_mut().insert(
-            header::LOCATION,
-            axum::http::HeaderValue::from_str(&next)
-                .map_err(|e| ApiError::Internal(e.to_string()))?,
-        );
+        let location = axum::http::HeaderValue::from_str(&next)
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static("/?logged_out=1"));
+        response.headers_mut().insert(header::LOCATION, location);
     }
     Ok(response)
 }

@@ -232,6 +232,12 @@ async fn verify_registration(
         authorities: found.authorities,
         change: entry.application_kind == keiryoku_domain::application::ApplicationKind::Change,
         origin: entry.origin,
+        period_end_wareki: entry
+            .period_end
+            .as_deref()
+            .and_then(keiryoku_domain::register::parse_month)
+            .and_then(|m| keiryoku_domain::dates::wareki_month(m.year, m.month)),
+        period_end: entry.period_end,
     };
     if page {
         return Ok(keiryoku_web::render(
@@ -267,6 +273,10 @@ pub struct RegistrationView {
     pub change: bool,
     /// Where it was certified: here, in the legacy system, or on paper.
     pub origin: keiryoku_domain::register::Origin,
+    /// The last month of the plan's 実施期間 (`YYYY-MM`), when known, and in 和暦. The
+    /// certification stays in force after it; a verifier may want to know the plan has ended.
+    pub period_end: Option<String>,
+    pub period_end_wareki: Option<String>,
 }
 
 /// The form of verification by the printed facts (and its errors).

@@ -11,7 +11,6 @@
 
 #![forbid(unsafe_code)]
 
-pub mod archive;
 mod certificate;
 pub mod digest;
 
@@ -40,6 +39,9 @@ pub struct Effector {
     pub public_base_url: String,
     /// Attempts before an effect is parked.
     pub max_attempts: i64,
+    /// The audit trail's write-once copy (Object Lock), which each new audit record of the
+    /// stream goes to; `None` where no copy is kept (the operator's replays).
+    pub archive: Option<keiryoku_store::AuditArchive>,
 }
 
 /// How long a claim holds an effect before another worker may take it over.
@@ -308,17 +310,20 @@ fn facts(record: &Application) -> Facts {
     }
 }
 
-/// An application from a stream image, `None` for other records (filtered out by the event
-/// source mapping, but a handler must not trust that) and for an absent image.
-fn application(image: serde_dynamo::Item) -> Option<Application> {
-    let item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
-        image.into();
-    let is_application = item
-        .get("kind")
+type Image = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+
+/// Whether a stream image is an item of `kind` (the table's item-type attribute).
+fn is_kind(item: &Image, kind: &str) -> bool {
+    item.get("kind")
         .and_then(|v| v.as_s().ok())
         .map(String::as_str)
-        == Some("application");
-    if !is_application {
+        == Some(kind)
+}
+
+/// An application from a stream image, `None` for other records (filtered out by the event
+/// source mapping, but a handler must not trust that) and for an absent image.
+fn application(item: Image) -> Option<Application> {
+    if !is_kind(&item, "application") {
         return None;
     }
     match application_from_item(item) {
@@ -337,9 +342,10 @@ fn failure(record: &EventRecord) -> DynamoDbBatchItemFailure {
     failure
 }
 
-/// Handles one batch of stream records: runs their effects in order and answers the records to
-/// deliver again (`ReportBatchItemFailures`): the first one that failed and every one after it,
-/// so order is kept.
+/// Handles one batch of stream records: runs their effects in order, copies new audit records
+/// to the write-once archive, and answers the records to deliver again
+/// (`ReportBatchItemFailures`): the first one that failed and every one after it, so order is
+/// kept.
 pub async fn handle(effector: &Effector, event: StreamEvent) -> DynamoDbEventResponse {
     let mut failures = Vec::new();
     // The images move out of the event: a batch can carry megabytes of them.
@@ -348,10 +354,22 @@ pub async fn handle(effector: &Effector, event: StreamEvent) -> DynamoDbEventRes
             failures.push(failure(&record));
             continue;
         }
-        let Some(new) = application(std::mem::take(&mut record.change.new_image)) else {
+        let image: Image = std::mem::take(&mut record.change.new_image).into();
+        if is_kind(&image, "audit") {
+            // Written once: a redelivery finds its copy there and writes nothing.
+            if let Some(archive) = &effector.archive
+                && record.event_name == "INSERT"
+                && let Err(error) = archive.archive_item(&image).await
+            {
+                tracing::warn!(%error, "audit record not archived; will be delivered again");
+                failures.push(failure(&record));
+            }
+            continue;
+        }
+        let Some(new) = application(image) else {
             continue;
         };
-        let old = application(std::mem::take(&mut record.change.old_image));
+        let old = application(std::mem::take(&mut record.change.old_image).into());
         for spec in effects_of(old.as_ref(), &new) {
             if let Outcome::Retry(error) = effector.run(&spec, Some(&new)).await {
                 tracing::warn!(key = %spec.key(), %error, "will be delivered again");
@@ -410,8 +428,9 @@ mod tests {
             let Some(record) = event.records.into_iter().next() else {
                 panic!("{file}: no record")
             };
-            let new = application(record.change.new_image).unwrap_or_else(|| panic!("{file}"));
-            let old = application(record.change.old_image);
+            let new =
+                application(record.change.new_image.into()).unwrap_or_else(|| panic!("{file}"));
+            let old = application(record.change.old_image.into());
             let effects: Vec<String> = effects_of(old.as_ref(), &new)
                 .into_iter()
                 .map(|s| s.effect.as_str().to_string())

@@ -25,6 +25,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         ),
         public_base_url: env_var("PUBLIC_BASE_URL")?,
         max_attempts: 5,
+        archive: Some(keiryoku_store::AuditArchive::new(
+            aws.s3(),
+            env_var("AUDIT_ARCHIVE_BUCKET")?,
+        )),
     };
     let effector = &effector;
     // Certificates print the issuers' titles and 認定番号 formats of the tables in force.

@@ -710,11 +710,13 @@ pub async fn change(
         return Ok(stale());
     }
     if form.get("action") == Some("end_sessions") {
+        // Recorded first: a request cut short afterwards leaves a record of an attempt, never
+        // ended sessions nobody can account for.
+        state.staff.record_sessions_ended(&found.member, by).await?;
         let ended = state
             .sessions
             .revoke_account(&found.member.sub, true)
             .await?;
-        state.staff.record_sessions_ended(&found.member, by).await?;
         tracing::info!(sub = %found.member.sub, by = %staff.0.member.sub, ended, "staff sessions ended");
         return Ok(see_other(&format!("{href}?done=sessions_ended")));
     }

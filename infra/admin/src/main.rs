@@ -102,6 +102,10 @@ enum AuditCommand {
         /// replaced or dropped.
         #[arg(long, env = "AUDIT_ARCHIVE_BUCKET")]
         archive_bucket: Option<String>,
+        /// A table record the copy still lacks this long after it was written fails the
+        /// check (the stream brings each within seconds).
+        #[arg(long, default_value_t = 15)]
+        archive_grace_minutes: i64,
     },
 }
 
@@ -501,7 +505,11 @@ async fn run(cli: Cli) -> Result<(), String> {
                 }
             }
         }
-        Group::Audit(AuditCommand::Verify { id, archive_bucket }) => {
+        Group::Audit(AuditCommand::Verify {
+            id,
+            archive_bucket,
+            archive_grace_minutes,
+        }) => {
             let id =
                 ApplicationId::parse(&id).ok_or_else(|| format!("not an application id: {id}"))?;
             let applications = Applications::new(aws.dynamodb.clone(), &table);
@@ -511,24 +519,44 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(tampered)?;
-            let archived = match archive_bucket.filter(|b| !b.is_empty()) {
+            let (archived, not_archived) = match archive_bucket.filter(|b| !b.is_empty()) {
                 Some(bucket) => {
                     let archived = keiryoku_store::AuditArchive::new(aws.s3(), bucket)
                         .records(&id)
                         .await
                         .map_err(|e| e.to_string())?;
-                    keiryoku_store::compare_with_archive(&trail, &archived).map_err(tampered)?;
-                    Some(archived.len())
+                    let hashes: Vec<Option<String>> =
+                        trail.iter().map(|(hash, _)| hash.clone()).collect();
+                    keiryoku_store::compare_with_archive(&hashes, &archived).map_err(tampered)?;
+                    let missing = keiryoku_store::missing_from_archive(trail.len(), &archived);
+                    // A record the stream should long have brought: lost to the copy.
+                    let cutoff = time::OffsetDateTime::now_utc()
+                        - time::Duration::minutes(archive_grace_minutes);
+                    for position in &missing {
+                        let at = &trail[position - 1].1;
+                        let written = time::OffsetDateTime::parse(
+                            at,
+                            &time::format_description::well_known::Rfc3339,
+                        );
+                        if written.is_ok_and(|w| w < cutoff) {
+                            return Err(format!(
+                                "{id}: audit record {position} ({at}) is not in the write-once copy {archive_grace_minutes} minutes after it was written"
+                            ));
+                        }
+                    }
+                    (Some(archived.len()), Some(missing.len()))
                 }
-                None => None,
+                None => (None, None),
             };
             json_line(&serde_json::json!({
                 "application": id,
                 "records": trail.len(),
                 "chain": "intact",
                 // How many records the write-once copy holds (it follows the stream), all
-                // found unchanged in the table; null when no copy was compared.
+                // found unchanged in the table, and how many it does not hold yet; null when
+                // no copy was compared.
                 "archived": archived,
+                "not_archived": not_archived,
             }))
         }
         Group::Facts(_) | Group::Tables(_) => Ok(()),
@@ -706,6 +734,7 @@ fn effector(aws: &AwsClients, table: &str) -> Result<Effector, String> {
         ),
         public_base_url: env("PUBLIC_BASE_URL")?,
         max_attempts: 5,
+        archive: None,
     })
 }
 

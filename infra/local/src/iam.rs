@@ -83,10 +83,17 @@ pub fn write(config: &LocalConfig, template: &Template, path: &Path) -> Result<(
 /// Adds the policies of `config` (a copy of the platform: its keys, its table) to those the
 /// emulator enforces, keeping the running stack's.
 pub fn add(config: &LocalConfig, path: &Path) -> Result<(), LocalError> {
+    // The running stack's document: without it, writing only the copy's would take the live
+    // functions' policies away.
     let mut current: Value = std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_else(|| json!({}));
+        .ok_or_else(|| {
+            LocalError::Setup(format!(
+                "{} does not read: start the stack first (local-stack up or exec)",
+                path.display()
+            ))
+        })?;
     let added = document(config, &config.template)?;
     for part in ["principals", "tables"] {
         if let (Some(into), Some(from)) = (

@@ -210,8 +210,9 @@ impl RegisterEntry {
 pub const QUERY_NUMBER_LIMIT: usize = 60;
 
 /// A public verification's question (認定の確認): the 法人番号, 認定番号 and 認定日 printed on
-/// a 認定書, of any origin. All three are asked for, so the register of companies that chose
-/// 非公表 cannot be walked by trying numbers for a known 法人番号.
+/// a 認定書, of any origin. All three must match, which makes walking the register of companies
+/// that chose 非公表 by trying numbers for a known 法人番号 slow (認定番号 run in sequence per
+/// office and year, so it is not impossible: the WAF's per-IP rate rule on /verify bounds it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterQuery {
     /// 法人番号, 13 digits with a valid check digit.

@@ -609,11 +609,11 @@ impl Applications {
     }
 
     /// Checks the whole audit trail of an application, page by page: every record follows the
-    /// one before it and matches its hash. Returns the records' hashes, oldest first.
+    /// one before it and matches its hash. Returns each record's hash and time, oldest first.
     pub async fn verify_audit(
         &self,
         id: &ApplicationId,
-    ) -> Result<Result<Vec<Option<String>>, crate::ChainBreak>, StoreError> {
+    ) -> Result<Result<Vec<(Option<String>, String)>, crate::ChainBreak>, StoreError> {
         let mut previous = None;
         let mut hashes = Vec::new();
         let mut cursor: Option<String> = None;
@@ -630,7 +630,7 @@ impl Applications {
                 Ok(last) => previous = last,
                 Err(broken) => return Ok(Err(broken)),
             }
-            hashes.extend(page.items.into_iter().map(|r| r.hash));
+            hashes.extend(page.items.into_iter().map(|r| (r.hash, r.at)));
             match page.next_cursor {
                 Some(next) => cursor = Some(next),
                 None => return Ok(Ok(hashes)),

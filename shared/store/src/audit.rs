@@ -52,6 +52,9 @@ pub fn compare_with_archive(
     trail: &[Option<String>],
     archived: &[(i64, AuditRecord)],
 ) -> Result<(), ChainBreak> {
+    // Records the copy lacks are not a break here: the stream brings them within seconds;
+    // [`missing_from_archive`] says which are missing, and the operator decides how long is
+    // too long.
     for (sequence, record) in archived {
         let position = usize::try_from(*sequence).unwrap_or(0);
         let in_table = position.checked_sub(1).and_then(|index| trail.get(index));
@@ -67,6 +70,14 @@ pub fn compare_with_archive(
         });
     }
     Ok(())
+}
+
+/// The positions (1-based) of the table's records that the write-once copy does not hold.
+pub fn missing_from_archive(trail_len: usize, archived: &[(i64, AuditRecord)]) -> Vec<usize> {
+    let held: std::collections::BTreeSet<i64> = archived.iter().map(|(s, _)| *s).collect();
+    (1..=trail_len)
+        .filter(|position| !held.contains(&(*position as i64)))
+        .collect()
 }
 
 /// The hash a record carries: SHA-256 of its JSON without `hash` (the previous record's hash
@@ -252,8 +263,10 @@ mod cap_tests {
             compare_with_archive(&hashes(dropped), &archived).map_err(|b| b.position),
             Err(3)
         );
-        // A copy that lags behind the table checks what it holds.
+        // A copy that lags behind the table checks what it holds, and says what it lacks.
         assert!(compare_with_archive(&hashes(&good), &archived[..1]).is_ok());
+        assert_eq!(missing_from_archive(3, &archived[..1]), [2, 3]);
+        assert!(missing_from_archive(3, &archived).is_empty());
     }
 
     #[test]

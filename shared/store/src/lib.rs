@@ -43,7 +43,8 @@ pub use applications::{
     IdempotentResult, from_item as application_from_item, to_item as application_to_item,
 };
 pub use audit::{
-    AuditRecord, ChainBreak, compare_with_archive, record_hash, verify_chain, version_hash,
+    AuditRecord, ChainBreak, compare_with_archive, missing_from_archive, record_hash, verify_chain,
+    version_hash,
 };
 pub use audit_archive::AuditArchive;
 pub use aws::{AwsClients, Health};
