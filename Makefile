@@ -7,7 +7,7 @@ VENV := .venv
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 STACK := $(TARGET_DIR)/debug/local-stack
 
-.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench bench-export bench-feed load sizes sam-check sam-build clean
+.PHONY: run test setup pdf-tools browser-tools browser fuzz build unit e2e lint events openapi bench bench-export bench-feed load perf profile sizes sam-check sam-build clean
 
 ## run: the whole platform locally (moto, dev GビズID, every function behind the API gateway on :3000)
 run: setup build
@@ -110,6 +110,32 @@ load: setup
 	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "install wrk (sudo apt-get install wrk)"; exit 1; fi; \
 	fi
 	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release $(TARGET_DIR)/release/local-stack exec -- bash infra/load/run.sh
+
+## perf: every performance figure in one run on this machine, one table (figure, measured, goal,
+## ratio, pass/fail): start-up of each function vs hello-world (30 interleaved rounds, the
+## applications function also with an authenticated read), CPU per request of the applicant mix,
+## the certificate's size and time, page render and weight, an export extract (PERF_EXPORT_N,
+## 20000). Release build; needs wrk (installed when root). Exits 1 when a row misses its goal.
+perf: setup
+	$(CARGO) build --release --bins
+	$(CARGO) bench --no-run -q -p keiryoku-pdf -p keiryoku-fn-web
+	@if ! command -v wrk >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get install -y -q wrk; else echo "install wrk (sudo apt-get install wrk)"; exit 1; fi; \
+	fi
+	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release CARGO=$(CARGO) $(TARGET_DIR)/release/local-stack exec -- $(VENV)/bin/python infra/perf/perf.py
+
+## profile: where our CPU goes under the applicant mix: perf samples every function process during
+## a load run; the applications and effects binaries are linked again with their symbols
+## (`-C strip=none`, into $(TARGET_DIR)/profile-bin) so the report names functions
+profile: setup
+	$(CARGO) build --release --bins
+	rm -rf $(TARGET_DIR)/profile-bin && mkdir -p $(TARGET_DIR)/profile-bin
+	cp $(TARGET_DIR)/release/* $(TARGET_DIR)/profile-bin/ 2>/dev/null || true
+	$(CARGO) rustc --release -q -p keiryoku-fn-applications --bin applications -- -C strip=none
+	cp $(TARGET_DIR)/release/applications $(TARGET_DIR)/profile-bin/
+	$(CARGO) rustc --release -q -p keiryoku-fn-effects --bin effects -- -C strip=none
+	cp $(TARGET_DIR)/release/effects $(TARGET_DIR)/profile-bin/
+	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/profile-bin $(TARGET_DIR)/profile-bin/local-stack exec -- bash infra/perf/profile.sh
 
 ## bench-export: import N synthetic legacy certifications, then one bulk extract of all of them
 ## (N=20000; several sizes in one stack, the table growing: N="20000 100000 200000")

@@ -54,15 +54,24 @@ ticks() {
 }
 bin_dir=${KEIRYOKU_BIN_DIR:-target/debug}
 pids() { pgrep -f "$bin_dir/($1)( |\$)" | tr '\n' ' '; }
-functions=$(pids 'auth|applications|review|platform|reference|documents|effects')
+functions=$(pids 'auth|applications|review|platform|reference|documents|effects|web|staff|export|export-worker')
 gateway=$(pids 'local-stack')
 moto=$(pgrep -f "infra/moto/serve.py" | tr '\n' ' ')
 hz=$(getconf CLK_TCK)
 before_functions=$(ticks $functions); before_gateway=$(ticks $gateway); before_moto=$(ticks $moto)
 
+# LOAD_PROFILE (infra/perf/profile.sh): a sampling profile of our function processes during the
+# wrk run only, not during the preparation above.
+profiler=
+if [[ -n "${LOAD_PROFILE:-}" ]]; then
+  perf record -q -F 1999 -g -o "$LOAD_PROFILE" -p "$(echo $functions | tr ' ' ',')" 2>/dev/null &
+  profiler=$!
+fi
+
 echo "wrk -t$THREADS -c$THREADS -d$DURATION (one connection per thread, each on its own drafts)"
 LOAD_FILE="$work/load.tsv" wrk -t"$THREADS" -c"$THREADS" -d"$DURATION" --timeout 10s --latency -s infra/load/mix.lua "$API" | tee "$work/wrk.txt"
 
+if [[ -n "$profiler" ]]; then kill -INT "$profiler"; wait "$profiler" || true; fi
 after_functions=$(ticks $functions); after_gateway=$(ticks $gateway); after_moto=$(ticks $moto)
 requests=$(awk '/^requests /{print $2}' "$work/wrk.txt" | tr -d ,)
 python3 - "$requests" "$((after_functions - before_functions))" "$((after_gateway - before_gateway))" "$((after_moto - before_moto))" "$hz" <<'PY'

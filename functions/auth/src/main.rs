@@ -7,7 +7,9 @@ use keiryoku_fn_auth::{AuthState, app};
 use keiryoku_http::{ConfigError, Site, env_var};
 use keiryoku_store::{AwsClients, LoginStates, Sessions, StaffDirectory};
 
-#[tokio::main]
+// A Lambda process handles one event at a time: one thread, no work-stealing wake-ups
+// (about a sixth of our CPU per request went to them; see README, Performance).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = AwsClients::from_env().await;
     let site = Site::from_env()?;

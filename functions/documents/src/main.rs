@@ -6,7 +6,9 @@ use keiryoku_store::{
     Applications, AwsClients, Cases, Certificates, Documents, Register, Sessions, StaffDirectory,
 };
 
-#[tokio::main]
+// A Lambda process handles one event at a time: one thread, no work-stealing wake-ups
+// (about a sixth of our CPU per request went to them; see README, Performance).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = AwsClients::from_env().await;
     let table = env_var("TABLE_NAME")?;

@@ -7,7 +7,9 @@ use keiryoku_mail::Mailer;
 use keiryoku_store::{Applications, AwsClients, Certificates, Documents, Effects, StaffDirectory};
 use lambda_http::lambda_runtime::{self, LambdaEvent, service_fn};
 
-#[tokio::main]
+// A Lambda process handles one event at a time: one thread, no work-stealing wake-ups
+// (about a sixth of our CPU per request went to them; see README, Performance).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_http::tracing::init_default_subscriber();
     let aws = AwsClients::from_env().await;

@@ -4,7 +4,9 @@ use keiryoku_fn_reference::app;
 use keiryoku_http::Site;
 use keiryoku_store::AwsClients;
 
-#[tokio::main]
+// A Lambda process handles one event at a time: one thread, no work-stealing wake-ups
+// (about a sixth of our CPU per request went to them; see README, Performance).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_http::Error> {
     // AWS only to read the published reference tables (template.yaml: REFERENCE_DATA_BUCKET).
     let aws = AwsClients::from_env().await;

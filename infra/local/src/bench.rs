@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderValue};
 
 use crate::LocalError;
 use crate::config::LocalConfig;
@@ -11,19 +11,14 @@ use crate::event::{RequestFacts, request_event};
 use crate::runtime_api::FunctionRuntime;
 use crate::services::reserve;
 
-async fn time_first_answer(
-    config: &LocalConfig,
-    binary: &str,
-    env: &[(String, String)],
-    path: &str,
-) -> Result<Duration, LocalError> {
-    let runtime = FunctionRuntime::new(binary, Duration::from_secs(30));
-    let listener = reserve(&config.host, 0, "runtime API").await?;
-    let address = listener
-        .local_addr()
-        .map_err(LocalError::io("runtime API address"))?;
-    let server = tokio::spawn(runtime.clone().serve(listener));
-    let headers = HeaderMap::new();
+/// An API Gateway v2 request event for `path`, with the cookie when given.
+fn http_event(path: &str, cookie: Option<&str>) -> Result<Vec<u8>, LocalError> {
+    let mut headers = HeaderMap::new();
+    if let Some(cookie) = cookie {
+        let value = HeaderValue::from_str(cookie)
+            .map_err(|e| LocalError::Setup(format!("--cookie: {e}")))?;
+        headers.insert(http::header::COOKIE, value);
+    }
     let event = request_event(&RequestFacts {
         route_key: "$default",
         method: "GET",
@@ -36,6 +31,18 @@ async fn time_first_answer(
         request_id: "bench",
         at: time::OffsetDateTime::now_utc(),
     });
+    Ok(event.to_string().into_bytes())
+}
+
+async fn time_first_answer(config: &LocalConfig, target: &Target) -> Result<Duration, LocalError> {
+    let binary = target.binary.as_str();
+    let runtime = FunctionRuntime::new(binary, Duration::from_secs(30));
+    let listener = reserve(&config.host, 0, "runtime API").await?;
+    let address = listener
+        .local_addr()
+        .map_err(LocalError::io("runtime API address"))?;
+    let server = tokio::spawn(runtime.clone().serve(listener));
+    let env = &target.env;
     let program = config.bin_dir.join(binary);
     let started = Instant::now();
     let mut child = tokio::process::Command::new(&program)
@@ -49,22 +56,52 @@ async fn time_first_answer(
         .map_err(LocalError::io(format!("start {}", program.display())))?;
     // A binary that dies at start-up fails the run at once instead of waiting for the timeout.
     let answer = tokio::select! {
-        answer = runtime.invoke(event.to_string().into_bytes()) => answer.map_err(|e| LocalError::Setup(e.to_string())),
+        answer = runtime.invoke(target.event.clone()) => answer.map_err(|e| LocalError::Setup(e.to_string())),
         status = child.wait() => Err(LocalError::Setup(format!("{binary} exited before answering: {status:?}"))),
     };
     let elapsed = started.elapsed();
     let _ = child.start_kill();
     let _ = child.wait().await;
     server.abort();
-    answer?;
+    let answer = answer?;
+    // A first request that failed (a refused session, a missing permission) would time
+    // something other than what the row says.
+    if let Some(status) = answer_status(&answer)
+        && !(200..300).contains(&status)
+        && target.must_succeed
+    {
+        return Err(LocalError::Setup(format!(
+            "{binary}: {} answered {status}; it must succeed",
+            target.request
+        )));
+    }
     Ok(elapsed)
 }
 
-/// A binary to time: its name, environment and the path of the request it answers.
+/// The HTTP status of a function's answer (an API Gateway v2 response).
+fn answer_status(answer: &[u8]) -> Option<u16> {
+    let value: serde_json::Value = serde_json::from_slice(answer).ok()?;
+    value.get("statusCode")?.as_u64()?.try_into().ok()
+}
+
+/// A binary to time: its name, environment, the path of the request it answers and, for an
+/// authenticated read, the cookie it is sent with.
 struct Target {
+    row: String,
     binary: String,
     env: Vec<(String, String)>,
-    path: String,
+    /// What the first request is, for the table.
+    request: String,
+    event: Vec<u8>,
+    must_succeed: bool,
+}
+
+/// What `bench-startup` is asked for.
+pub struct Options {
+    pub rounds: Option<usize>,
+    /// An applicant's cookie and the path of a read (needs a running stack).
+    pub authenticated: Option<(String, String)>,
+    pub json: Option<std::path::PathBuf>,
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -72,66 +109,136 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
-/// `local-stack bench-startup [ROUNDS]`. Needs no running stack: each function answers a request
-/// that touches no AWS service (`GET /me` without a cookie, an unknown route…), so what is timed is
-/// process start, configuration and the first trip through the handler.
-pub async fn startup(rounds: Option<usize>) -> Result<(), LocalError> {
+/// `local-stack bench-startup [ROUNDS] [--cookie C --read PATH] [--json FILE]`. Without a
+/// cookie it needs no running stack: each function answers a request that touches no AWS service
+/// (`GET /me` without a cookie, an unknown route…), so what is timed is process start,
+/// configuration and the first trip through the handler. With one (inside `exec`), the
+/// applications function also answers an authenticated read as its first request: the session
+/// and the application are read from DynamoDB (moto) within the time.
+pub async fn startup(options: Options) -> Result<(), LocalError> {
     let config = LocalConfig::from_env()?;
-    let rounds = rounds.unwrap_or(20).max(1);
-    let mut rows = Vec::new();
+    let rounds = options.rounds.unwrap_or(20).max(1);
     let mut hello_env = config.aws_env();
     hello_env.extend(crate::config::lambda_env("BenchHello", 128));
     let mut targets = vec![Target {
+        row: "bench-hello".into(),
         binary: "bench-hello".into(),
         env: hello_env,
-        path: "/".into(),
+        request: "GET /".into(),
+        event: http_event("/", None)?,
+        must_succeed: true,
     }];
     for function in &config.template.functions {
         let env: Vec<(String, String)> = config.function_env(function)?.into_iter().collect();
+        if function.routes.is_empty() {
+            // A stream consumer's first invocation: an empty batch. Scheduled jobs (daily
+            // digest, hourly lake) are not timed: their first event is the job itself.
+            if !function.streams.is_empty() {
+                targets.push(Target {
+                    row: function.binary.clone(),
+                    binary: function.binary.clone(),
+                    env,
+                    request: "empty stream batch".into(),
+                    event: br#"{"Records":[]}"#.to_vec(),
+                    must_succeed: false,
+                });
+            }
+            continue;
+        }
         let path = match function.binary.as_str() {
             "auth" => "/me",
             "applications" => "/applications",
             "reference" => "/reference/guidelines",
             _ => "/no-such-route",
         };
+        if function.binary == "applications" {
+            // The same function without the published-tables check (one S3 HEAD before the
+            // first answer), to show what that check costs.
+            let unchecked: Vec<(String, String)> = env
+                .iter()
+                .filter(|(k, _)| k != "REFERENCE_DATA_BUCKET")
+                .cloned()
+                .collect();
+            if let Some((cookie, read)) = &options.authenticated {
+                targets.push(Target {
+                    row: "applications (authenticated read)".into(),
+                    binary: function.binary.clone(),
+                    env: env.clone(),
+                    request: format!("GET {read}"),
+                    event: http_event(read, Some(cookie))?,
+                    must_succeed: true,
+                });
+                targets.push(Target {
+                    row: "applications (authenticated read, no tables check)".into(),
+                    binary: function.binary.clone(),
+                    env: unchecked.clone(),
+                    request: format!("GET {read}"),
+                    event: http_event(read, Some(cookie))?,
+                    must_succeed: true,
+                });
+            }
+            targets.push(Target {
+                row: "applications (no tables check)".into(),
+                binary: function.binary.clone(),
+                env: unchecked,
+                request: format!("GET {path}"),
+                event: http_event(path, None)?,
+                must_succeed: false,
+            });
+        }
         targets.push(Target {
+            row: function.binary.clone(),
             binary: function.binary.clone(),
             env,
-            path: path.into(),
+            request: format!("GET {path}"),
+            event: http_event(path, None)?,
+            must_succeed: false,
         });
     }
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); targets.len()];
     // Interleaved rounds, so machine noise falls on every binary alike.
     for _ in 0..rounds {
         for (i, target) in targets.iter().enumerate() {
-            samples[i]
-                .push(time_first_answer(&config, &target.binary, &target.env, &target.path).await?);
+            samples[i].push(time_first_answer(&config, target).await?);
         }
     }
     let hello = median(samples[0].clone());
     println!(
-        "start-up to first answered request, median of {rounds} rounds ({} binaries):",
+        "start-up to first answered request, median of {rounds} interleaved rounds ({} binaries):",
         config.bin_dir.display()
     );
     println!(
-        "{:<14} {:>10} {:>12} {:>8}",
-        "binary", "size", "median", "ratio"
+        "{:<52} {:<26} {:>8} {:>10} {:>7}",
+        "binary", "first request", "size", "median", "ratio"
     );
-    for (Target { binary, .. }, s) in targets.iter().zip(samples) {
-        let size = std::fs::metadata(config.bin_dir.join(binary))
+    let mut json = Vec::new();
+    for (target, s) in targets.iter().zip(samples) {
+        let size = std::fs::metadata(config.bin_dir.join(&target.binary))
             .map(|m| m.len())
             .unwrap_or(0);
         let m = median(s);
-        rows.push(format!(
-            "{:<14} {:>8.1}MB {:>10.2}ms {:>7.2}x",
-            binary,
+        let request = &target.request;
+        println!(
+            "{:<52} {:<26} {:>6.1}MB {:>8.2}ms {:>6.2}x",
+            target.row,
+            request.chars().take(26).collect::<String>(),
             size as f64 / 1_048_576.0,
             m.as_secs_f64() * 1000.0,
             m.as_secs_f64() / hello.as_secs_f64()
-        ));
+        );
+        json.push(serde_json::json!({
+            "row": target.row,
+            "binary": target.binary,
+            "request": request,
+            "bytes": size,
+            "median_ms": m.as_secs_f64() * 1000.0,
+            "ratio": m.as_secs_f64() / hello.as_secs_f64(),
+        }));
     }
-    for row in rows {
-        println!("{row}");
+    if let Some(path) = options.json {
+        let lines: String = json.iter().map(|row| format!("{row}\n")).collect();
+        std::fs::write(&path, lines)
+            .map_err(LocalError::io(format!("write {}", path.display())))?;
     }
     Ok(())
 }

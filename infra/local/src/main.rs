@@ -70,6 +70,17 @@ enum Command {
     BenchStartup {
         /// Interleaved rounds (20 unless given).
         rounds: Option<usize>,
+        /// With a running stack (`exec`): an applicant's session cookie
+        /// (`keiryoku_session=…`) for an authenticated read as the applications function's
+        /// first request, a row of its own.
+        #[arg(long, requires = "read")]
+        cookie: Option<String>,
+        /// The path of that read (e.g. `/applications/<id>`).
+        #[arg(long, requires = "cookie")]
+        read: Option<String>,
+        /// Also writes the rows as JSON lines to this file (for `make perf`).
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
     },
 }
 
@@ -81,7 +92,18 @@ async fn main() -> ExitCode {
         Command::Events => event::write_samples().map(|()| 0),
         Command::Policies { template } => policies(template),
         Command::ServeCopy { table } => stack::serve_copy(table).await.map(|()| 0),
-        Command::BenchStartup { rounds } => bench::startup(rounds).await.map(|()| 0),
+        Command::BenchStartup {
+            rounds,
+            cookie,
+            read,
+            json,
+        } => bench::startup(bench::Options {
+            rounds,
+            authenticated: cookie.zip(read),
+            json,
+        })
+        .await
+        .map(|()| 0),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -271,7 +271,8 @@ fn value_json(value: &AttributeValue) -> Value {
 }
 
 /// Whether an event matches a filter pattern (the subset of Lambda's filter syntax the template
-/// uses: nested objects, arrays of allowed values, `{"prefix": …}` and `{"exists": …}`).
+/// uses: nested objects, arrays of allowed values, `{"prefix": …}`, `{"exists": …}` and
+/// `{"anything-but": […]}`).
 pub fn matches(pattern: &Value, event: &Value) -> bool {
     match pattern {
         Value::Object(fields) => fields.iter().all(|(key, expected)| {
@@ -296,6 +297,14 @@ fn allowed_value(allowed: &Value, actual: Option<&Value>) -> bool {
             }
             if let Some(exists) = rule.get("exists").and_then(Value::as_bool) {
                 return actual.is_some() == exists;
+            }
+            // As in Lambda: the field must be there, with none of the values.
+            if let Some(excluded) = rule.get("anything-but") {
+                let excluded = match excluded {
+                    Value::Array(values) => values.as_slice(),
+                    value => std::slice::from_ref(value),
+                };
+                return actual.is_some_and(|a| !excluded.contains(a));
             }
             false
         }
@@ -324,5 +333,11 @@ mod tests {
             &prefix,
             &json!({"dynamodb": {"Keys": {"pk": {"S": "SESSION#1"}}}})
         ));
+        let not_draft =
+            json!({"dynamodb": {"NewImage": {"status": {"S": [{"anything-but": ["draft"]}]}}}});
+        let status = |s: &str| json!({"dynamodb": {"NewImage": {"status": {"S": s}}}});
+        assert!(matches(&not_draft, &status("submitted")));
+        assert!(!matches(&not_draft, &status("draft")));
+        assert!(!matches(&not_draft, &json!({"dynamodb": {"NewImage": {}}})));
     }
 }

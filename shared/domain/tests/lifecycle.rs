@@ -396,6 +396,23 @@ fn a_change_application_starts_from_the_certified_plan_and_keeps_its_kind() {
     ));
 }
 
+/// The effects function's stream filter (template.yaml) leaves out records whose new status is
+/// draft, so autosaves do not invoke it: that holds only while no change into a draft calls for
+/// an effect.
+#[test]
+fn no_change_into_a_draft_calls_for_an_effect() {
+    let new = draft(complete_plan());
+    assert!(effects_of(None, &new).is_empty());
+    for status in keiryoku_domain::status::ALL_STATUSES {
+        let mut old = draft(complete_plan());
+        old.status = status;
+        assert!(
+            effects_of(Some(&old), &new).is_empty(),
+            "{status:?} → draft"
+        );
+    }
+}
+
 #[test]
 fn each_status_change_calls_for_its_effects_once() {
     let record = submitted(complete_plan());

@@ -9,7 +9,7 @@ use keiryoku_domain::plan::{
     rows,
 };
 use keiryoku_domain::tables::tables;
-use printpdf::{PdfDocument, PdfSaveOptions};
+use printpdf::PdfDocument;
 use time::Date;
 
 use crate::PdfError;
@@ -17,6 +17,7 @@ use crate::certificate::period_text;
 use crate::flow::{Column, Flow};
 use crate::font::font;
 use crate::page::Align;
+use crate::save::save;
 
 /// What the application PDF states besides the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -599,14 +600,7 @@ pub fn render(plan: &Plan, meta: &ApplicationMeta) -> Result<Vec<u8>, PdfError> 
     flow.table(&cols, &other_rows, 9.5);
 
     let pages = flow.finish();
-    let mut warnings = Vec::new();
-    Ok(doc.with_pages(pages).save(
-        &PdfSaveOptions {
-            subset_fonts: true,
-            ..Default::default()
-        },
-        &mut warnings,
-    ))
+    save(doc.with_pages(pages))
 }
 
 #[cfg(test)]

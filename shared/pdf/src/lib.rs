@@ -1,5 +1,5 @@
 //! The platform's PDF documents, rendered with printpdf and the IPAex明朝 font (subset into each
-//! document, so a certificate is tens of kilobytes):
+//! document without its hinting, so a certificate is about 32 KB; see `save.rs`):
 //!
 //! - [`application`]: the 申請書, the whole 様式第1 in its official order, tables flowing over pages.
 //! - [`certificate`]: the 認定書, laid out from per-authority template data (`templates/`), with
@@ -17,6 +17,8 @@ mod flow;
 mod font;
 mod page;
 mod qr;
+mod save;
+mod sfnt;
 
 /// Why a document could not be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -29,4 +31,6 @@ pub enum PdfError {
     Qr(String),
     #[error("date out of range")]
     Date,
+    #[error("writing the PDF: {0}")]
+    Write(String),
 }

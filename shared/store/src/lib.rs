@@ -47,7 +47,7 @@ pub use audit::{
     version_hash,
 };
 pub use audit_archive::AuditArchive;
-pub use aws::{AwsClients, Health};
+pub use aws::{AwsClients, Health, LambdaEnvironment};
 pub use cache::Cache;
 pub use cases::{
     CaseCounts, CaseDecision, CaseFilter, CasePage, CaseRecord, CaseStat, Cases, search_text,
