@@ -152,7 +152,7 @@ bench-feed: build
 ## sizes: release binary size of each function
 sizes:
 	$(CARGO) build --release --bins
-	@ls -l $(TARGET_DIR)/release/{auth,applications,review,effects,documents,platform,reference,bench-hello} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
+	@ls -l $(TARGET_DIR)/release/{auth,applications,review,effects,documents,platform,reference,bench-hello,bench-hello-sdk} | awk '{printf "%-40s %6.2f MB\n", $$9, $$5/1048576}'
 
 # SAM CLI, cargo-lambda and zig from PyPI, in a venv of their own (no Docker).
 SAM_VENV := .venv-sam

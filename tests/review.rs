@@ -732,12 +732,36 @@ async fn every_search_condition_narrows_the_results_and_pages_through_the_url() 
 #[tokio::test]
 async fn a_changed_audit_record_is_found_by_the_operator_check() {
     let applicant = logged_in("applicant-tokyo").await;
-    let submitted = submitted(&applicant, complete_plan()).await;
-    let id = id_of(&submitted);
+    // Each save links its record to the head the draft was read with (the chain's last link
+    // kept on the application item), so several saves must still make one chain.
+    let response = applicant
+        .post("/applications")
+        .json(&json!({ "plan": complete_plan() }))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 201);
+    let mut etag = header(&response, "etag");
+    let id = id_of(&json(response).await);
+    for round in 0..2 {
+        let response = applicant
+            .patch(&format!("/applications/{id}"))
+            .header("if-match", &etag)
+            .json(&json!({ "current_state": { "challenges": format!("保存 {round}") } }))
+            .sent()
+            .await;
+        assert_eq!(response.status(), 200);
+        etag = header(&response, "etag");
+    }
+    let response = applicant
+        .post(&format!("/applications/{id}/submit"))
+        .header("idempotency-key", unique_key("submit"))
+        .sent()
+        .await;
+    assert_eq!(response.status(), 200);
     let verified = admin(&["audit", "verify", "--id", &id]);
     let verified: Value = serde_json::from_str(verified.trim()).unwrap_or_default();
     assert_eq!(verified["chain"], "intact", "{verified}");
-    assert_eq!(verified["records"], 2, "create and submit");
+    assert_eq!(verified["records"], 4, "create, two saves and submit");
 
     // Someone with table access rewrites what the first record says was done.
     let dynamodb = keiryoku_e2e::dynamodb().await;

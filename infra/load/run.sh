@@ -59,6 +59,9 @@ gateway=$(pids 'local-stack')
 moto=$(pgrep -f "infra/moto/serve.py" | tr '\n' ' ')
 hz=$(getconf CLK_TCK)
 before_functions=$(ticks $functions); before_gateway=$(ticks $gateway); before_moto=$(ticks $moto)
+# The service calls each function makes, as moto counts them (infra/moto/iam.py).
+calls() { curl -sf "${AWS_ENDPOINT_URL:?}/_keiryoku/calls" || echo '{}'; }
+calls > "$work/calls-before.json"
 
 # LOAD_PROFILE (infra/perf/profile.sh): a sampling profile of our function processes during the
 # wrk run only, not during the preparation above.
@@ -73,13 +76,27 @@ LOAD_FILE="$work/load.tsv" wrk -t"$THREADS" -c"$THREADS" -d"$DURATION" --timeout
 
 if [[ -n "$profiler" ]]; then kill -INT "$profiler"; wait "$profiler" || true; fi
 after_functions=$(ticks $functions); after_gateway=$(ticks $gateway); after_moto=$(ticks $moto)
+calls > "$work/calls-after.json"
 requests=$(awk '/^requests /{print $2}' "$work/wrk.txt" | tr -d ,)
-python3 - "$requests" "$((after_functions - before_functions))" "$((after_gateway - before_gateway))" "$((after_moto - before_moto))" "$hz" <<'PY'
-import sys
-requests, functions, gateway, moto, hz = (int(x) for x in sys.argv[1:])
+python3 - "$requests" "$((after_functions - before_functions))" "$((after_gateway - before_gateway))" "$((after_moto - before_moto))" "$hz" "$work" <<'PY'
+import json, sys
+requests, functions, gateway, moto, hz = (int(x) for x in sys.argv[1:6])
+work = sys.argv[6]
 ms = lambda ticks: ticks * 1000 / hz / max(requests, 1)
 print(f"CPU per request: our Lambda functions {ms(functions):.2f} ms, local API gateway + runtime API {ms(gateway):.2f} ms, moto {ms(moto):.2f} ms")
 print(f"moto / our functions = {moto / max(functions, 1):.1f}x")
+before = json.load(open(f"{work}/calls-before.json"))
+after = json.load(open(f"{work}/calls-after.json"))
+made = {}
+for function, operations in after.items():
+    for op, count in operations.items():
+        n = count - before.get(function, {}).get(op, 0)
+        if n:
+            made[(function, op)] = n
+total = sum(made.values())
+print(f"AWS calls per request: our functions {total / max(requests, 1):.2f}")
+for (function, op), n in sorted(made.items(), key=lambda kv: -kv[1]):
+    print(f"  {function:<16} {op:<24} {n / max(requests, 1):.3f}")
 PY
 status_errors=$(awk '/^requests /{print $NF}' "$work/wrk.txt")
 if [[ "$status_errors" != "0" ]]; then

@@ -219,6 +219,12 @@ def main() -> None:
     lock = threading.Lock()
 
     def serialised(environ, start_response):
+        if environ.get("PATH_INFO") == "/_keiryoku/calls":
+            # The calls counted per function (iam.calls; not an AWS API, no bucket has this name).
+            with lock:
+                body = json.dumps(iam.calls).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         with lock:
             # Produce the whole body inside the lock: the call is over when the lock is released.
             return list(app(environ, start_response))

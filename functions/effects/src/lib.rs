@@ -42,6 +42,10 @@ pub struct Effector {
     /// The audit trail's write-once copy (Object Lock), which each new audit record of the
     /// stream goes to; `None` where no copy is kept (the operator's replays).
     pub archive: Option<keiryoku_store::AuditArchive>,
+    /// The published reference tables: certificates print the issuers' titles and 認定番号
+    /// formats of the tables in force. Looked at only before an application's effects, so a
+    /// batch of audit records (or an empty one) makes no request for them.
+    pub tables: Option<std::sync::Arc<keiryoku_lifecycle::reference_tables::TablesSource>>,
 }
 
 /// How long a claim holds an effect before another worker may take it over.
@@ -370,7 +374,13 @@ pub async fn handle(effector: &Effector, event: StreamEvent) -> DynamoDbEventRes
             continue;
         };
         let old = application(std::mem::take(&mut record.change.old_image).into());
-        for spec in effects_of(old.as_ref(), &new) {
+        let specs = effects_of(old.as_ref(), &new);
+        if !specs.is_empty()
+            && let Some(tables) = &effector.tables
+        {
+            tables.refresh().await;
+        }
+        for spec in specs {
             if let Outcome::Retry(error) = effector.run(&spec, Some(&new)).await {
                 tracing::warn!(key = %spec.key(), %error, "will be delivered again");
                 failures.push(failure(&record));

@@ -31,16 +31,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws.s3(),
             env_var("AUDIT_ARCHIVE_BUCKET")?,
         )),
+        tables: TablesSource::from_env(&aws),
     };
     let effector = &effector;
-    // Certificates print the issuers' titles and 認定番号 formats of the tables in force.
-    let tables = TablesSource::from_env(&aws);
-    let tables = tables.as_deref();
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<StreamEvent>| async move {
-            if let Some(tables) = tables {
-                tables.refresh().await;
-            }
             Ok::<_, lambda_runtime::Error>(handle(effector, event.payload).await)
         },
     ))

@@ -735,6 +735,8 @@ fn effector(aws: &AwsClients, table: &str) -> Result<Effector, String> {
         public_base_url: env("PUBLIC_BASE_URL")?,
         max_attempts: 5,
         archive: None,
+        // The published tables were looked at once when the command started (see `main`).
+        tables: None,
     })
 }
 

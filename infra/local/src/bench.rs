@@ -35,6 +35,17 @@ fn http_event(path: &str, cookie: Option<&str>) -> Result<Vec<u8>, LocalError> {
 }
 
 async fn time_first_answer(config: &LocalConfig, target: &Target) -> Result<Duration, LocalError> {
+    first_answer(config, target)
+        .await
+        .map(|(elapsed, _)| elapsed)
+}
+
+/// Starts the target's binary, sends it its event and returns the time to the answer, and the
+/// answer.
+async fn first_answer(
+    config: &LocalConfig,
+    target: &Target,
+) -> Result<(Duration, Vec<u8>), LocalError> {
     let binary = target.binary.as_str();
     let runtime = FunctionRuntime::new(binary, Duration::from_secs(30));
     let listener = reserve(&config.host, 0, "runtime API").await?;
@@ -75,7 +86,7 @@ async fn time_first_answer(config: &LocalConfig, target: &Target) -> Result<Dura
             target.request
         )));
     }
-    Ok(elapsed)
+    Ok((elapsed, answer))
 }
 
 /// The HTTP status of a function's answer (an API Gateway v2 response).
@@ -94,6 +105,9 @@ struct Target {
     request: String,
     event: Vec<u8>,
     must_succeed: bool,
+    /// The row of the floor it is compared with: the SDK baseline doing the same service round
+    /// trips before its answer.
+    floor: Option<&'static str>,
 }
 
 /// What `bench-startup` is asked for.
@@ -103,6 +117,33 @@ pub struct Options {
     pub authenticated: Option<(String, String)>,
     pub json: Option<std::path::PathBuf>,
 }
+
+/// The CPU time one GetItem costs bench-hello-sdk's process (its answer to `GET /cpu`).
+async fn sdk_cpu_per_call(config: &LocalConfig, target: &Target) -> Result<f64, LocalError> {
+    let (_, answer) = first_answer(config, target).await?;
+    let body = serde_json::from_slice::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v.get("body")?.as_str().map(str::to_owned))
+        .and_then(|body| serde_json::from_str::<serde_json::Value>(&body).ok());
+    let per_call = body.as_ref().and_then(|b| {
+        let cpu = b.get("cpu_ms")?.as_f64()?;
+        let calls = b.get("calls")?.as_f64()?;
+        (cpu >= 0.0 && calls > 0.0).then(|| cpu / calls)
+    });
+    per_call.ok_or_else(|| {
+        LocalError::Setup(format!(
+            "bench-hello-sdk GET /cpu: unexpected answer {}",
+            String::from_utf8_lossy(&answer)
+        ))
+    })
+}
+
+/// The floor rows (bench-hello-sdk): the SDK's set-up alone, and with the service round trips of
+/// the published-tables check (one S3 HEAD), of an authenticated read (two GetItems), and both.
+const FLOOR_SDK: &str = "bench-hello-sdk (SDK clients)";
+const FLOOR_HEAD: &str = "bench-hello-sdk (one S3 HEAD)";
+const FLOOR_READ: &str = "bench-hello-sdk (two GetItems)";
+const FLOOR_HEAD_READ: &str = "bench-hello-sdk (S3 HEAD, two GetItems)";
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -127,7 +168,60 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
         request: "GET /".into(),
         event: http_event("/", None)?,
         must_succeed: true,
+        floor: None,
     }];
+    // The floors of a function that talks to AWS: hello-world plus the SDK clients made as ours
+    // make them, and the service round trips of a row with nothing of ours around them. They run
+    // with the applications function's environment (its table, bucket and role). The round trips
+    // need the running stack, so they are timed with an authenticated read only.
+    let stack = options.authenticated.is_some();
+    let mut sdk_cpu_target = None;
+    if let Some(applications) = config
+        .template
+        .functions
+        .iter()
+        .find(|f| f.binary == "applications")
+    {
+        let env: Vec<(String, String)> = config.function_env(applications)?.into_iter().collect();
+        let floors: &[(&str, &str)] = if stack {
+            &[
+                (FLOOR_SDK, "/"),
+                (FLOOR_HEAD, "/head"),
+                (FLOOR_READ, "/read"),
+                (FLOOR_HEAD_READ, "/head-read"),
+            ]
+        } else {
+            &[(FLOOR_SDK, "/")]
+        };
+        sdk_cpu_target = Some(Target {
+            row: "bench-hello-sdk (CPU per GetItem)".into(),
+            binary: "bench-hello-sdk".into(),
+            env: env.clone(),
+            request: "GET /cpu".into(),
+            event: http_event("/cpu", None)?,
+            must_succeed: true,
+            floor: None,
+        });
+        for (row, path) in floors {
+            targets.push(Target {
+                row: (*row).into(),
+                binary: "bench-hello-sdk".into(),
+                env: env.clone(),
+                request: format!("GET {path}"),
+                event: http_event(path, None)?,
+                must_succeed: true,
+                floor: None,
+            });
+        }
+    }
+    // A function checks the published tables before its first answer when it has their bucket
+    // (the stream consumer only before an application's effects, never for an empty batch).
+    let checks = |env: &[(String, String)]| {
+        stack
+            && env
+                .iter()
+                .any(|(k, v)| k == "REFERENCE_DATA_BUCKET" && !v.is_empty())
+    };
     for function in &config.template.functions {
         let env: Vec<(String, String)> = config.function_env(function)?.into_iter().collect();
         if function.routes.is_empty() {
@@ -141,6 +235,7 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
                     request: "empty stream batch".into(),
                     event: br#"{"Records":[]}"#.to_vec(),
                     must_succeed: false,
+                    floor: Some(FLOOR_SDK),
                 });
             }
             continue;
@@ -167,6 +262,7 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
                     request: format!("GET {read}"),
                     event: http_event(read, Some(cookie))?,
                     must_succeed: true,
+                    floor: Some(FLOOR_HEAD_READ),
                 });
                 targets.push(Target {
                     row: "applications (authenticated read, no tables check)".into(),
@@ -175,6 +271,7 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
                     request: format!("GET {read}"),
                     event: http_event(read, Some(cookie))?,
                     must_succeed: true,
+                    floor: Some(FLOOR_READ),
                 });
             }
             targets.push(Target {
@@ -184,8 +281,10 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
                 request: format!("GET {path}"),
                 event: http_event(path, None)?,
                 must_succeed: false,
+                floor: Some(FLOOR_SDK),
             });
         }
+        let floor = if checks(&env) { FLOOR_HEAD } else { FLOOR_SDK };
         targets.push(Target {
             row: function.binary.clone(),
             binary: function.binary.clone(),
@@ -193,8 +292,14 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
             request: format!("GET {path}"),
             event: http_event(path, None)?,
             must_succeed: false,
+            floor: Some(floor),
         });
     }
+    // What one service call costs our process at least (bench-hello-sdk's `GET /cpu`).
+    let sdk_cpu = match (&sdk_cpu_target, stack) {
+        (Some(target), true) => Some(sdk_cpu_per_call(&config, target).await?),
+        _ => None,
+    };
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); targets.len()];
     // Interleaved rounds, so machine noise falls on every binary alike.
     for _ in 0..rounds {
@@ -202,29 +307,39 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
             samples[i].push(time_first_answer(&config, target).await?);
         }
     }
-    let hello = median(samples[0].clone());
+    let medians: Vec<Duration> = samples.into_iter().map(median).collect();
+    let hello = medians[0];
+    let floor_of = |target: &Target| {
+        let row = target.floor?;
+        targets
+            .iter()
+            .position(|t| t.row == row)
+            .map(|i| medians[i])
+    };
     println!(
         "start-up to first answered request, median of {rounds} interleaved rounds ({} binaries):",
         config.bin_dir.display()
     );
     println!(
-        "{:<52} {:<26} {:>8} {:>10} {:>7}",
-        "binary", "first request", "size", "median", "ratio"
+        "{:<52} {:<26} {:>8} {:>10} {:>7} {:>9}",
+        "binary", "first request", "size", "median", "ratio", "÷ floor"
     );
     let mut json = Vec::new();
-    for (target, s) in targets.iter().zip(samples) {
+    for (target, &m) in targets.iter().zip(&medians) {
         let size = std::fs::metadata(config.bin_dir.join(&target.binary))
             .map(|m| m.len())
             .unwrap_or(0);
-        let m = median(s);
         let request = &target.request;
+        let floor = floor_of(target);
+        let over_floor = floor.map(|f| m.as_secs_f64() / f.as_secs_f64());
         println!(
-            "{:<52} {:<26} {:>6.1}MB {:>8.2}ms {:>6.2}x",
+            "{:<52} {:<26} {:>6.1}MB {:>8.2}ms {:>6.2}x {:>9}",
             target.row,
             request.chars().take(26).collect::<String>(),
             size as f64 / 1_048_576.0,
             m.as_secs_f64() * 1000.0,
-            m.as_secs_f64() / hello.as_secs_f64()
+            m.as_secs_f64() / hello.as_secs_f64(),
+            over_floor.map_or(String::new(), |r| format!("{r:.2}x"))
         );
         json.push(serde_json::json!({
             "row": target.row,
@@ -233,6 +348,19 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
             "bytes": size,
             "median_ms": m.as_secs_f64() * 1000.0,
             "ratio": m.as_secs_f64() / hello.as_secs_f64(),
+            "floor": target.floor,
+            "floor_ms": floor.map(|f| f.as_secs_f64() * 1000.0),
+            "ratio_to_floor": over_floor,
+        }));
+    }
+    if let Some(ms) = sdk_cpu {
+        println!(
+            "CPU of one DynamoDB GetItem in bench-hello-sdk's process (the SDK alone): {ms:.3} ms"
+        );
+        json.push(serde_json::json!({
+            "row": "sdk-cpu-per-call",
+            "binary": "bench-hello-sdk",
+            "cpu_ms_per_call": ms,
         }));
     }
     if let Some(path) = options.json {

@@ -3,9 +3,11 @@ use tokio::sync::OnceCell;
 use crate::OidcError;
 
 /// The client secret, read once from SSM Parameter Store (a SecureString) on first use, so a cold
-/// start that only serves `/me` never pays for it.
+/// start that only serves `/me` never pays for it: not even the SSM client is made before then
+/// (making a service client parses the SDK's endpoint rules, part of every cold start).
 pub struct ClientSecret {
-    ssm: aws_sdk_ssm::Client,
+    /// The configuration the SSM client is made from when the secret is first asked for.
+    config: aws_config::SdkConfig,
     parameter: String,
     value: OnceCell<String>,
 }
@@ -16,7 +18,7 @@ impl ClientSecret {
         parameter: impl Into<String>,
     ) -> ClientSecret {
         ClientSecret {
-            ssm: aws_sdk_ssm::Client::new(config),
+            config: config.clone(),
             parameter: parameter.into(),
             value: OnceCell::new(),
         }
@@ -28,7 +30,7 @@ impl ClientSecret {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .build();
         ClientSecret {
-            ssm: aws_sdk_ssm::Client::new(&config),
+            config,
             parameter: String::new(),
             value: OnceCell::new_with(Some(value.into())),
         }
@@ -37,8 +39,7 @@ impl ClientSecret {
     pub async fn get(&self) -> Result<&str, OidcError> {
         self.value
             .get_or_try_init(|| async {
-                let out = self
-                    .ssm
+                let out = aws_sdk_ssm::Client::new(&self.config)
                     .get_parameter()
                     .name(&self.parameter)
                     .with_decryption(true)

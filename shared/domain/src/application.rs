@@ -666,6 +666,11 @@ pub struct Application {
     /// Set when the certification was carried over from the legacy system.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration: Option<crate::migration::Migration>,
+    /// The hash of the application's latest audit record (the head of its chain) as the store
+    /// read it with the record, so that the next commit links its audit record without reading
+    /// the trail. The store's bookkeeping, like `version`: never shown or serialised here.
+    #[serde(skip)]
+    pub audit_head: Option<String>,
 }
 
 /// The version of the consent wording shown next to 公表可否 and データ利活用同意 (様式第1's
@@ -851,6 +856,7 @@ impl Application {
             notify_to,
             consent: None,
             migration: None,
+            audit_head: None,
         }
     }
 

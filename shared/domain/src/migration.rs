@@ -351,6 +351,7 @@ impl LegacyCertification {
                 legacy_id: self.legacy_id.clone(),
                 migrated_at: now,
             }),
+            audit_head: None,
         }
     }
 }

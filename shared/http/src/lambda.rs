@@ -23,6 +23,11 @@ pub async fn run(router: Router) -> Result<(), lambda_http::Error> {
 /// Runs `router` as [`run`] does, keeping the reference tables in step with what the operator
 /// published (`REFERENCE_DATA_BUCKET`, see `keiryoku_lifecycle::reference_tables`): looked at
 /// once during start-up, then before a request at most once per interval.
+///
+/// The notices ([`crate::notices`]), which every answer of such a function waits for, are read
+/// during start-up too, side by side with the tables: the two round trips (and in AWS their two
+/// connections' TLS handshakes) overlap instead of following each other (`make perf`: the
+/// applications function's start-up, see README, Performance).
 pub async fn run_with_tables(
     router: Router,
     aws: &keiryoku_store::AwsClients,
@@ -31,7 +36,7 @@ pub async fn run_with_tables(
     lambda_http::tracing::init_default_subscriber();
     let router = match TablesSource::from_env(aws) {
         Some(source) => {
-            source.refresh().await;
+            tokio::join!(source.refresh(), crate::notices::prefetch());
             router.layer(axum::middleware::from_fn(
                 move |request: axum::extract::Request, next: axum::middleware::Next| {
                     let source = source.clone();

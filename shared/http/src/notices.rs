@@ -76,6 +76,14 @@ async fn refresh(board: &Board) {
     }
 }
 
+/// Reads the notices now unless the cached copy is fresh: at start-up, so the first request's
+/// [`guard`] finds them read (nothing happens without an installed board).
+pub async fn prefetch() {
+    if let Some(board) = BOARD.get() {
+        refresh(board).await;
+    }
+}
+
 /// The notices published now for this process's audience.
 pub fn published() -> Vec<Notice> {
     let Some(board) = BOARD.get() else {

@@ -309,7 +309,11 @@ pub fn plain_address(to: &str) -> bool {
 /// Sends mail through SESv2 from a fixed address, with a configuration set.
 #[derive(Clone)]
 pub struct Mailer {
-    ses: aws_sdk_sesv2::Client,
+    /// The configuration the SES client is made from when the first mail goes out: making a
+    /// service client parses the SDK's endpoint rules, which a cold start that sends no mail
+    /// (an empty batch, an audit copy) need not pay for.
+    config: aws_config::SdkConfig,
+    ses: std::sync::Arc<std::sync::OnceLock<aws_sdk_sesv2::Client>>,
     from: String,
     configuration_set: Option<String>,
 }
@@ -321,7 +325,8 @@ impl Mailer {
         configuration_set: Option<String>,
     ) -> Mailer {
         Mailer {
-            ses: aws_sdk_sesv2::Client::new(config),
+            config: config.clone(),
+            ses: Default::default(),
             from: from.into(),
             configuration_set: configuration_set.filter(|c| !c.is_empty()),
         }
@@ -351,6 +356,7 @@ impl Mailer {
             .build();
         let out = self
             .ses
+            .get_or_init(|| aws_sdk_sesv2::Client::new(&self.config))
             .send_email()
             .from_email_address(&self.from)
             .destination(

@@ -156,6 +156,10 @@ pub fn from_item(mut item: Item) -> Result<Application, StoreError> {
         }
         _ => return Err(StoreError::Corrupt("application without a plan".into())),
     };
+    let audit_head = match item.remove(AUDIT_HEAD) {
+        Some(AttributeValue::S(hash)) => Some(hash),
+        _ => None,
+    };
     for name in [ITEM_KIND, "pk", "sk", "gsi1pk", "gsi1sk"] {
         item.remove(name);
     }
@@ -165,8 +169,14 @@ pub fn from_item(mut item: Item) -> Result<Application, StoreError> {
     let mut record: Application =
         serde_dynamo::from_item(item).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     record.plan = plan;
+    record.audit_head = audit_head;
     Ok(record)
 }
+
+/// The attribute of an application item that holds the hash of its latest audit record (the
+/// chain's head): written by every commit with the record, so the next one needs no look-up.
+/// An item written before it existed has none; its commit reads the trail instead.
+const AUDIT_HEAD: &str = "audit_head";
 
 /// What an audit record says about a commit, besides what the commit itself tells.
 #[derive(Debug, Clone)]
@@ -203,23 +213,71 @@ impl Applications {
         note: AuditNote,
     ) -> Result<(), CommitError> {
         let mut items = Vec::new();
+        // The chain's previous link: the head the record was read with. Every commit of this
+        // application is serialised by the version condition, so the record's head is the
+        // latest audit record. A new application has no trail (its record is the first, at
+        // sequence 1, and written only if there is none there). Without a head (a deletion, an
+        // item written before heads were kept), the latest record of the trail.
+        let known_head = match (&next, expected_version) {
+            (_, None) => Some(None),
+            (Some(record), Some(_)) => record.audit_head.clone().map(Some),
+            (None, Some(_)) => None,
+        };
+        let previous = match known_head {
+            Some(head) => head,
+            None => self
+                .history(id, crate::Order::NewestFirst, 1, None)
+                .await?
+                .items
+                .into_iter()
+                .next()
+                .and_then(|r| r.hash),
+        };
+        let mut next = next;
         // The plan is serialised once (it may be hundreds of kilobytes on every autosave): the
         // stored text is also what the version hash and a revision are made of.
-        let (stored, plan_text, next) = match next {
+        let (stored, plan_text) = match next.as_deref_mut() {
             Some(record) => {
                 let (item, plan) = to_item(record)?;
-                // From here on the record is only read.
-                (Some(item), Some(plan), Some(&*record))
+                (Some(item), Some(plan))
             }
-            None => (None, None, None),
+            None => (None, None),
         };
         let plan_json = plan_text.as_deref();
+
+        let (changed_paths, changed_count) = crate::audit::capped(note.changed_paths);
+        let record = next.as_deref();
+        // Each commit moves the version on by one: the audit record's place in the trail.
+        let sequence = record
+            .map(|r| r.version)
+            .or(expected_version.map(|v| v + 1))
+            .unwrap_or(1);
+        let mut audit = AuditRecord {
+            application_id: id.clone(),
+            at: crate::now_rfc3339(),
+            actor: note.actor,
+            action: note.action,
+            changed_paths,
+            changed_count,
+            version: record.map(|r| r.version),
+            version_hash: record
+                .zip(plan_json)
+                .map(|(r, plan)| version_hash(&r.id, r.version, r.status, plan)),
+            detail: note.detail,
+            previous_hash: previous,
+            hash: None,
+        };
+        let head = crate::audit::record_hash(&audit)?;
+        audit.hash = Some(head.clone());
+
         let condition = match expected_version {
             Some(_) => "attribute_exists(pk) AND #version = :expected",
             None => "attribute_not_exists(pk)",
         };
         let item = match stored {
-            Some(attributes) => {
+            Some(mut attributes) => {
+                // The record's new head is written with it.
+                attributes.insert(AUDIT_HEAD.into(), s(head.clone()));
                 let mut put = Put::builder()
                     .table_name(&self.table)
                     .set_item(Some(attributes))
@@ -247,7 +305,7 @@ impl Applications {
         };
         items.push((Role::Application, item));
 
-        if let Some(record) = next
+        if let Some(record) = record
             && let Some(filing) = record.filing()
         {
             for office in filing.office_ids {
@@ -261,40 +319,9 @@ impl Applications {
         }
 
         for extra in extras {
-            items.push(self.extra_item(id, next, plan_json, extra)?);
+            items.push(self.extra_item(id, record, plan_json, extra)?);
         }
 
-        let (changed_paths, changed_count) = crate::audit::capped(note.changed_paths);
-        // Each commit moves the version on by one: the audit record's place in the trail.
-        let sequence = next
-            .map(|r| r.version)
-            .or(expected_version.map(|v| v + 1))
-            .unwrap_or(1);
-        // The chain's previous link: the latest record (every commit of this application is
-        // serialised by the version condition, so it is the one before this).
-        let previous = self
-            .history(id, crate::Order::NewestFirst, 1, None)
-            .await?
-            .items
-            .into_iter()
-            .next()
-            .and_then(|r| r.hash);
-        let mut audit = AuditRecord {
-            application_id: id.clone(),
-            at: crate::now_rfc3339(),
-            actor: note.actor,
-            action: note.action,
-            changed_paths,
-            changed_count,
-            version: next.map(|r| r.version),
-            version_hash: next
-                .zip(plan_json)
-                .map(|(r, plan)| version_hash(&r.id, r.version, r.status, plan)),
-            detail: note.detail,
-            previous_hash: previous,
-            hash: None,
-        };
-        audit.hash = Some(crate::audit::record_hash(&audit)?);
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(audit_item(&audit, sequence)?))
@@ -310,7 +337,7 @@ impl Applications {
             AuditAction::Submit
                 | AuditAction::WithdrawConsent
                 | AuditAction::RecordPaperCertification
-        ) && let Some(record) = next
+        ) && let Some(record) = record
             && let Some(item) = crate::feed::consent_item(&self.table, record)?
         {
             items.push((Role::Other, item));
@@ -323,7 +350,7 @@ impl Applications {
             AuditAction::Approve
                 | AuditAction::WithdrawConsent
                 | AuditAction::RecordPaperCertification
-        ) && let Some(entry) = next.and_then(keiryoku_domain::register::RegisterEntry::of)
+        ) && let Some(entry) = record.and_then(keiryoku_domain::register::RegisterEntry::of)
         {
             items.push((
                 Role::Other,
@@ -338,7 +365,7 @@ impl Applications {
         if matches!(
             note.action,
             AuditAction::Approve | AuditAction::RecordPaperCertification
-        ) && let Some(record) = next
+        ) && let Some(record) = record
             && record.status == Status::Certified
             && let Some(change) = &record.change_of
         {
@@ -365,7 +392,7 @@ impl Applications {
 
         // The change feed's events go in the same transaction (an outbox), at the next free
         // positions; a commit that lost the position to another one takes the next.
-        let events = keiryoku_domain::feed::events_of(note.action, next);
+        let events = keiryoku_domain::feed::events_of(note.action, record);
         let mut attempt = 0u32;
         loop {
             let mut all = items.clone();
@@ -382,6 +409,10 @@ impl Applications {
                 }
             }
             if self.send(all).await? == Sent::Done {
+                // Written: the caller's record now has this commit's record as its head.
+                if let Some(record) = next {
+                    record.audit_head = Some(head);
+                }
                 return Ok(());
             }
             if attempt == FEED_ATTEMPTS {

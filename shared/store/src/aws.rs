@@ -131,6 +131,9 @@ fn mozilla_roots_pem() -> Vec<u8> {
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     config: Arc<aws_config::SdkConfig>,
+    /// The process's one S3 client, made when first asked for (making a client parses the SDK's
+    /// endpoint rules; a function asked three times made three).
+    s3: Arc<std::sync::OnceLock<aws_sdk_s3::Client>>,
 }
 
 impl AwsClients {
@@ -149,6 +152,7 @@ impl AwsClients {
         AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(&config),
             config: Arc::new(config),
+            s3: Arc::default(),
         }
     }
 
@@ -160,11 +164,15 @@ impl AwsClients {
     /// An S3 client. Path-style addressing when a custom endpoint is set (moto serves buckets
     /// under its own host, not as sub-domains).
     pub fn s3(&self) -> aws_sdk_s3::Client {
-        let mut builder = aws_sdk_s3::config::Builder::from(self.config.as_ref());
-        if self.config.endpoint_url().is_some() {
-            builder = builder.force_path_style(true);
-        }
-        aws_sdk_s3::Client::from_conf(builder.build())
+        self.s3
+            .get_or_init(|| {
+                let mut builder = aws_sdk_s3::config::Builder::from(self.config.as_ref());
+                if self.config.endpoint_url().is_some() {
+                    builder = builder.force_path_style(true);
+                }
+                aws_sdk_s3::Client::from_conf(builder.build())
+            })
+            .clone()
     }
 }
 
