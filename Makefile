@@ -125,8 +125,9 @@ perf: setup
 	KEIRYOKU_BIN_DIR=$(TARGET_DIR)/release CARGO=$(CARGO) $(TARGET_DIR)/release/local-stack exec -- $(VENV)/bin/python infra/perf/perf.py
 
 ## profile: where our CPU goes under the applicant mix: perf samples every function process during
-## a load run; the applications and effects binaries are linked again with their symbols
-## (`-C strip=none`, into $(TARGET_DIR)/profile-bin) so the report names functions
+## a load run, with DWARF call graphs; the applications and effects binaries are linked again with
+## their symbols (`-C strip=none`, into $(TARGET_DIR)/profile-bin) so the report names functions:
+## the split by process, the flame graph's top entries, and the self time by crate
 profile: setup
 	$(CARGO) build --release --bins
 	rm -rf $(TARGET_DIR)/profile-bin && mkdir -p $(TARGET_DIR)/profile-bin

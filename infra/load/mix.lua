@@ -33,6 +33,7 @@ function init(args)
   step = 0
   sent = nil
   non2xx = 0
+  submitted = 0
 end
 
 function request()
@@ -63,6 +64,8 @@ function response(status, hdrs, body)
   if status < 200 or status > 299 then
     non2xx = non2xx + 1
     io.stderr:write(sent .. " " .. status .. " " .. string.sub(body, 1, 200) .. "\n")
+  elseif sent == "submit" then
+    submitted = submitted + 1
   end
   if sent == "autosave" or sent == "read" then
     local e = hdrs["ETag"] or hdrs["etag"]
@@ -78,4 +81,8 @@ function done(summary, latency, requests)
   io.write(string.format("throughput %.1f req/s\n", summary.requests / (summary.duration / 1e6)))
   io.write(string.format("latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms\n",
     p(50), p(90), p(99), latency.max / 1000))
+  -- Each submission makes the effects function render the application as a PDF.
+  local submits = 0
+  for _, thread in ipairs(threads) do submits = submits + (thread:get("submitted") or 0) end
+  io.write(string.format("submissions %d\n", submits))
 end

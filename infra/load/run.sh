@@ -62,12 +62,17 @@ before_functions=$(ticks $functions); before_gateway=$(ticks $gateway); before_m
 # The service calls each function makes, as moto counts them (infra/moto/iam.py).
 calls() { curl -sf "${AWS_ENDPOINT_URL:?}/_keiryoku/calls" || echo '{}'; }
 calls > "$work/calls-before.json"
+# The invocations each function takes, as the local stack counts them (infra/local: /invocations).
+invocations() { curl -sf "${KEIRYOKU_SCHEDULER_URL:?}/invocations" || echo '{}'; }
+invocations > "$work/invocations-before.json"
 
 # LOAD_PROFILE (infra/perf/profile.sh): a sampling profile of our function processes during the
 # wrk run only, not during the preparation above.
 profiler=
 if [[ -n "${LOAD_PROFILE:-}" ]]; then
-  perf record -q -F 1999 -g -o "$LOAD_PROFILE" -p "$(echo $functions | tr ' ' ',')" 2>/dev/null &
+  # DWARF call graphs (the release binaries keep no frame pointers), so that the report can
+  # say what each sample was called from, at a rate that keeps the file to tens of MB.
+  perf record -q -F 499 --call-graph dwarf,32768 -o "$LOAD_PROFILE" -p "$(echo $functions | tr ' ' ',')" 2>/dev/null &
   profiler=$!
 fi
 
@@ -77,6 +82,7 @@ LOAD_FILE="$work/load.tsv" wrk -t"$THREADS" -c"$THREADS" -d"$DURATION" --timeout
 if [[ -n "$profiler" ]]; then kill -INT "$profiler"; wait "$profiler" || true; fi
 after_functions=$(ticks $functions); after_gateway=$(ticks $gateway); after_moto=$(ticks $moto)
 calls > "$work/calls-after.json"
+invocations > "$work/invocations-after.json"
 requests=$(awk '/^requests /{print $2}' "$work/wrk.txt" | tr -d ,)
 python3 - "$requests" "$((after_functions - before_functions))" "$((after_gateway - before_gateway))" "$((after_moto - before_moto))" "$hz" "$work" <<'PY'
 import json, sys
@@ -97,6 +103,14 @@ total = sum(made.values())
 print(f"AWS calls per request: our functions {total / max(requests, 1):.2f}")
 for (function, op), n in sorted(made.items(), key=lambda kv: -kv[1]):
     print(f"  {function:<16} {op:<24} {n / max(requests, 1):.3f}")
+before = json.load(open(f"{work}/invocations-before.json"))
+after = json.load(open(f"{work}/invocations-after.json"))
+taken = {f: n - before.get(f, 0) for f, n in after.items() if n - before.get(f, 0)}
+print(f"Lambda invocations per request: our functions {sum(taken.values()) / max(requests, 1):.2f}")
+for function, n in sorted(taken.items(), key=lambda kv: -kv[1]):
+    print(f"  {function:<16} {n / max(requests, 1):.3f}")
+submissions = next((int(l.split()[1]) for l in open(f"{work}/wrk.txt") if l.startswith("submissions ")), 0)
+print(f"submissions per request: {submissions / max(requests, 1):.3f} (each an application PDF rendered by effects)")
 PY
 status_errors=$(awk '/^requests /{print $NF}' "$work/wrk.txt")
 if [[ "$status_errors" != "0" ]]; then

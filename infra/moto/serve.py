@@ -54,8 +54,8 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+import waitress
 
 
 def transact_write_items(self, transact_items):
@@ -229,7 +229,13 @@ def main() -> None:
             # Produce the whole body inside the lock: the call is over when the lock is released.
             return list(app(environ, start_response))
 
-    run_simple(host, port, serialised, threaded=True, request_handler=MotoRequestHandler)
+    # waitress, not werkzeug's development server: that one ends every answer with
+    # `Connection: close`, so each AWS call of ours paid a TCP connect and close that it does not
+    # pay in AWS, where the SDK keeps its connections. It cost our functions about a third of
+    # their CPU in a load run (make load: 3.39 -> 2.20 ms per request). Connections wait between
+    # calls without holding a thread; the lock above still lets one call in at a time.
+    waitress.serve(serialised, host=host, port=port, threads=8, connection_limit=1000,
+                   asyncore_use_poll=True, ident=None, _quiet=True)
 
 
 if __name__ == "__main__":

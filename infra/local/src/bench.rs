@@ -40,40 +40,68 @@ async fn time_first_answer(config: &LocalConfig, target: &Target) -> Result<Dura
         .map(|(elapsed, _)| elapsed)
 }
 
+/// A target's binary running against a Runtime API of its own.
+struct Running {
+    runtime: FunctionRuntime,
+    child: tokio::process::Child,
+    server: tokio::task::JoinHandle<()>,
+    started: Instant,
+}
+
+impl Running {
+    async fn start(config: &LocalConfig, target: &Target) -> Result<Running, LocalError> {
+        let binary = target.binary.as_str();
+        let runtime = FunctionRuntime::new(binary, Duration::from_secs(30));
+        let listener = reserve(&config.host, 0, "runtime API").await?;
+        let address = listener
+            .local_addr()
+            .map_err(LocalError::io("runtime API address"))?;
+        let server = tokio::spawn(runtime.clone().serve(listener));
+        let program = config.bin_dir.join(binary);
+        let started = Instant::now();
+        let child = tokio::process::Command::new(&program)
+            .envs(target.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(LocalError::io(format!("start {}", program.display())))?;
+        Ok(Running {
+            runtime,
+            child,
+            server,
+            started,
+        })
+    }
+
+    /// Sends the event and waits for the answer; a binary that dies fails the run at once
+    /// instead of waiting for the timeout.
+    async fn invoke(&mut self, target: &Target) -> Result<Vec<u8>, LocalError> {
+        tokio::select! {
+            answer = self.runtime.invoke(target.event.clone()) => answer.map_err(|e| LocalError::Setup(e.to_string())),
+            status = self.child.wait() => Err(LocalError::Setup(format!("{} exited before answering: {status:?}", target.binary))),
+        }
+    }
+
+    async fn stop(mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.child.wait().await;
+        self.server.abort();
+    }
+}
+
 /// Starts the target's binary, sends it its event and returns the time to the answer, and the
 /// answer.
 async fn first_answer(
     config: &LocalConfig,
     target: &Target,
 ) -> Result<(Duration, Vec<u8>), LocalError> {
-    let binary = target.binary.as_str();
-    let runtime = FunctionRuntime::new(binary, Duration::from_secs(30));
-    let listener = reserve(&config.host, 0, "runtime API").await?;
-    let address = listener
-        .local_addr()
-        .map_err(LocalError::io("runtime API address"))?;
-    let server = tokio::spawn(runtime.clone().serve(listener));
-    let env = &target.env;
-    let program = config.bin_dir.join(binary);
-    let started = Instant::now();
-    let mut child = tokio::process::Command::new(&program)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(LocalError::io(format!("start {}", program.display())))?;
-    // A binary that dies at start-up fails the run at once instead of waiting for the timeout.
-    let answer = tokio::select! {
-        answer = runtime.invoke(target.event.clone()) => answer.map_err(|e| LocalError::Setup(e.to_string())),
-        status = child.wait() => Err(LocalError::Setup(format!("{binary} exited before answering: {status:?}"))),
-    };
-    let elapsed = started.elapsed();
-    let _ = child.start_kill();
-    let _ = child.wait().await;
-    server.abort();
+    let mut running = Running::start(config, target).await?;
+    let answer = running.invoke(target).await;
+    let elapsed = running.started.elapsed();
+    running.stop().await;
     let answer = answer?;
     // A first request that failed (a refused session, a missing permission) would time
     // something other than what the row says.
@@ -82,11 +110,54 @@ async fn first_answer(
         && target.must_succeed
     {
         return Err(LocalError::Setup(format!(
-            "{binary}: {} answered {status}; it must succeed",
-            target.request
+            "{}: {} answered {status}; it must succeed",
+            target.binary, target.request
         )));
     }
     Ok((elapsed, answer))
+}
+
+/// How many invocations [`runtime_cpu_per_invocation`] times.
+const RUNTIME_INVOCATIONS: u32 = 2_000;
+
+/// The CPU time one invocation costs a warm hello-world process: taking the event from the
+/// Runtime API, turning it into a request, answering and posting the response. What every
+/// invocation of any function costs at least, before its own work.
+async fn runtime_cpu_per_invocation(
+    config: &LocalConfig,
+    target: &Target,
+) -> Result<f64, LocalError> {
+    let mut running = Running::start(config, target).await?;
+    let measured = async {
+        running.invoke(target).await?;
+        let pid = running
+            .child
+            .id()
+            .ok_or_else(|| LocalError::Setup("bench-hello exited".into()))?;
+        let before = process_cpu_ms(pid);
+        for _ in 0..RUNTIME_INVOCATIONS {
+            running.invoke(target).await?;
+        }
+        let after = process_cpu_ms(pid);
+        after
+            .zip(before)
+            .map(|(after, before)| (after - before) / f64::from(RUNTIME_INVOCATIONS))
+            .ok_or_else(|| LocalError::Setup(format!("no CPU time in /proc/{pid}/stat")))
+    }
+    .await;
+    running.stop().await;
+    measured
+}
+
+/// The CPU time (user + system) of a process so far, from /proc (clock ticks of 10 ms).
+fn process_cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+    let user: f64 = fields.get(11)?.parse().ok()?;
+    let system: f64 = fields.get(12)?.parse().ok()?;
+    // USER_HZ, which /proc reports in, is 100 on Linux whatever the kernel's tick.
+    Some((user + system) * 10.0)
 }
 
 /// The HTTP status of a function's answer (an API Gateway v2 response).
@@ -97,6 +168,7 @@ fn answer_status(answer: &[u8]) -> Option<u16> {
 
 /// A binary to time: its name, environment, the path of the request it answers and, for an
 /// authenticated read, the cookie it is sent with.
+#[derive(Clone)]
 struct Target {
     row: String,
     binary: String,
@@ -300,6 +372,19 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
         (Some(target), true) => Some(sdk_cpu_per_call(&config, target).await?),
         _ => None,
     };
+    // What one invocation costs a process at least (bench-hello, warm, sent the request of an
+    // authenticated read so the event is as large as the load run's).
+    let runtime_cpu = match &options.authenticated {
+        Some((cookie, read)) => {
+            let target = Target {
+                row: "bench-hello (CPU per invocation)".into(),
+                event: http_event(read, Some(cookie))?,
+                ..targets[0].clone()
+            };
+            Some(runtime_cpu_per_invocation(&config, &target).await?)
+        }
+        None => None,
+    };
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); targets.len()];
     // Interleaved rounds, so machine noise falls on every binary alike.
     for _ in 0..rounds {
@@ -361,6 +446,16 @@ pub async fn startup(options: Options) -> Result<(), LocalError> {
             "row": "sdk-cpu-per-call",
             "binary": "bench-hello-sdk",
             "cpu_ms_per_call": ms,
+        }));
+    }
+    if let Some(ms) = runtime_cpu {
+        println!(
+            "CPU of one invocation of a warm hello-world process (the runtime alone): {ms:.3} ms"
+        );
+        json.push(serde_json::json!({
+            "row": "runtime-cpu-per-invocation",
+            "binary": "bench-hello",
+            "cpu_ms_per_invocation": ms,
         }));
     }
     if let Some(path) = options.json {

@@ -4,7 +4,9 @@
 //!   in moto, runs every function of template.yaml as a Lambda process (the same binary as in
 //!   Lambda, fed through a local Lambda Runtime API) and serves template.yaml's routes on the
 //!   local API gateway. Fires the functions' schedules (`Type: Schedule`) at their times, and
-//!   on request (`KEIRYOKU_SCHEDULER_URL`). Stops every child on Ctrl-C.
+//!   on request (`POST $KEIRYOKU_SCHEDULER_URL/schedules/<Event>`), where
+//!   `GET $KEIRYOKU_SCHEDULER_URL/invocations` counts the invocations each function has taken.
+//!   Stops every child on Ctrl-C.
 //! - `exec -- CMD…`: the same, runs CMD once everything answers, stops, exits with CMD's status.
 //! - `events`: writes one API Gateway v2 sample event per route into `events/`.
 //! - `policies [--template FILE]`: writes the functions' IAM policies where the running stack's

@@ -81,6 +81,11 @@ impl FunctionRuntime {
         self.inner.pollers.load(Ordering::SeqCst)
     }
 
+    /// How many invocations its processes have taken so far.
+    pub fn invocations(&self) -> usize {
+        self.inner.next_id.load(Ordering::SeqCst) - 1
+    }
+
     /// Serves the Runtime API on `listener` until the process ends.
     pub async fn serve(self, listener: TcpListener) {
         let app = Router::new()

@@ -15,7 +15,6 @@ use axum::routing::post;
 use serde_json::json;
 use time::{OffsetDateTime, Weekday};
 
-use crate::LocalError;
 use crate::config::REGION;
 use crate::runtime_api::FunctionRuntime;
 
@@ -174,11 +173,8 @@ async fn fire(scheduled: &Scheduled, at: OffsetDateTime) -> Result<Vec<u8>, Stri
         .map_err(|e| e.to_string())
 }
 
-/// Fires every schedule at its times, and on request at `listener`.
-pub fn start(
-    schedules: Vec<Scheduled>,
-    listener: tokio::net::TcpListener,
-) -> Result<(), LocalError> {
+/// Fires every schedule at its times; the router fires one on request.
+pub fn start(schedules: Vec<Scheduled>) -> Router {
     for scheduled in schedules.clone() {
         tokio::spawn(async move {
             loop {
@@ -198,13 +194,9 @@ pub fn start(
         .into_iter()
         .map(|s| (s.event.clone(), s))
         .collect();
-    let app = Router::new()
+    Router::new()
         .route("/schedules/{event}", post(fire_now))
-        .with_state(std::sync::Arc::new(by_name));
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Ok(())
+        .with_state(std::sync::Arc::new(by_name))
 }
 
 #[derive(serde::Deserialize)]

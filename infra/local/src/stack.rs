@@ -278,7 +278,25 @@ async fn start_functions(
     }
     tokio::spawn(gateway::serve(gateway_listener, routes));
     if let Some(listener) = scheduler_listener {
-        crate::schedules::start(schedules, listener)?;
+        // The local control plane: schedules fired on request, and the invocations each
+        // function has taken (what a load run divides by its requests).
+        let counts = std::sync::Arc::new(runtimes);
+        let control = crate::schedules::start(schedules).route(
+            "/invocations",
+            axum::routing::get(move || {
+                let counts = counts.clone();
+                async move {
+                    let by_function: std::collections::BTreeMap<&str, usize> = counts
+                        .iter()
+                        .map(|(name, runtime)| (name.as_str(), runtime.invocations()))
+                        .collect();
+                    axum::Json(serde_json::json!(by_function))
+                }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, control).await;
+        });
     }
     wait_for_http(
         &format!("{}/health", config.api_url()),

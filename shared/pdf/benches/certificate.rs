@@ -10,6 +10,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use keiryoku_domain::dates::wareki;
+use keiryoku_pdf::application::{self, ApplicationMeta};
 use keiryoku_pdf::certificate::{CertificateData, period_text, render, sample};
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -156,5 +157,39 @@ fn main() {
         "certificate size                            {:>8.1} KB",
         size as f64 / 1024.0
     );
+    application();
     chromium_comparison(&data, printpdf_median, size);
+}
+
+/// The application as submitted (申請書), which the effects function renders on every
+/// submission: the complete plan of the domain's test fixture.
+fn application() {
+    let plan: serde_json::Value = serde_json::from_str(include_str!(
+        "../../domain/tests/fixtures/complete_plan.json"
+    ))
+    .unwrap_or_default();
+    let Ok(plan) = keiryoku_domain::plan::Plan::from_json(plan) else {
+        panic!("plan")
+    };
+    let meta = ApplicationMeta {
+        applied_on: time::macros::date!(2026 - 11 - 26),
+        addressees: vec!["関東経済産業局長".into()],
+        receipt_number: Some("R2026-000123".into()),
+    };
+    let size = application::render(&plan, &meta).map_or(0, |pdf| pdf.len());
+    let samples: Vec<Duration> = (0..100)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(application::render(black_box(&plan), &meta).map_or(0, |pdf| pdf.len()));
+            start.elapsed()
+        })
+        .collect();
+    println!(
+        "application render, median of 100          {:>8.2} ms",
+        median(samples).as_secs_f64() * 1e3
+    );
+    println!(
+        "application size                            {:>8.1} KB",
+        size as f64 / 1024.0
+    );
 }

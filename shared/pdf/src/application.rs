@@ -17,7 +17,7 @@ use crate::certificate::period_text;
 use crate::flow::{Column, Flow};
 use crate::font::font;
 use crate::page::Align;
-use crate::save::save;
+use crate::save::{Deflate, save};
 
 /// What the application PDF states besides the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -600,7 +600,7 @@ pub fn render(plan: &Plan, meta: &ApplicationMeta) -> Result<Vec<u8>, PdfError> 
     flow.table(&cols, &other_rows, 9.5);
 
     let pages = flow.finish();
-    save(doc.with_pages(pages))
+    save(doc.with_pages(pages), Deflate::Fast)
 }
 
 #[cfg(test)]

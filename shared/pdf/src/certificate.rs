@@ -16,7 +16,7 @@ use crate::PdfError;
 use crate::font::{font, text_width, wrap};
 use crate::page::{A4_HEIGHT, A4_WIDTH, Align, Page};
 use crate::qr::qr_ops;
-use crate::save::save;
+use crate::save::{Deflate, save};
 
 /// A certifying authority as the certificate names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -342,7 +342,10 @@ pub fn render(data: &CertificateData) -> Result<RenderedCertificate, PdfError> {
             "company name wider than the page".into(),
         ));
     }
-    let pdf = save(doc.with_pages(vec![PdfPage::new(Mm(A4_WIDTH), Mm(A4_HEIGHT), page.ops)]))?;
+    let pdf = save(
+        doc.with_pages(vec![PdfPage::new(Mm(A4_WIDTH), Mm(A4_HEIGHT), page.ops)]),
+        Deflate::Small,
+    )?;
     Ok(RenderedCertificate {
         pdf,
         unverified,

@@ -12,7 +12,7 @@
 //!
 //! Where the time went: looking characters up in the font, about 1.8 ms (see
 //! `font::glyph_index`); deflating at level 9, 2.2 ms, most of it the 65 KB hinted font
-//! program. What remains is mostly deflating the 39 KB slimmed program, printpdf's subsetting
+//! program (now level 6 for the certificate, 1 for the application: [`Deflate`]). What remains is mostly deflating the 39 KB slimmed program, printpdf's subsetting
 //! and serialising (1.8 ms) and the QR code (0.5 ms).
 
 use std::io::Write;
@@ -25,9 +25,30 @@ use printpdf::{PdfDocument, PdfSaveOptions};
 use crate::PdfError;
 use crate::sfnt::slim_font_program;
 
+/// How hard a document's streams are deflated.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Deflate {
+    /// Level 6, for the certificate: its size has a budget (32 KB). Level 9 gave the same bytes
+    /// 0.25 ms later; level 5 took 3.3 ms but 90 bytes more, too close to the budget.
+    Small,
+    /// Level 1, for the application as submitted (申請書), rendered on every submission and
+    /// with no size budget. `cargo bench -p keiryoku-pdf`: 8.04 ms and 76.8 KB at level 6,
+    /// 5.51 ms and 78.3 KB at level 3, 4.90 ms and 85.3 KB at level 1.
+    Fast,
+}
+
+impl Deflate {
+    fn level(self) -> u32 {
+        match self {
+            Deflate::Small => 6,
+            Deflate::Fast => 1,
+        }
+    }
+}
+
 /// The PDF bytes of `doc`: font subset without hinting, streams deflated, and the other
 /// objects in a deflated object stream with a cross-reference stream (PDF 1.5).
-pub(crate) fn save(doc: &PdfDocument) -> Result<Vec<u8>, PdfError> {
+pub(crate) fn save(doc: &PdfDocument, deflate: Deflate) -> Result<Vec<u8>, PdfError> {
     let mut warnings = Vec::new();
     let mut pdf = doc.to_lopdf_document(
         &PdfSaveOptions {
@@ -57,14 +78,14 @@ pub(crate) fn save(doc: &PdfDocument) -> Result<Vec<u8>, PdfError> {
             program.set_content(stripped);
         }
     }
-    deflate(&mut pdf);
+    deflate_streams(&mut pdf, deflate);
     let mut bytes = Vec::new();
     pdf.save_with_options(
         &mut bytes,
         SaveOptions::builder()
             .use_object_streams(true)
             .use_xref_streams(true)
-            .compression_level(6)
+            .compression_level(deflate.level())
             .build(),
     )
     .map_err(|e| PdfError::Write(e.to_string()))?;
@@ -72,9 +93,8 @@ pub(crate) fn save(doc: &PdfDocument) -> Result<Vec<u8>, PdfError> {
 }
 
 /// Deflates the streams that allow it and are not filtered yet, as lopdf's `compress` does but
-/// at level 6 instead of 9: the same bytes for the certificate, 0.25 ms less (3.9 → 3.6 ms in
-/// back-to-back bench runs); level 5 took 3.3 ms but 90 bytes more, too close to 32 KB.
-fn deflate(pdf: &mut Document) {
+/// at the level asked for instead of 9.
+fn deflate_streams(pdf: &mut Document, deflate: Deflate) {
     for object in pdf.objects.values_mut() {
         let Object::Stream(stream) = object else {
             continue;
@@ -82,7 +102,7 @@ fn deflate(pdf: &mut Document) {
         if !stream.allows_compression || stream.dict.has(b"Filter") {
             continue;
         }
-        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::new(6));
+        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::new(deflate.level()));
         if encoder.write_all(&stream.content).is_ok()
             && let Ok(deflated) = encoder.finish()
             && deflated.len() < stream.content.len()
